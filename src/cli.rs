@@ -1,0 +1,133 @@
+//! The whole command-line definition. `main` parses it; completions and man pages are
+//! generated from the same [`command`].
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
+
+use crate::core::output::ColorChoice;
+
+/// A command-line WebRTC toolkit.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rtctool",
+    version,
+    disable_version_flag = true,
+    about = "A command-line WebRTC toolkit: STUN/TURN, ICE, SDP and capture diagnostics",
+    long_about = "A command-line WebRTC toolkit: STUN/TURN, ICE, SDP and capture diagnostics.\n\n\
+Exit codes, for every command: 0 ok and nothing found; 1 the command worked and found \
+something (a failed check, differences, lint errors); 2 usage error; 3 input error \
+(unreadable or unparseable input, a corrupted message); 4 network error.",
+    after_help = "Exit codes: 0 ok, 1 found something, 2 usage error, 3 input error, 4 network error."
+)]
+pub struct Cli {
+    /// When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Print only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More detail (repeat for more).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Print one JSON document on stdout when the command ends.
+    #[arg(long, global = true, conflicts_with = "ndjson")]
+    pub json: bool,
+
+    /// Stream one JSON object per line on stdout as things happen.
+    #[arg(long, global = true)]
+    pub ndjson: bool,
+
+    /// Print version.
+    #[arg(long, action = ArgAction::Version)]
+    pub version: Option<bool>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode and verify STUN/TURN messages.
+    #[command(subcommand)]
+    Stun(StunCommand),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// `rtctool stun ...`
+#[derive(Debug, Subcommand)]
+pub enum StunCommand {
+    /// Decode one STUN/TURN message or ChannelData frame (hex, base64, raw file or stdin).
+    #[command(
+        long_about = "Decode one STUN/TURN message or TURN ChannelData frame, as pasted from a log \
+or captured raw.\n\n\
+INPUT is hex (spaces, colons and 0x prefixes allowed), base64, a file of raw bytes (or of hex \
+or base64 text), or - for standard input. FINGERPRINT is always verified; MESSAGE-INTEGRITY and \
+MESSAGE-INTEGRITY-SHA256 are verified with --password (short-term credential) or --username, \
+--realm and --password (long-term credential; the realm and username default to the ones in the \
+message).\n\n\
+Exit codes: 0 decoded and every check passed; 2 usage error; 3 the input is unreadable, not \
+STUN, damaged (the error says what and at which offset), or a FINGERPRINT or integrity check \
+failed.",
+        after_help = "Examples:\n  rtctool stun decode 000100002112a442...\n  rtctool stun decode --password VOkJxbRl1RmTxUk/WvJxBt request.bin\n  pbpaste | rtctool stun decode - --json"
+    )]
+    Decode(StunDecodeArgs),
+}
+
+/// Arguments of `rtctool stun decode`.
+#[derive(Debug, Args)]
+pub struct StunDecodeArgs {
+    /// The message: hex, base64, a file path, or - for stdin.
+    #[arg(value_name = "INPUT")]
+    pub input: String,
+
+    /// Password for MESSAGE-INTEGRITY (short-term, or long-term with --username/--realm).
+    #[arg(long, env = "RTCTOOL_STUN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+
+    /// Username for a long-term credential (default: the message's USERNAME).
+    #[arg(long)]
+    pub username: Option<String>,
+
+    /// Realm for a long-term credential (default: the message's REALM). Giving --realm or
+    /// --username selects the long-term credential mechanism.
+    #[arg(long)]
+    pub realm: Option<String>,
+
+    /// Treat INPUT as this encoding instead of detecting it.
+    #[arg(long, value_enum, value_name = "ENCODING")]
+    pub format: Option<InputFormat>,
+}
+
+/// How `stun decode` reads its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Hexadecimal text.
+    Hex,
+    /// Base64 text (standard or URL-safe alphabet).
+    Base64,
+    /// Raw bytes.
+    Raw,
+}
+
+/// Arguments of `rtctool completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// The clap command, for completions, man pages and tests.
+pub fn command() -> clap::Command {
+    Cli::command()
+}

@@ -1,0 +1,25 @@
+//! ICE basics shared by the SDP, gathering and pcap commands.
+//!
+//! * [`candidate`]: `a=candidate:` lines (RFC 8839 grammar plus browser extensions), parsed
+//!   leniently, formatted canonically, serialised to a stable JSON shape.
+//! * [`priority`](mod@priority): candidate and pair priorities (RFC 8445 §5.1.2, §6.1.2.3)
+//!   and what a priority reveals about the candidate type and, for Chromium relays, the TURN
+//!   transport.
+//! * [`foundation`](mod@foundation): candidate foundations (RFC 8445 §5.1.1.3) for locally
+//!   gathered candidates.
+//! * [`url`]: `stun:`/`turn:` URIs (RFC 7064, RFC 7065) and TURN credentials whose password
+//!   is never printed.
+//!
+//! The most used items are re-exported here.
+
+pub mod candidate;
+pub mod foundation;
+pub mod priority;
+pub mod url;
+
+pub use candidate::{Candidate, CandidateError, CandidateType, TcpType};
+pub use foundation::foundation;
+pub use priority::{pair_priority, priority, PriorityParts};
+pub use url::{
+    resolve_credentials, Credentials, EffectiveTransport, IceUrl, Scheme, Secret, Transport, UrlError,
+};

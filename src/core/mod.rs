@@ -1,0 +1,5 @@
+//! Shared core: protocol codecs and output helpers, no subcommand logic.
+
+pub mod ice;
+pub mod output;
+pub mod stun;

@@ -1,0 +1,48 @@
+//! rtctool: a command-line WebRTC toolkit.
+//!
+//! The library holds everything; the binary only parses arguments and maps errors to exit codes.
+//! `core` is shared protocol code (STUN/TURN codec, ICE candidates, output); each subcommand has
+//! its own module on top of it.
+
+pub mod cli;
+pub mod core;
+pub mod error;
+pub mod stun;
+
+pub use error::{Error, ErrorKind, Outcome, Result};
+
+use cli::{Cli, Command};
+use core::output::{Mode, Output};
+
+/// Run a parsed command line; `main` maps the result to an exit code.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let mode = if cli.json {
+        Mode::Json
+    } else if cli.ndjson {
+        Mode::Ndjson
+    } else {
+        Mode::Human
+    };
+    let out = Output::new(cli.color, mode, cli.quiet, cli.verbose);
+    match cli.command {
+        Command::Stun(cmd) => stun::run(cmd, &out),
+        Command::Completions(args) => completions(args),
+    }
+}
+
+fn completions(args: cli::CompletionsArgs) -> Result<Outcome> {
+    let mut cmd = cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "rtctool", &mut buf);
+    match args.output {
+        Some(path) => std::fs::write(&path, &buf)
+            .map_err(|e| Error::input(format!("writing {}: {e}", path.display())))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&buf)
+                .map_err(|e| Error::input(format!("writing completions: {e}")))?
+        }
+    }
+    Ok(Outcome::Clean)
+}

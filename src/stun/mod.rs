@@ -1,0 +1,77 @@
+//! `rtctool stun decode`: decode and verify one STUN/TURN message or ChannelData frame pasted
+//! from a log.
+
+mod input;
+
+use std::io::{self, Write};
+
+use crate::cli::{InputFormat, StunCommand, StunDecodeArgs};
+use crate::core::output::{self, Mode, Output};
+use crate::core::stun::{Credentials, DecodeReport, Frame, Severity};
+use crate::{Error, Outcome, Result};
+
+pub use input::{decode_text, read_input, Encoding};
+
+/// Run a `stun` subcommand.
+pub fn run(cmd: StunCommand, out: &Output) -> Result<Outcome> {
+    match cmd {
+        StunCommand::Decode(args) => decode(args, out),
+    }
+}
+
+fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
+    let forced = args.format.map(|f| match f {
+        InputFormat::Hex => Encoding::Hex,
+        InputFormat::Base64 => Encoding::Base64,
+        InputFormat::Raw => Encoding::Raw,
+    });
+    let (bytes, encoding) = read_input(&args.input, forced)?;
+    if args.password.is_none() && (args.username.is_some() || args.realm.is_some()) {
+        return Err(Error::usage("--username and --realm need --password"));
+    }
+    let credentials =
+        args.password.map(|password| Credentials { username: args.username, realm: args.realm, password });
+
+    let frame = Frame::parse(&bytes)
+        .map_err(|e| Error::input(format!("{} bytes of {encoding}: {e}", bytes.len())))?;
+    let report = DecodeReport::decode(frame, credentials.as_ref())
+        .map_err(|e| Error::input(format!("{} bytes of {encoding}: {e}", bytes.len())))?;
+
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    let written = match out.mode {
+        Mode::Json => output::write_json(&mut w, &report),
+        Mode::Ndjson => write_records(&mut w, &report),
+        Mode::Human => write!(w, "{}", report.to_tree()),
+    };
+    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+
+    if report.has_errors() {
+        let first = first_error(&report).unwrap_or_default();
+        return Err(Error::input(format!("the message is damaged or failed a check: {first}")));
+    }
+    Ok(Outcome::Clean)
+}
+
+/// NDJSON: the frame, then each message found inside it, one line each.
+fn write_records<W: Write>(w: &mut W, report: &DecodeReport) -> io::Result<()> {
+    let mut top = report.clone();
+    let inner = std::mem::take(&mut top.inner);
+    output::write_ndjson(w, &top)?;
+    for r in &inner {
+        write_records(w, r)?;
+    }
+    Ok(())
+}
+
+fn first_error(report: &DecodeReport) -> Option<String> {
+    report
+        .problems
+        .iter()
+        .find(|p| p.severity == Severity::Error)
+        .map(|p| match p.offset {
+            Some(o) => format!("at offset {o}: {}", p.message),
+            None => p.message.clone(),
+        })
+        .or_else(|| report.inner.iter().find_map(first_error))
+}
