@@ -16,29 +16,30 @@ use crate::core::output::ColorChoice;
     about = "A command-line WebRTC toolkit: STUN/TURN, ICE, SDP and capture diagnostics",
     long_about = "A command-line WebRTC toolkit: STUN/TURN, ICE, SDP and capture diagnostics.\n\n\
 Exit codes, for every command: 0 ok and nothing found; 1 the command worked and found \
-something (a failed check, differences, lint errors); 2 usage error; 3 input error \
-(unreadable or unparseable input, a corrupted message); 4 network error.",
-    after_help = "Exit codes: 0 ok, 1 found something, 2 usage error, 3 input error, 4 network error."
+something (differences, lint errors, a failing server, no connection); 2 usage error; 3 input \
+error (unreadable or unparseable input, a corrupted message); 4 network error.",
+    subcommand_value_name = "COMMAND",
+    subcommand_help_heading = "Commands"
 )]
 pub struct Cli {
     /// When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN", help_heading = "Global options")]
     pub color: ColorChoice,
 
     /// Print only results and errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = "Global options")]
     pub quiet: bool,
 
     /// More detail (repeat for more).
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Global options")]
     pub verbose: u8,
 
     /// Print one JSON document on stdout when the command ends.
-    #[arg(long, global = true, conflicts_with = "ndjson")]
+    #[arg(long, global = true, conflicts_with = "ndjson", help_heading = "Global options")]
     pub json: bool,
 
     /// Stream one JSON object per line on stdout as things happen.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub ndjson: bool,
 
     /// Print version.
@@ -53,7 +54,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decode and verify STUN/TURN messages.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        long_about = "Decode and verify STUN/TURN messages and TURN ChannelData frames: every \
+attribute typed and named (RFC 8489, 5389, 3489, 8656, 6062, 5780, 8445, MS-TURN, GOOG-*), \
+FINGERPRINT and MESSAGE-INTEGRITY(-SHA256) checked, damage reported with its offset."
+    )]
     Stun(StunCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -62,7 +68,7 @@ pub enum Command {
 /// `rtctool stun ...`
 #[derive(Debug, Subcommand)]
 pub enum StunCommand {
-    /// Decode one STUN/TURN message or ChannelData frame (hex, base64, raw file or stdin).
+    /// Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin).
     #[command(
         long_about = "Decode one STUN/TURN message or TURN ChannelData frame, as pasted from a log \
 or captured raw.\n\n\
@@ -73,8 +79,10 @@ MESSAGE-INTEGRITY-SHA256 are verified with --password (short-term credential) or
 message).\n\n\
 Exit codes: 0 decoded and every check passed; 2 usage error; 3 the input is unreadable, not \
 STUN, damaged (the error says what and at which offset), or a FINGERPRINT or integrity check \
-failed.",
-        after_help = "Examples:\n  rtctool stun decode 000100002112a442...\n  rtctool stun decode --password VOkJxbRl1RmTxUk/WvJxBt request.bin\n  pbpaste | rtctool stun decode - --json"
+failed (a message that fails its own checks is corrupted input).\n\n\
+With -q nothing is printed when every check passes (errors still go to stderr); with -v the \
+message's bytes follow the tree as a hex dump.",
+        after_help = "Examples:\n  rtctool stun decode 000100582112a442b7e7a701bc34d686fa87dfae802200105354554e207465737420636c69656e74002400046e0001ff80290008932ff9b151263b36000600096576746a3a68367659202020000800149aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a280280004e57a3bcf --password VOkJxbRl1RmTxUk/WvJxBt\n  rtctool stun decode --password VOkJxbRl1RmTxUk/WvJxBt request.bin\n  pbpaste | rtctool stun decode - --json"
     )]
     Decode(StunDecodeArgs),
 }
@@ -123,7 +131,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 
     /// Write to this file instead of stdout.
-    #[arg(long, short)]
+    #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 

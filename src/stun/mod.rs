@@ -42,6 +42,8 @@ fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
     let written = match out.mode {
         Mode::Json => output::write_json(&mut w, &report),
         Mode::Ndjson => write_records(&mut w, &report),
+        Mode::Human if out.quiet && !report.has_errors() => Ok(()),
+        Mode::Human if out.verbose > 0 => write!(w, "{}\n{}", report.to_tree(), hex_dump(&bytes)),
         Mode::Human => write!(w, "{}", report.to_tree()),
     };
     written.map_err(|e| Error::input(format!("writing output: {e}")))?;
@@ -51,6 +53,18 @@ fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
         return Err(Error::input(format!("the message is damaged or failed a check: {first}")));
     }
     Ok(Outcome::Clean)
+}
+
+/// A hex dump with offsets, 16 bytes a line, in the layout `stun decode` itself reads back.
+fn hex_dump(bytes: &[u8]) -> String {
+    let mut s = String::new();
+    for (i, chunk) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let ascii: String =
+            chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
+        s.push_str(&format!("{:04x}  {:<48} {ascii}\n", i * 16, hex.join(" ")));
+    }
+    s
 }
 
 /// NDJSON: the frame, then each message found inside it, one line each.

@@ -95,7 +95,7 @@ impl IntegrityKey {
             PasswordAlgorithm::Md5 => (Md5::digest(input.as_bytes()).to_vec(), "MD5"),
             PasswordAlgorithm::Sha256 => (Sha256::digest(input.as_bytes()).to_vec(), "SHA-256"),
         };
-        IntegrityKey { bytes, mechanism: format!("long-term credential ({alg} key, realm {realm:?})") }
+        IntegrityKey { bytes, mechanism: format!("long-term credential, {alg} key, realm {realm:?}") }
     }
 
     /// A key from raw bytes.

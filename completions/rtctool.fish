@@ -1,0 +1,77 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_rtctool_global_optspecs
+    string join \n color= q/quiet v/verbose json ndjson version h/help
+end
+
+function __fish_rtctool_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_rtctool_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_rtctool_using_subcommand
+    set -l cmd (__fish_rtctool_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c rtctool -n "__fish_rtctool_needs_command" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_needs_command" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_needs_command" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_needs_command" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_needs_command" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_needs_command" -l version -d 'Print version'
+complete -c rtctool -n "__fish_rtctool_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l password -d 'Password for MESSAGE-INTEGRITY (short-term, or long-term with --username/--realm)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l username -d 'Username for a long-term credential (default: the message\'s USERNAME)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l realm -d 'Realm for a long-term credential (default: the message\'s REALM). Giving --realm or --username selects the long-term credential mechanism' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l format -d 'Treat INPUT as this encoding instead of detecting it' -r -f -a "hex\t'Hexadecimal text'
+base64\t'Base64 text (standard or URL-safe alphabet)'
+raw\t'Raw bytes'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from help" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s o -l output -d 'Write to this file instead of stdout' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
