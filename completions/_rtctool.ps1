@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('stun', 'stun', [CompletionResultType]::ParameterValue, 'Decode and verify STUN/TURN messages')
+            [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -77,6 +78,70 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;stun;help;help' {
             break
         }
+        'rtctool;pcap' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records')
+            [CompletionResult]::new('summary', 'summary', [CompletionResultType]::ParameterValue, 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rtctool;pcap;decode' {
+            [CompletionResult]::new('--turn-user', '--turn-user', [CompletionResultType]::ParameterName, 'TURN username: MESSAGE-INTEGRITY of its requests (and their responses) is verified with the realm found in the capture')
+            [CompletionResult]::new('--turn-password', '--turn-password', [CompletionResultType]::ParameterName, 'TURN password (with --turn-user)')
+            [CompletionResult]::new('--ice-pwd', '--ice-pwd', [CompletionResultType]::ParameterName, 'ICE password for connectivity checks: UFRAG:PWD ties it to the agent with that ufrag; a bare PWD is tried on every check (a mismatch is then `unchecked`). Repeatable')
+            [CompletionResult]::new('--sdp', '--sdp', [CompletionResultType]::ParameterName, 'SDP offer or answer whose a=ice-ufrag/a=ice-pwd verify the connectivity checks. Repeatable')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these kinds (repeatable or comma-separated)')
+            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'Only packets from or to this address (ADDR or ADDR:PORT; IPv6 as [ADDR]:PORT)')
+            [CompletionResult]::new('--txid', '--txid', [CompletionResultType]::ParameterName, 'Only this STUN transaction (hex, a prefix is enough)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Show every attribute as a tree under each STUN/ChannelData line')
+            [CompletionResult]::new('--tree', '--tree', [CompletionResultType]::ParameterName, 'Show every attribute as a tree under each STUN/ChannelData line')
+            [CompletionResult]::new('--errors', '--errors', [CompletionResultType]::ParameterName, 'Only problems: error responses, bad FINGERPRINT or integrity, unanswered requests')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;pcap;summary' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;pcap;help' {
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records')
+            [CompletionResult]::new('summary', 'summary', [CompletionResultType]::ParameterValue, 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rtctool;pcap;help;decode' {
+            break
+        }
+        'rtctool;pcap;help;summary' {
+            break
+        }
+        'rtctool;pcap;help;help' {
+            break
+        }
         'rtctool;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
@@ -93,6 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         }
         'rtctool;help' {
             [CompletionResult]::new('stun', 'stun', [CompletionResultType]::ParameterValue, 'Decode and verify STUN/TURN messages')
+            [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -102,6 +168,17 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;stun;decode' {
+            break
+        }
+        'rtctool;help;pcap' {
+            [CompletionResult]::new('decode', 'decode', [CompletionResultType]::ParameterValue, 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records')
+            [CompletionResult]::new('summary', 'summary', [CompletionResultType]::ParameterValue, 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams')
+            break
+        }
+        'rtctool;help;pcap;decode' {
+            break
+        }
+        'rtctool;help;pcap;summary' {
             break
         }
         'rtctool;help;completions' {

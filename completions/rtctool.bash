@@ -22,6 +22,9 @@ _rtctool() {
             rtctool,help)
                 cmd="rtctool__subcmd__help"
                 ;;
+            rtctool,pcap)
+                cmd="rtctool__subcmd__pcap"
+                ;;
             rtctool,stun)
                 cmd="rtctool__subcmd__stun"
                 ;;
@@ -31,11 +34,38 @@ _rtctool() {
             rtctool__subcmd__help,help)
                 cmd="rtctool__subcmd__help__subcmd__help"
                 ;;
+            rtctool__subcmd__help,pcap)
+                cmd="rtctool__subcmd__help__subcmd__pcap"
+                ;;
             rtctool__subcmd__help,stun)
                 cmd="rtctool__subcmd__help__subcmd__stun"
                 ;;
+            rtctool__subcmd__help__subcmd__pcap,decode)
+                cmd="rtctool__subcmd__help__subcmd__pcap__subcmd__decode"
+                ;;
+            rtctool__subcmd__help__subcmd__pcap,summary)
+                cmd="rtctool__subcmd__help__subcmd__pcap__subcmd__summary"
+                ;;
             rtctool__subcmd__help__subcmd__stun,decode)
                 cmd="rtctool__subcmd__help__subcmd__stun__subcmd__decode"
+                ;;
+            rtctool__subcmd__pcap,decode)
+                cmd="rtctool__subcmd__pcap__subcmd__decode"
+                ;;
+            rtctool__subcmd__pcap,help)
+                cmd="rtctool__subcmd__pcap__subcmd__help"
+                ;;
+            rtctool__subcmd__pcap,summary)
+                cmd="rtctool__subcmd__pcap__subcmd__summary"
+                ;;
+            rtctool__subcmd__pcap__subcmd__help,decode)
+                cmd="rtctool__subcmd__pcap__subcmd__help__subcmd__decode"
+                ;;
+            rtctool__subcmd__pcap__subcmd__help,help)
+                cmd="rtctool__subcmd__pcap__subcmd__help__subcmd__help"
+                ;;
+            rtctool__subcmd__pcap__subcmd__help,summary)
+                cmd="rtctool__subcmd__pcap__subcmd__help__subcmd__summary"
                 ;;
             rtctool__subcmd__stun,decode)
                 cmd="rtctool__subcmd__stun__subcmd__decode"
@@ -56,7 +86,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,7 +130,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun completions help"
+            opts="stun pcap completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,6 +171,48 @@ _rtctool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rtctool__subcmd__help__subcmd__pcap)
+            opts="decode summary"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__pcap__subcmd__decode)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__pcap__subcmd__summary)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rtctool__subcmd__help__subcmd__stun)
             opts="decode"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -162,6 +234,144 @@ _rtctool() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help decode summary help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap__subcmd__decode)
+            opts="-V -q -v -h --turn-user --turn-password --ice-pwd --sdp --tree --only --flow --txid --errors --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --turn-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ice-pwd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sdp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -W "stun turn ice dtls rtp rtcp" -- "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --txid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap__subcmd__help)
+            opts="decode summary help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap__subcmd__help__subcmd__decode)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap__subcmd__help__subcmd__summary)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__pcap__subcmd__summary)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand stun 'Decode and verify STUN/TURN messages'
+            cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -68,6 +69,63 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         }
         &'rtctool;stun;help;help'= {
         }
+        &'rtctool;pcap'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand decode 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
+            cand summary 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;pcap;decode'= {
+            cand --turn-user 'TURN username: MESSAGE-INTEGRITY of its requests (and their responses) is verified with the realm found in the capture'
+            cand --turn-password 'TURN password (with --turn-user)'
+            cand --ice-pwd 'ICE password for connectivity checks: UFRAG:PWD ties it to the agent with that ufrag; a bare PWD is tried on every check (a mismatch is then `unchecked`). Repeatable'
+            cand --sdp 'SDP offer or answer whose a=ice-ufrag/a=ice-pwd verify the connectivity checks. Repeatable'
+            cand --only 'Only these kinds (repeatable or comma-separated)'
+            cand --flow 'Only packets from or to this address (ADDR or ADDR:PORT; IPv6 as [ADDR]:PORT)'
+            cand --txid 'Only this STUN transaction (hex, a prefix is enough)'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -V 'Show every attribute as a tree under each STUN/ChannelData line'
+            cand --tree 'Show every attribute as a tree under each STUN/ChannelData line'
+            cand --errors 'Only problems: error responses, bad FINGERPRINT or integrity, unanswered requests'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;pcap;summary'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;pcap;help'= {
+            cand decode 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
+            cand summary 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;pcap;help;decode'= {
+        }
+        &'rtctool;pcap;help;summary'= {
+        }
+        &'rtctool;pcap;help;help'= {
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -83,6 +141,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         }
         &'rtctool;help'= {
             cand stun 'Decode and verify STUN/TURN messages'
+            cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -90,6 +149,14 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand decode 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
         }
         &'rtctool;help;stun;decode'= {
+        }
+        &'rtctool;help;pcap'= {
+            cand decode 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
+            cand summary 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'
+        }
+        &'rtctool;help;pcap;decode'= {
+        }
+        &'rtctool;help;pcap;summary'= {
         }
         &'rtctool;help;completions'= {
         }

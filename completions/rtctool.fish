@@ -34,6 +34,7 @@ complete -c rtctool -n "__fish_rtctool_needs_command" -l ndjson -d 'Stream one J
 complete -c rtctool -n "__fish_rtctool_needs_command" -l version -d 'Print version'
 complete -c rtctool -n "__fish_rtctool_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
@@ -62,6 +63,50 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_su
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from help" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and not __fish_seen_subcommand_from decode summary help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l turn-user -d 'TURN username: MESSAGE-INTEGRITY of its requests (and their responses) is verified with the realm found in the capture' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l turn-password -d 'TURN password (with --turn-user)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l ice-pwd -d 'ICE password for connectivity checks: UFRAG:PWD ties it to the agent with that ufrag; a bare PWD is tried on every check (a mismatch is then `unchecked`). Repeatable' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l sdp -d 'SDP offer or answer whose a=ice-ufrag/a=ice-pwd verify the connectivity checks. Repeatable' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l only -d 'Only these kinds (repeatable or comma-separated)' -r -f -a "stun\t'Every STUN message'
+turn\t'TURN methods and ChannelData'
+ice\t'ICE connectivity checks and their responses'
+dtls\t'DTLS records'
+rtp\t'RTP'
+rtcp\t'RTCP'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l flow -d 'Only packets from or to this address (ADDR or ADDR:PORT; IPv6 as [ADDR]:PORT)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l txid -d 'Only this STUN transaction (hex, a prefix is enough)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -s V -l tree -d 'Show every attribute as a tree under each STUN/ChannelData line'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l errors -d 'Only problems: error responses, bad FINGERPRINT or integrity, unanswered requests'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from decode" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from summary" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from summary" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from summary" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from summary" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from summary" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from summary" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from help" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from help" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'
+complete -c rtctool -n "__fish_rtctool_using_subcommand pcap; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s o -l output -d 'Write to this file instead of stdout' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -71,7 +116,10 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l ver
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'

@@ -61,6 +61,9 @@ attribute typed and named (RFC 8489, 5389, 3489, 8656, 6062, 5780, 8445, MS-TURN
 FINGERPRINT and MESSAGE-INTEGRITY(-SHA256) checked, damage reported with its offset."
     )]
     Stun(StunCommand),
+    /// Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures.
+    #[command(subcommand)]
+    Pcap(PcapCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -138,4 +141,98 @@ pub struct CompletionsArgs {
 /// The clap command, for completions, man pages and tests.
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// `rtctool pcap ...`
+#[derive(Debug, Subcommand)]
+pub enum PcapCommand {
+    /// One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records.
+    #[command(
+        long_about = "Dissect a pcap or pcapng capture (detected by its magic bytes; - reads \
+stdin): STUN and TURN on any port (classic RFC 3489 STUN on 3478/3479/19302), ChannelData on \
+flows where STUN was seen, DTLS, RTP, RTCP and ZRTP by RFC 7983, and the messages inside \
+ChannelData and DATA attributes (marked `via`). STUN over TCP is reassembled (plain or RFC 4571 \
+framing). Requests are matched to responses by transaction id (RTT, retransmissions); \
+FINGERPRINT is checked on every message, MESSAGE-INTEGRITY when credentials are given \
+(otherwise it is `unchecked`, never `bad`).\n\n\
+Damaged packets are reported one by one and decoding goes on.\n\n\
+Exit codes: 0 decoded; 1 with --errors, when anything was found; 2 usage error; 3 the file is \
+unreadable or not a capture.",
+        after_help = "Examples:\n  rtctool pcap decode call.pcapng\n  rtctool pcap decode -V --only turn --turn-user alice --turn-password secret turn.pcap\n  rtctool pcap decode --errors --sdp offer.sdp --sdp answer.sdp call.pcapng\n  rtctool --ndjson pcap decode call.pcapng | jq 'select(.rtt_ms > 100)'"
+    )]
+    Decode(PcapDecodeArgs),
+    /// Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams.
+    #[command(
+        long_about = "Summarise a capture: flows with packet and byte counts per kind, STUN \
+transactions (answered, unanswered, error codes, RTT), TURN allocations (relayed address, \
+lifetime, refreshes, permissions, channels, bytes relayed, how each ended), ICE candidate pairs \
+(checks, success, nomination, role), DTLS handshakes and RTP streams (loss from sequence gaps, \
+RFC 3550 jitter; in ms when the payload type's clock rate is static, else in timestamp \
+units).\n\n\
+Exit codes: 0 summarised; 2 usage error; 3 the file is unreadable or not a capture.",
+        after_help = "Examples:\n  rtctool pcap summary call.pcapng\n  rtctool --json pcap summary call.pcapng | jq .allocations"
+    )]
+    Summary(PcapSummaryArgs),
+}
+
+/// What both `pcap` subcommands read.
+#[derive(Debug, Args)]
+pub struct PcapInputArgs {
+    /// The capture (pcap or pcapng), or - for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+
+    /// TURN username: MESSAGE-INTEGRITY of its requests (and their responses) is verified with
+    /// the realm found in the capture.
+    #[arg(long, value_name = "USER", requires = "turn_password")]
+    pub turn_user: Option<String>,
+
+    /// TURN password (with --turn-user).
+    #[arg(long, value_name = "PASSWORD", env = "RTCTOOL_TURN_PASSWORD", hide_env_values = true)]
+    pub turn_password: Option<String>,
+
+    /// ICE password for connectivity checks: UFRAG:PWD ties it to the agent with that ufrag;
+    /// a bare PWD is tried on every check (a mismatch is then `unchecked`). Repeatable.
+    #[arg(long, value_name = "[UFRAG:]PWD")]
+    pub ice_pwd: Vec<String>,
+
+    /// SDP offer or answer whose a=ice-ufrag/a=ice-pwd verify the connectivity checks.
+    /// Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub sdp: Vec<String>,
+}
+
+/// Arguments of `rtctool pcap decode`.
+#[derive(Debug, Args)]
+pub struct PcapDecodeArgs {
+    #[command(flatten)]
+    pub input: PcapInputArgs,
+
+    /// Show every attribute as a tree under each STUN/ChannelData line.
+    #[arg(short = 'V', long = "tree")]
+    pub tree: bool,
+
+    /// Only these kinds (repeatable or comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "KIND")]
+    pub only: Vec<crate::pcap::decode::Only>,
+
+    /// Only packets from or to this address (ADDR or ADDR:PORT; IPv6 as [ADDR]:PORT).
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub flow: Option<crate::pcap::decode::FlowFilter>,
+
+    /// Only this STUN transaction (hex, a prefix is enough).
+    #[arg(long, value_name = "HEX")]
+    pub txid: Option<String>,
+
+    /// Only problems: error responses, bad FINGERPRINT or integrity, unanswered requests.
+    #[arg(long)]
+    pub errors: bool,
+}
+
+/// Arguments of `rtctool pcap summary`.
+#[derive(Debug, Args)]
+pub struct PcapSummaryArgs {
+    /// The capture (pcap or pcapng), or - for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
 }

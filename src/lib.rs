@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod core;
 pub mod error;
+pub mod pcap;
 pub mod stun;
 
 pub use error::{Error, ErrorKind, Outcome, Result};
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let out = Output::new(cli.color, mode, cli.quiet, cli.verbose);
     match cli.command {
         Command::Stun(cmd) => stun::run(cmd, &out),
+        Command::Pcap(cmd) => pcap::run(cmd, &out),
         Command::Completions(args) => completions(args),
     }
 }

@@ -102,6 +102,15 @@ impl<T: AsRef<[u8]>> ChannelData<T> {
     }
 }
 
+impl<'a> ChannelData<&'a [u8]> {
+    /// The application data, with the buffer's lifetime.
+    pub fn into_data(self) -> &'a [u8] {
+        let b: &'a [u8] = self.buffer;
+        let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
+        &b[4..4 + len]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,7 @@ pub use channel::{ChannelData, ChannelDataError};
 pub use demux::{demux, PacketKind};
 pub use integrity::{Check, Credentials, IntegrityKey, PasswordAlgorithm};
 pub use message::{Attributes, Class, HeaderError, Message, Method};
-pub use record::{AttributeRecord, DecodeReport, Frame, Problem, Severity};
+pub use record::{AttributeRecord, DecodeReport, Frame, KeysFor, Problem, Severity};
 
 /// The magic cookie of RFC 5389/8489 messages (absent in RFC 3489 ones).
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;

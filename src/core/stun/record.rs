@@ -9,10 +9,26 @@ use serde_json::Value;
 use super::attr::{self, Attribute};
 use super::channel::ChannelData;
 use super::demux::{demux, PacketKind};
-use super::integrity::{Check, Credentials};
+use super::integrity::{Check, Credentials, IntegrityKey};
 use super::message::{HeaderError, Message};
 use super::{hex, HEADER_LEN};
 use crate::core::output::Tree;
+
+/// How many levels of STUN messages inside others (ChannelData payloads, DATA attributes) are
+/// decoded. Real traffic nests one or two (TURN over TURN); a crafted 64 KiB message can nest
+/// 2,700, which overflowed the stack of the decoder and of every recursive walk of its report.
+pub const MAX_NESTING: usize = 8;
+
+/// Chooses the integrity keys for a message (given its bytes): from user credentials, or, in
+/// a capture, by the message's USERNAME and REALM. No keys means `unchecked`, never `bad`.
+pub type KeysFor<'k> = &'k dyn Fn(&[u8]) -> Vec<IntegrityKey>;
+
+fn credential_keys(credentials: Option<&Credentials>) -> impl Fn(&[u8]) -> Vec<IntegrityKey> + '_ {
+    move |bytes| match credentials {
+        Some(c) => c.keys(&Message::new_unchecked(bytes)),
+        None => Vec::new(),
+    }
+}
 
 /// A frame of the two kinds that `stun decode` accepts.
 #[derive(Debug, Clone, Copy)]
@@ -152,12 +168,12 @@ impl DecodeReport {
     pub fn decode(frame: Frame<'_>, credentials: Option<&Credentials>) -> Result<Self, HeaderError> {
         match frame {
             Frame::Stun(bytes) => Self::stun(bytes, credentials),
-            Frame::ChannelData(cd) => Ok(Self::channel_data(cd, credentials)),
+            Frame::ChannelData(cd) => Ok(Self::channel_data(cd, &credential_keys(credentials))),
         }
     }
 
     /// Decode a ChannelData frame, and the STUN message inside when there is one.
-    pub fn channel_data(cd: ChannelData<&[u8]>, credentials: Option<&Credentials>) -> Self {
+    pub fn channel_data(cd: ChannelData<&[u8]>, keys_for: KeysFor<'_>) -> Self {
         let data = cd.data();
         let kind = demux(data);
         let mut report = DecodeReport {
@@ -197,7 +213,7 @@ impl DecodeReport {
             );
         }
         if kind == PacketKind::Stun {
-            if let Ok(mut inner) = Self::stun(data, credentials) {
+            if let Ok(mut inner) = Self::stun_nested(data, keys_for, 1) {
                 inner.via = Some("channel-data");
                 report.inner.push(inner);
             }
@@ -208,6 +224,16 @@ impl DecodeReport {
     /// Decode a STUN message leniently: only a buffer shorter than the header or one whose top
     /// bits are set is refused; everything else is decoded as far as it goes, with problems.
     pub fn stun(bytes: &[u8], credentials: Option<&Credentials>) -> Result<Self, HeaderError> {
+        Self::stun_nested(bytes, &credential_keys(credentials), 0)
+    }
+
+    /// [`DecodeReport::stun`] with integrity keys chosen per message by `keys_for`.
+    pub fn stun_with_keys(bytes: &[u8], keys_for: KeysFor<'_>) -> Result<Self, HeaderError> {
+        Self::stun_nested(bytes, keys_for, 0)
+    }
+
+    /// [`DecodeReport::stun`] for a message `depth` levels inside another.
+    fn stun_nested(bytes: &[u8], keys_for: KeysFor<'_>, depth: usize) -> Result<Self, HeaderError> {
         let msg = Message::new_unchecked(bytes);
         if let Err(e @ (HeaderError::TooShort { .. } | HeaderError::NotStun { .. })) = msg.check_header() {
             return Err(e);
@@ -304,8 +330,16 @@ impl DecodeReport {
                     if raw.typ == attr::DATA {
                         let kind = demux(raw.value);
                         report.payload = Some(kind.as_str());
-                        if kind == PacketKind::Stun {
-                            if let Ok(mut inner) = Self::stun(raw.value, credentials) {
+                        if kind == PacketKind::Stun && depth >= MAX_NESTING {
+                            report.problem(
+                                Severity::Warning,
+                                Some(raw.offset),
+                                format!(
+                                    "DATA holds a STUN message nested more than {MAX_NESTING} deep; not decoded"
+                                ),
+                            );
+                        } else if kind == PacketKind::Stun {
+                            if let Ok(mut inner) = Self::stun_nested(raw.value, keys_for, depth + 1) {
                                 inner.via = Some("data-attribute");
                                 report.inner.push(inner);
                             }
@@ -332,29 +366,45 @@ impl DecodeReport {
             };
             report.problem(Severity::Error, fingerprint_at, detail);
         }
-        let keys = credentials.map(|c| c.keys(&msg)).unwrap_or_default();
+        for record in &mut report.attributes {
+            if record.typ == attr::FINGERPRINT {
+                record.check = Some(report.fingerprint);
+            }
+        }
+        let keys = keys_for(bytes);
         let (integrity, key) = msg.check_integrity_any(&keys);
-        report.integrity = integrity;
-        report.integrity_key = key.map(|k| k.mechanism().to_string());
+        report.set_integrity(integrity, key.map(|k| k.mechanism().to_string()), &keys);
+        Ok(report)
+    }
+
+    /// Record an integrity outcome, replacing an earlier one (and its problem, if any). The
+    /// pcap dissector uses it to turn a `bad` from a credential that may not apply into
+    /// `unchecked`.
+    pub fn set_integrity(&mut self, integrity: Check, key: Option<String>, tried: &[IntegrityKey]) {
+        const FAILED: &str = "MESSAGE-INTEGRITY does not verify";
+        self.integrity = integrity;
+        self.integrity_key = key;
+        self.problems.retain(|p| !p.message.starts_with(FAILED));
+        let at = self
+            .attributes
+            .iter()
+            .find(|a| matches!(a.typ, attr::MESSAGE_INTEGRITY | attr::MESSAGE_INTEGRITY_SHA256))
+            .map(|a| a.offset);
         if integrity == Check::Bad {
-            let tried: Vec<&str> = keys.iter().map(|k| k.mechanism()).collect();
-            report.problem(
+            let tried: Vec<&str> = tried.iter().map(|k| k.mechanism()).collect();
+            let tried =
+                if tried.is_empty() { String::new() } else { format!(" (tried: {})", tried.join("; ")) };
+            self.problem(
                 Severity::Error,
-                integrity_at,
-                format!(
-                    "MESSAGE-INTEGRITY does not verify with the given password (tried: {}); the password is wrong or the message was altered",
-                    tried.join("; ")
-                ),
+                at,
+                format!("{FAILED} with the given password{tried}; the password is wrong or the message was altered"),
             );
         }
-        for record in &mut report.attributes {
-            record.check = match record.typ {
-                attr::FINGERPRINT => Some(report.fingerprint),
-                attr::MESSAGE_INTEGRITY | attr::MESSAGE_INTEGRITY_SHA256 => Some(report.integrity),
-                _ => None,
-            };
+        for record in &mut self.attributes {
+            if matches!(record.typ, attr::MESSAGE_INTEGRITY | attr::MESSAGE_INTEGRITY_SHA256) {
+                record.check = Some(integrity);
+            }
         }
-        Ok(report)
     }
 
     /// The report as a tree for people.
@@ -450,5 +500,60 @@ fn paint_check(check: Check) -> String {
         Check::Bad => "BAD".red().bold().to_string(),
         Check::Unchecked => "unchecked (no password given)".yellow().to_string(),
         Check::Absent => "absent".dimmed().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::stun::{Class, MessageBuilder, Method};
+
+    /// A Data indication whose DATA holds a Data indication whose DATA holds... `levels` deep.
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut msg = MessageBuilder::new(Class::Indication, Method::DATA, [1; 12]).finish();
+        for _ in 0..levels {
+            let mut outer = MessageBuilder::new(Class::Indication, Method::DATA, [1; 12]);
+            outer.raw(attr::DATA, &msg);
+            msg = outer.finish();
+        }
+        msg
+    }
+
+    fn depth(report: &DecodeReport) -> usize {
+        1 + report.inner.iter().map(depth).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_off_not_a_stack_overflow() {
+        // The crashing input: 2,700 levels in 64,820 bytes overflowed an 8 MiB stack.
+        let bytes = nested(2700);
+        assert_eq!(bytes.len(), 64_820);
+        let report = DecodeReport::decode(Frame::parse(&bytes).unwrap(), None).unwrap();
+        assert_eq!(depth(&report), MAX_NESTING + 1);
+        assert!(!report.has_errors());
+        let mut deepest = &report;
+        while let Some(inner) = deepest.inner.first() {
+            deepest = inner;
+        }
+        assert!(
+            deepest.problems.iter().any(|p| p.message.contains("nested more than")),
+            "{:?}",
+            deepest.problems
+        );
+        assert!(report.to_tree().to_string().contains("nested more than"));
+        assert!(serde_json::to_string(&report).unwrap().contains("nested more than"));
+
+        // Within the limit everything is decoded, with no warning.
+        let report = DecodeReport::stun(&nested(MAX_NESTING), None).unwrap();
+        assert_eq!(depth(&report), MAX_NESTING + 1);
+        assert!(report.problems.is_empty() && !report.to_tree().to_string().contains("nested more than"));
+
+        // Inside ChannelData the frame itself is the first level.
+        let inner = nested(2700 - 1);
+        let mut cd = vec![0x40, 0x00];
+        cd.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+        cd.extend_from_slice(&inner);
+        let report = DecodeReport::decode(Frame::parse(&cd).unwrap(), None).unwrap();
+        assert_eq!(depth(&report), MAX_NESTING + 1);
     }
 }

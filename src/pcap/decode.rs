@@ -1,0 +1,552 @@
+//! `rtctool pcap decode`: one line per message, `-V` trees, NDJSON/JSON records.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::SocketAddr;
+
+use colored::Colorize;
+use serde_json::{json, Map, Value};
+
+use super::dissect::{body_json, describe, Body, Via};
+use super::engine::{Msg, Sink};
+use super::keys::KeyBook;
+use super::txn::{KeyRef, Request, Seen, Transactions};
+use crate::core::output::{write_ndjson, Mode};
+use crate::core::stun::{attr, hex, AttrValue, Attribute, Check, Class, DecodeReport, Message, Method};
+
+/// `--only` categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// Every STUN message.
+    Stun,
+    /// TURN methods and ChannelData.
+    Turn,
+    /// ICE connectivity checks and their responses.
+    Ice,
+    /// DTLS records.
+    Dtls,
+    /// RTP.
+    Rtp,
+    /// RTCP.
+    Rtcp,
+}
+
+/// A `--flow` filter: an address, with or without port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowFilter {
+    /// Any port of this address.
+    Ip(std::net::IpAddr),
+    /// This address and port.
+    Sock(SocketAddr),
+}
+
+impl std::str::FromStr for FlowFilter {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(sock) = s.parse::<SocketAddr>() {
+            return Ok(FlowFilter::Sock(sock));
+        }
+        let bare = s.trim_start_matches('[').trim_end_matches(']');
+        bare.parse().map(FlowFilter::Ip).map_err(|_| format!("{s:?} is not ADDR or ADDR:PORT"))
+    }
+}
+
+impl FlowFilter {
+    fn matches(&self, a: SocketAddr) -> bool {
+        match self {
+            FlowFilter::Ip(ip) => a.ip() == *ip,
+            FlowFilter::Sock(s) => a == *s,
+        }
+    }
+}
+
+/// What to print and how.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// `-V`: full attribute trees.
+    pub tree: bool,
+    /// `--only`.
+    pub only: Vec<Only>,
+    /// `--flow`.
+    pub flow: Option<FlowFilter>,
+    /// `--txid` (hex prefix, lower case).
+    pub txid: Option<String>,
+    /// `--errors`.
+    pub errors: bool,
+}
+
+/// Facts about a STUN message gathered in one walk of its attributes.
+#[derive(Debug, Default)]
+struct StunFacts {
+    ice: bool,
+    error_code: Option<u16>,
+    response_to: Option<u64>,
+    rtt_ns: Option<u64>,
+    seen: Option<Seen>,
+    fingerprint: Option<Check>,
+    integrity: Option<Check>,
+}
+
+/// The decode sink: filters, transactions, output.
+pub struct Decoder<W: Write> {
+    out: W,
+    mode: Mode,
+    opts: DecodeOptions,
+    keys: KeyBook,
+    /// Transactions seen.
+    pub txns: Transactions,
+    first_ns: Option<u64>,
+    records: Vec<Value>,
+    problems: Vec<Value>,
+    /// Messages printed.
+    pub printed: u64,
+    /// Messages that matched `--errors` criteria (error responses, failed checks).
+    pub errors_found: u64,
+    line: String,
+    io_error: Option<std::io::Error>,
+}
+
+impl<W: Write> Decoder<W> {
+    /// A decoder writing to `out`.
+    pub fn new(out: W, mode: Mode, opts: DecodeOptions, keys: KeyBook) -> Self {
+        Decoder {
+            out,
+            mode,
+            opts,
+            keys,
+            txns: Transactions::new(),
+            first_ns: None,
+            records: Vec::new(),
+            problems: Vec::new(),
+            printed: 0,
+            errors_found: 0,
+            line: String::with_capacity(256),
+            io_error: None,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.io_error.is_none() {
+            if let Err(e) = self.out.write_all(bytes) {
+                self.io_error = Some(e);
+            }
+        }
+    }
+
+    /// Whether output failed (e.g. a closed pipe); the caller stops reading then.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        self.io_error.as_ref()
+    }
+
+    fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>) -> StunFacts {
+        let mut facts = StunFacts::default();
+        let id = m.transaction_id_bytes();
+        for a in m.attributes().filter_map(Result::ok) {
+            match a.typ {
+                attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
+                    facts.ice = true
+                }
+                attr::ERROR_CODE if a.value.len() >= 4 => {
+                    facts.error_code = Some(u16::from(a.value[2] & 7) * 100 + u16::from(a.value[3]))
+                }
+                _ => {}
+            }
+        }
+        match m.class() {
+            Class::Request => {
+                let key = self.keys.key_ref_for(m);
+                let req = Request {
+                    frame: msg.frame,
+                    time_ns: msg.time_ns,
+                    src: msg.src,
+                    dst: msg.dst,
+                    sends: 1,
+                    answered: false,
+                    key,
+                    ice: facts.ice && m.method() == Method::BINDING,
+                    method: m.method(),
+                };
+                facts.seen = Some(self.txns.request(id, req));
+            }
+            Class::SuccessResponse | Class::ErrorResponse => {
+                if let Some(req) = self.txns.response(id) {
+                    facts.response_to = Some(req.frame);
+                    facts.rtt_ns = msg.time_ns.checked_sub(req.time_ns);
+                    facts.ice |= req.ice;
+                }
+            }
+            Class::Indication => {}
+        }
+        facts
+    }
+
+    fn key_ref(&self, m: &Message<&[u8]>) -> Option<KeyRef> {
+        match m.class() {
+            Class::Request | Class::Indication => self.keys.key_ref_for(m),
+            _ => self.txns.get(m.transaction_id_bytes()).and_then(|r| r.key.clone()),
+        }
+    }
+
+    fn integrity(&self, m: &Message<&[u8]>) -> Check {
+        if !m.has_integrity() {
+            return Check::Absent;
+        }
+        let Some(key) = self.key_ref(m) else { return Check::Unchecked };
+        let (keys, definitive) = self.keys.keys(&key, m);
+        match m.check_integrity_any(&keys).0 {
+            Check::Bad if !definitive => Check::Unchecked,
+            c => c,
+        }
+    }
+
+    fn wanted(&self, msg: &Msg<'_>, facts: Option<&StunFacts>) -> bool {
+        if let Some(flow) = &self.opts.flow {
+            if !flow.matches(msg.src) && !flow.matches(msg.dst) {
+                return false;
+            }
+        }
+        if let Some(prefix) = &self.opts.txid {
+            match &msg.body {
+                Body::Stun(m) if hex(m.transaction_id_bytes()).starts_with(prefix.as_str()) => {}
+                _ => return false,
+            }
+        }
+        if !self.opts.only.is_empty() {
+            let ok = self.opts.only.iter().any(|o| match (o, &msg.body) {
+                (Only::Stun, Body::Stun(_)) => true,
+                (Only::Turn, Body::Stun(m)) => m.method().is_turn(),
+                (Only::Turn, Body::ChannelData(_)) => true,
+                (Only::Ice, Body::Stun(_)) => facts.is_some_and(|f| f.ice),
+                (Only::Dtls, Body::Dtls(_)) => true,
+                (Only::Rtp, Body::Rtp(_)) => true,
+                (Only::Rtcp, Body::Rtcp(_)) => true,
+                _ => false,
+            });
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn rel_time(&mut self, t: u64) -> f64 {
+        let first = *self.first_ns.get_or_insert(t);
+        t.saturating_sub(first) as f64 / 1e9
+    }
+
+    fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
+        let rel = self.rel_time(msg.time_ns);
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        let _ = write!(
+            line,
+            "{:>6} {:>11.6}  {} → {}  {}  ",
+            msg.frame,
+            rel,
+            msg.src,
+            msg.dst,
+            msg.transport.as_str()
+        );
+        if let Some(via) = msg.via {
+            let _ = write!(line, "[in {}] ", via.as_str());
+        }
+        match &msg.body {
+            Body::Stun(m) => {
+                let name = format!("{} {}", m.method(), m.class());
+                let _ = write!(line, "{}", name.bold());
+                let _ = write!(line, " txid={}", hex(m.transaction_id_bytes()));
+                summarize_attributes(&mut line, m);
+                if let Some(f) = facts {
+                    if let Some(to) = f.response_to {
+                        let rtt = f.rtt_ns.map(|n| format!(", {:.3} ms", n as f64 / 1e6)).unwrap_or_default();
+                        let _ = write!(line, "  (answers #{to}{rtt})");
+                    }
+                    match f.seen {
+                        Some(Seen::Retransmission) => {
+                            let _ = write!(line, "  {}", "[retransmission]".yellow());
+                        }
+                        Some(Seen::Copy) => {
+                            let _ = write!(line, "  [seen before on another path]");
+                        }
+                        _ => {}
+                    }
+                    if f.fingerprint == Some(Check::Bad) {
+                        let _ = write!(line, "  {}", "FINGERPRINT BAD".red().bold());
+                    }
+                    match f.integrity {
+                        Some(Check::Bad) => {
+                            let _ = write!(line, "  {}", "INTEGRITY BAD".red().bold());
+                        }
+                        Some(Check::Ok) => {
+                            let _ = write!(line, "  {}", "integrity ok".green());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Body::ChannelData(cd) => {
+                let _ = write!(line, "{} 0x{:04x} len={}", "ChannelData".bold(), cd.channel(), cd.length());
+            }
+            other => line.push_str(&describe(other)),
+        }
+        if msg.framing.is_some() {
+            line.push_str("  [RFC 4571]");
+        }
+        line.push('\n');
+        self.write(line.as_bytes());
+        self.line = line;
+    }
+
+    fn record(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) -> Value {
+        let rel = self.rel_time(msg.time_ns);
+        let mut obj = Map::new();
+        obj.insert("frame".into(), json!(msg.frame));
+        obj.insert("time".into(), json!(msg.time_ns as f64 / 1e9));
+        obj.insert("time_relative".into(), json!(rel));
+        obj.insert("src".into(), json!(msg.src.to_string()));
+        obj.insert("dst".into(), json!(msg.dst.to_string()));
+        obj.insert("transport".into(), json!(msg.transport.as_str()));
+        let via = msg.via.map(Via::as_str);
+        match &msg.body {
+            Body::Stun(m) => {
+                let keys_for = |bytes: &[u8]| {
+                    let m = Message::new_unchecked(bytes);
+                    match self.key_ref(&m) {
+                        Some(k) => self.keys.keys(&k, &m).0,
+                        None => Vec::new(),
+                    }
+                };
+                if let Ok(mut report) = DecodeReport::stun_with_keys(m.as_bytes(), &keys_for) {
+                    report.inner.clear(); // emitted as records of their own
+                    report.via = via;
+                    if let Some(c) = facts.and_then(|f| f.integrity) {
+                        if report.integrity != c {
+                            report.set_integrity(c, None, &[]);
+                        }
+                    }
+                    if let Ok(Value::Object(r)) = serde_json::to_value(&report) {
+                        obj.extend(r);
+                    }
+                }
+                if let Some(f) = facts {
+                    obj.insert("response_to".into(), json!(f.response_to));
+                    obj.insert("rtt_ms".into(), json!(f.rtt_ns.map(|n| n as f64 / 1e6)));
+                    obj.insert("retransmission".into(), json!(f.seen == Some(Seen::Retransmission)));
+                }
+            }
+            Body::ChannelData(cd) => {
+                let report = DecodeReport::channel_data(*cd, &|_: &[u8]| Vec::new());
+                if let Ok(Value::Object(mut r)) = serde_json::to_value(&report) {
+                    r.remove("inner");
+                    obj.extend(r);
+                }
+                obj.insert("via".into(), json!(via));
+            }
+            other => {
+                obj.insert("kind".into(), json!(other.kind()));
+                obj.insert("via".into(), json!(via));
+                if let Value::Object(fields) = body_json(other) {
+                    obj.extend(fields);
+                }
+            }
+        }
+        Value::Object(obj)
+    }
+
+    fn unanswered_wanted(&self, id: &[u8], r: &Request) -> bool {
+        let flow_ok = self.opts.flow.as_ref().is_none_or(|f| f.matches(r.src) || f.matches(r.dst));
+        let txid_ok = self.opts.txid.as_ref().is_none_or(|p| hex(id).starts_with(p.as_str()));
+        let only_ok = self.opts.only.is_empty()
+            || self.opts.only.iter().any(|o| match o {
+                Only::Stun => true,
+                Only::Ice => r.ice,
+                Only::Turn => r.method.is_turn(),
+                _ => false,
+            });
+        flow_ok && txid_ok && only_ok
+    }
+
+    /// Print the requests never answered (for `--errors` and the end of human output).
+    pub fn finish(&mut self) {
+        let unanswered: Vec<(Vec<u8>, Request)> =
+            self.txns.unanswered().map(|(id, r)| (id.to_vec(), r.clone())).collect();
+        let show_unanswered = self.opts.errors || self.mode != Mode::Human;
+        for (id, r) in &unanswered {
+            if !show_unanswered {
+                break;
+            }
+            if !self.unanswered_wanted(id, r) {
+                continue;
+            }
+            if self.opts.errors {
+                self.errors_found += 1;
+            }
+            let v = json!({
+                "frame": r.frame, "src": r.src.to_string(), "dst": r.dst.to_string(),
+                "method": r.method.to_string(), "transaction_id": hex(id), "sends": r.sends,
+            });
+            match self.mode {
+                Mode::Human => {
+                    let line = format!(
+                        "{:>6} {}  {} → {}  {} Request txid={} sent {}× and never answered\n",
+                        r.frame,
+                        "unanswered".red(),
+                        r.src,
+                        r.dst,
+                        r.method,
+                        hex(id),
+                        r.sends
+                    );
+                    self.write(line.as_bytes());
+                }
+                Mode::Ndjson => {
+                    let mut v = v;
+                    v["kind"] = json!("unanswered-request");
+                    let mut buf = Vec::new();
+                    let _ = write_ndjson(&mut buf, &v);
+                    self.write(&buf);
+                }
+                Mode::Json => self.records.push(json!({"unanswered_request": v})),
+            }
+        }
+        if self.mode == Mode::Json {
+            let unanswered_json: Vec<Value> = unanswered
+                .iter()
+                .map(|(id, r)| json!({"frame": r.frame, "src": r.src.to_string(), "dst": r.dst.to_string(), "method": r.method.to_string(), "transaction_id": hex(id), "sends": r.sends}))
+                .collect();
+            let messages: Vec<Value> =
+                self.records.drain(..).filter(|v| v.get("unanswered_request").is_none()).collect();
+            let doc = json!({"messages": messages, "problems": self.problems, "unanswered_requests": unanswered_json});
+            let mut buf = Vec::new();
+            let _ = crate::core::output::write_json(&mut buf, &doc);
+            self.write(&buf);
+        }
+        if let Err(e) = self.out.flush() {
+            self.io_error.get_or_insert(e);
+        }
+    }
+}
+
+fn summarize_attributes(line: &mut String, m: &Message<&[u8]>) {
+    let key = m.xor_key();
+    let mut has_xor_mapped = false;
+    for raw in m.attributes().filter_map(Result::ok) {
+        if raw.typ == attr::XOR_MAPPED_ADDRESS {
+            has_xor_mapped = true;
+        }
+    }
+    for raw in m.attributes().filter_map(Result::ok) {
+        let label = match raw.typ {
+            attr::XOR_MAPPED_ADDRESS => "mapped",
+            attr::MAPPED_ADDRESS if !has_xor_mapped => "mapped",
+            attr::XOR_RELAYED_ADDRESS => "relayed",
+            attr::XOR_PEER_ADDRESS => "peer",
+            attr::ERROR_CODE => "error",
+            attr::USERNAME => "user",
+            attr::PRIORITY => "prio",
+            attr::USE_CANDIDATE => "use-candidate",
+            attr::LIFETIME => "lifetime",
+            attr::CHANNEL_NUMBER => "channel",
+            attr::ICE_CONTROLLING => "controlling",
+            attr::ICE_CONTROLLED => "controlled",
+            _ => continue,
+        };
+        match Attribute::decode(&raw, key) {
+            Ok(a) => {
+                let _ = match a.value {
+                    AttrValue::Flag => write!(line, " {label}"),
+                    AttrValue::ErrorCode { code, reason } => write!(line, " {label}={code} {reason:?}"),
+                    AttrValue::U64(_) => write!(line, " {label}"),
+                    AttrValue::Text(t) => write!(line, " {label}={t}"),
+                    v => write!(line, " {label}={v}"),
+                };
+            }
+            Err(_) => {
+                let _ = write!(line, " {label}=<damaged>");
+            }
+        }
+    }
+}
+
+impl<W: Write> Sink for Decoder<W> {
+    fn message(&mut self, msg: &Msg<'_>) {
+        let facts = match &msg.body {
+            Body::Stun(m) => {
+                let mut f = self.stun_facts(msg, m);
+                f.fingerprint = Some(m.check_fingerprint());
+                if !self.keys.is_empty() {
+                    f.integrity = Some(self.integrity(m));
+                } else if m.has_integrity() {
+                    f.integrity = Some(Check::Unchecked);
+                }
+                Some(f)
+            }
+            _ => None,
+        };
+        let is_error = facts.as_ref().is_some_and(|f| {
+            f.error_code.is_some() || f.fingerprint == Some(Check::Bad) || f.integrity == Some(Check::Bad)
+        });
+        if self.opts.errors && !is_error {
+            return;
+        }
+        if !self.wanted(msg, facts.as_ref()) {
+            return;
+        }
+        if is_error {
+            self.errors_found += 1;
+        }
+        self.printed += 1;
+        match self.mode {
+            Mode::Human => {
+                self.human_line(msg, facts.as_ref());
+                if self.opts.tree {
+                    let tree = match &msg.body {
+                        Body::Stun(m) => DecodeReport::stun_with_keys(m.as_bytes(), &|_: &[u8]| Vec::new())
+                            .ok()
+                            .map(|mut r| {
+                                r.inner.clear();
+                                if let Some(c) = facts.as_ref().and_then(|f| f.integrity) {
+                                    r.set_integrity(c, None, &[]);
+                                }
+                                r.to_tree().to_string()
+                            }),
+                        Body::ChannelData(cd) => {
+                            let mut r = DecodeReport::channel_data(*cd, &|_: &[u8]| Vec::new());
+                            r.inner.clear();
+                            Some(r.to_tree().to_string())
+                        }
+                        _ => None,
+                    };
+                    if let Some(t) = tree {
+                        let indented: String = t.lines().map(|l| format!("        {l}\n")).collect();
+                        self.write(indented.as_bytes());
+                    }
+                }
+            }
+            Mode::Ndjson => {
+                let v = self.record(msg, facts.as_ref());
+                let mut buf = Vec::new();
+                let _ = write_ndjson(&mut buf, &v);
+                self.write(&buf);
+            }
+            Mode::Json => {
+                let v = self.record(msg, facts.as_ref());
+                self.records.push(v);
+            }
+        }
+    }
+
+    fn problem(&mut self, frame: u64, message: &str) {
+        if self.opts.txid.is_some() || !self.opts.only.is_empty() || self.opts.flow.is_some() {
+            return;
+        }
+        match self.mode {
+            Mode::Human => {
+                let line = format!("{frame:>6} {} {message}\n", "problem:".yellow().bold());
+                self.write(line.as_bytes());
+            }
+            Mode::Ndjson => eprintln!("rtctool: frame {frame}: {message}"),
+            Mode::Json => self.problems.push(json!({"frame": frame, "message": message})),
+        }
+    }
+}

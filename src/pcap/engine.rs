@@ -1,0 +1,220 @@
+//! The dissection pipeline: packets in, messages out (with the messages found inside TURN
+//! ChannelData and DATA attributes), problems reported per packet and never fatal.
+
+use std::net::SocketAddr;
+
+use super::dissect::{classify, classify_inner, Body, StunFlows, Via};
+use super::net::{NetDecoder, NetOutcome, Transport};
+use super::reader::Packet;
+use super::tcp::{Framing, StreamItem, TcpStreams};
+use crate::core::stun::{attr, Class, Method};
+
+/// One decoded message.
+#[derive(Debug, Clone, Copy)]
+pub struct Msg<'a> {
+    /// Frame number (for TCP, the frame that completed the message).
+    pub frame: u64,
+    /// Capture time, ns since the epoch.
+    pub time_ns: u64,
+    /// Source of the packet that carried it.
+    pub src: SocketAddr,
+    /// Destination of the packet that carried it.
+    pub dst: SocketAddr,
+    /// UDP or TCP.
+    pub transport: Transport,
+    /// Where it was found, when inside another message.
+    pub via: Option<Via>,
+    /// RFC 4571 framing on TCP.
+    pub framing: Option<Framing>,
+    /// What it is.
+    pub body: Body<'a>,
+}
+
+/// Receives what the engine finds.
+pub trait Sink {
+    /// A decoded message.
+    fn message(&mut self, msg: &Msg<'_>);
+    /// A packet (or stream) that could not be decoded; decoding goes on.
+    fn problem(&mut self, frame: u64, message: &str);
+}
+
+/// Counters over a whole capture.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EngineStats {
+    /// Packets read.
+    pub packets: u64,
+    /// UDP/TCP segments seen.
+    pub segments: u64,
+    /// Packets that were not UDP/TCP over IP.
+    pub ignored: u64,
+    /// Packets damaged below the application layer.
+    pub malformed: u64,
+}
+
+/// The stateful pipeline.
+#[derive(Debug, Default)]
+pub struct Engine {
+    net: NetDecoder,
+    flows: StunFlows,
+    tcp: TcpStreams,
+    items: Vec<StreamItem>,
+    /// Counters.
+    pub stats: EngineStats,
+}
+
+impl Engine {
+    /// A pipeline with empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// IPv4 datagrams dropped from the bounded reassembly buffer.
+    pub fn fragments_evicted(&self) -> u64 {
+        self.net.evicted
+    }
+
+    /// Dissect one packet.
+    pub fn packet<S: Sink>(&mut self, pkt: &Packet<'_>, sink: &mut S) {
+        self.stats.packets += 1;
+        let truncated = (pkt.data.len() as u64) < u64::from(pkt.orig_len);
+        let Engine { net, flows, tcp, items, stats } = self;
+        let seg = match net.decode(pkt.linktype, pkt.data, truncated) {
+            NetOutcome::Segment(seg) => seg,
+            NetOutcome::Fragment => return,
+            NetOutcome::IcmpError { icmp_type, code, reporter, quoted } => {
+                let body = classify_inner(quoted.payload);
+                if !matches!(body, Body::Other) {
+                    let why = icmp_reason(quoted.src.is_ipv4(), icmp_type, code);
+                    sink.problem(
+                        pkt.frame,
+                        &format!("{reporter} reports {why} for {} → {}", quoted.src, quoted.dst),
+                    );
+                    let msg = Msg {
+                        frame: pkt.frame,
+                        time_ns: pkt.time_ns,
+                        src: quoted.src,
+                        dst: quoted.dst,
+                        transport: quoted.transport,
+                        via: Some(Via::IcmpError),
+                        framing: None,
+                        body,
+                    };
+                    sink.message(&msg);
+                }
+                return;
+            }
+            NetOutcome::Ignored => {
+                stats.ignored += 1;
+                return;
+            }
+            NetOutcome::Malformed(why) => {
+                stats.malformed += 1;
+                sink.problem(pkt.frame, &why);
+                return;
+            }
+        };
+        stats.segments += 1;
+        let base = Msg {
+            frame: pkt.frame,
+            time_ns: pkt.time_ns,
+            src: seg.src,
+            dst: seg.dst,
+            transport: seg.transport,
+            via: None,
+            framing: None,
+            body: Body::Other,
+        };
+        match seg.tcp {
+            None => {
+                if seg.payload.is_empty() {
+                    return;
+                }
+                let body = classify(seg.payload, Transport::Udp, seg.src, seg.dst, flows);
+                if seg.truncated && matches!(body, Body::Other) && seg.payload.first().is_some_and(|b| *b < 4)
+                {
+                    sink.problem(pkt.frame, "packet cut short by the capture's snap length");
+                }
+                emit(flows, Msg { body, ..base }, sink);
+            }
+            Some(info) => {
+                let stun_seen = flows.contains(Transport::Tcp, seg.src, seg.dst);
+                tcp.segment(seg.src, seg.dst, info, seg.payload, stun_seen, items);
+                for item in items.drain(..) {
+                    match item {
+                        StreamItem::Problem(p) => sink.problem(pkt.frame, &p),
+                        StreamItem::Frame { bytes, framing } => {
+                            let body = classify_frame(&bytes, framing, seg.src, seg.dst, flows);
+                            let framing = (framing == Framing::Rfc4571).then_some(Framing::Rfc4571);
+                            emit(flows, Msg { body, framing, ..base }, sink);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A framed TCP message: plain framing has already delimited STUN or ChannelData.
+fn classify_frame<'a>(
+    bytes: &'a [u8],
+    framing: Framing,
+    src: SocketAddr,
+    dst: SocketAddr,
+    flows: &StunFlows,
+) -> Body<'a> {
+    match framing {
+        Framing::Plain => match classify_inner(bytes) {
+            Body::Other => match crate::core::stun::ChannelData::new_checked(bytes) {
+                Ok(cd) => Body::ChannelData(cd),
+                Err(_) => Body::Other,
+            },
+            body => body,
+        },
+        Framing::Rfc4571 => classify(bytes, Transport::Tcp, src, dst, flows),
+    }
+}
+
+/// Emit a message and the ones inside it.
+fn emit<S: Sink>(flows: &mut StunFlows, msg: Msg<'_>, sink: &mut S) {
+    sink.message(&msg);
+    match msg.body {
+        Body::Stun(m) => {
+            flows.mark(msg.transport, msg.src, msg.dst);
+            let method = m.method();
+            let carries_data =
+                m.class() == Class::Indication && (method == Method::SEND || method == Method::DATA);
+            if carries_data && msg.via.is_none() {
+                if let Some(data) = m.into_attributes().filter_map(Result::ok).find(|a| a.typ == attr::DATA) {
+                    let body = classify_inner(data.value);
+                    sink.message(&Msg { via: Some(Via::DataAttribute), body, ..msg });
+                }
+            }
+        }
+        Body::ChannelData(cd) if msg.via.is_none() => {
+            let data: &[u8] = cd.into_data();
+            let body = classify_inner(data);
+            sink.message(&Msg { via: Some(Via::ChannelData), body, ..msg });
+        }
+        _ => {}
+    }
+}
+
+fn icmp_reason(v4: bool, t: u8, code: u8) -> String {
+    let text = match (v4, t, code) {
+        (true, 3, 0) => "network unreachable",
+        (true, 3, 1) => "host unreachable",
+        (true, 3, 3) => "port unreachable",
+        (true, 3, 4) => "fragmentation needed",
+        (true, 3, 13) => "communication administratively prohibited",
+        (true, 3, _) => "destination unreachable",
+        (true, 11, _) => "time exceeded",
+        (true, 12, _) => "parameter problem",
+        (false, 1, 4) => "port unreachable",
+        (false, 1, 1) => "communication administratively prohibited",
+        (false, 1, _) => "destination unreachable",
+        (false, 2, _) => "packet too big",
+        (false, 3, _) => "time exceeded",
+        _ => "an ICMP error",
+    };
+    format!("ICMP {text} (type {t}, code {code})")
+}

@@ -1,0 +1,120 @@
+//! `rtctool pcap`: STUN/TURN dissection of captures, with the DTLS, RTP and RTCP around it.
+//!
+//! The pipeline streams: [`reader`] yields one packet at a time from a bounded buffer,
+//! [`net`] peels link/IP/UDP/TCP, [`tcp`] reassembles STUN streams, [`dissect`] recognises
+//! payloads, and [`engine`] hands messages to a sink ([`decode`] or [`summary`]).
+
+pub mod decode;
+pub mod dissect;
+pub mod engine;
+pub mod keys;
+pub mod net;
+pub mod reader;
+pub mod summary;
+pub mod tcp;
+pub mod txn;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read};
+
+use crate::cli::{PcapCommand, PcapInputArgs};
+use crate::core::output::{Output, Progress};
+use crate::{Error, Outcome, Result};
+
+use engine::{Engine, Sink};
+use keys::KeyBook;
+use reader::{CaptureReader, Item};
+
+/// Run a `pcap` subcommand.
+pub fn run(cmd: PcapCommand, out: &Output) -> Result<Outcome> {
+    match cmd {
+        PcapCommand::Decode(args) => {
+            let keys = key_book(&args.input)?;
+            let opts = decode::DecodeOptions {
+                tree: args.tree,
+                only: args.only,
+                flow: args.flow,
+                txid: args.txid.map(|t| t.to_ascii_lowercase()),
+                errors: args.errors,
+            };
+            let stdout = io::stdout();
+            let mut sink =
+                decode::Decoder::new(BufWriter::with_capacity(64 << 10, stdout.lock()), out.mode, opts, keys);
+            let errors_only = args.errors;
+            pump(&args.input.file, out, &mut sink, |s| s.io_error().is_some())?;
+            sink.finish();
+            if let Some(e) = sink.io_error() {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    return Err(Error::input(format!("writing output: {e}")));
+                }
+            }
+            Ok(if errors_only && sink.errors_found > 0 { Outcome::Found } else { Outcome::Clean })
+        }
+        PcapCommand::Summary(args) => {
+            let mut sink = summary::Summary::new();
+            pump(&args.file, out, &mut sink, |_| false)?;
+            sink.print(out)
+        }
+    }
+}
+
+fn key_book(args: &PcapInputArgs) -> Result<KeyBook> {
+    let mut book = KeyBook::new();
+    match (&args.turn_user, &args.turn_password) {
+        (Some(u), Some(p)) => book.set_turn(u, p),
+        (None, None) => {}
+        _ => return Err(Error::usage("--turn-user and --turn-password go together")),
+    }
+    for pwd in &args.ice_pwd {
+        book.add_ice(pwd);
+    }
+    for path in &args.sdp {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("reading {path}: {e}")))?;
+        if book.add_sdp(&text) == 0 {
+            return Err(Error::input(format!("{path}: no a=ice-ufrag/a=ice-pwd pair found")));
+        }
+    }
+    Ok(book)
+}
+
+/// Read a capture (path or `-`) through the engine into `sink`, with a progress bar on a
+/// terminal. `stop` is asked after each packet (e.g. when the output pipe closed).
+fn pump<S: Sink>(path: &str, out: &Output, sink: &mut S, stop: impl Fn(&S) -> bool) -> Result<()> {
+    let (src, len): (Box<dyn Read>, Option<u64>) = if path == "-" {
+        (Box::new(io::stdin().lock()), None)
+    } else {
+        let f = File::open(path).map_err(|e| Error::input(format!("reading {path}: {e}")))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), len)
+    };
+    let mut reader = CaptureReader::new(src).map_err(|e| Error::input(format!("reading {path}: {e}")))?;
+    let progress = match len {
+        Some(len) if len > 8 << 20 => Some(Progress::bar(out, len, format!("reading {path}"))),
+        _ => None,
+    };
+    let mut engine = Engine::new();
+    let mut n = 0u64;
+    loop {
+        let item = reader.next_item().map_err(|e| Error::input(format!("reading {path}: {e}")))?;
+        match item {
+            None => break,
+            Some(Item::Packet(pkt)) => engine.packet(&pkt, sink),
+            Some(Item::Skipped { offset, reason }) => {
+                sink.problem(0, &format!("file offset {offset}: {reason}"))
+            }
+        }
+        n += 1;
+        if n.is_multiple_of(4096) {
+            if let Some(p) = &progress {
+                p.set_position(reader.bytes_read());
+            }
+            if stop(sink) {
+                break;
+            }
+        }
+    }
+    if let Some(p) = progress {
+        p.finish();
+    }
+    Ok(())
+}

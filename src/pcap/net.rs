@@ -1,0 +1,450 @@
+//! From link-layer frames to UDP/TCP payloads: link types, VLAN tags, IPv4/IPv6 (extension
+//! headers via etherparse), and IPv4 reassembly with bounded memory.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket};
+
+/// LINKTYPE_ values (tcpdump.org) the dissector understands.
+pub mod linktype {
+    /// BSD loopback: 4-byte address family in host byte order.
+    pub const NULL: u32 = 0;
+    /// Ethernet II (with 802.1Q/QinQ tags).
+    pub const ETHERNET: u32 = 1;
+    /// Raw IP.
+    pub const RAW: u32 = 101;
+    /// OpenBSD loopback: address family in network byte order.
+    pub const LOOP: u32 = 108;
+    /// Linux cooked capture v1.
+    pub const LINUX_SLL: u32 = 113;
+    /// Raw IPv4.
+    pub const IPV4: u32 = 228;
+    /// Raw IPv6.
+    pub const IPV6: u32 = 229;
+    /// Linux cooked capture v2.
+    pub const LINUX_SLL2: u32 = 276;
+}
+
+/// Transport protocol of a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transport {
+    /// UDP.
+    Udp,
+    /// TCP.
+    Tcp,
+}
+
+impl Transport {
+    /// `udp` or `tcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        }
+    }
+}
+
+/// TCP header fields the stream reassembly needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpInfo {
+    /// Sequence number of the first payload byte.
+    pub seq: u32,
+    /// SYN flag.
+    pub syn: bool,
+    /// FIN flag.
+    pub fin: bool,
+    /// RST flag.
+    pub rst: bool,
+}
+
+/// A UDP datagram's or TCP segment's payload with its addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment<'a> {
+    /// Source address.
+    pub src: SocketAddr,
+    /// Destination address.
+    pub dst: SocketAddr,
+    /// UDP or TCP.
+    pub transport: Transport,
+    /// TCP fields (None for UDP).
+    pub tcp: Option<TcpInfo>,
+    /// The payload.
+    pub payload: &'a [u8],
+    /// Whether the payload was cut short by the capture's snap length.
+    pub truncated: bool,
+}
+
+/// What a frame turned out to be at the network layers.
+#[derive(Debug)]
+pub enum NetOutcome<'a> {
+    /// A UDP or TCP payload.
+    Segment(Segment<'a>),
+    /// An ICMP error quoting a UDP/TCP packet we (or a peer) sent.
+    IcmpError {
+        /// ICMP type (v4: 3, 11, 12; v6: 1-4).
+        icmp_type: u8,
+        /// ICMP code.
+        code: u8,
+        /// Who reported it.
+        reporter: IpAddr,
+        /// The quoted packet's addresses and whatever of its payload was quoted.
+        quoted: Segment<'a>,
+    },
+    /// An IPv4 fragment kept for reassembly.
+    Fragment,
+    /// Not UDP/TCP over IP (ARP, ICMP, another link type...): not for us.
+    Ignored,
+    /// Damaged at the network layers.
+    Malformed(String),
+}
+
+/// Bounds of the reassembly buffer: a hostile capture cannot make it grow past these.
+const MAX_PENDING_DATAGRAMS: usize = 64;
+const MAX_PENDING_BYTES: usize = 4 << 20;
+
+#[derive(Debug)]
+struct Pending {
+    key: (Ipv4Addr, Ipv4Addr, u16, u8),
+    /// (offset, bytes) pieces as they came.
+    pieces: Vec<(usize, Vec<u8>)>,
+    /// Total length, known once the last fragment (MF=0) arrived.
+    total: Option<usize>,
+    bytes: usize,
+}
+
+/// Stateful network-layer decoder (state: pending IPv4 fragments).
+#[derive(Debug, Default)]
+pub struct NetDecoder {
+    pending: VecDeque<Pending>,
+    pending_bytes: usize,
+    reassembled: Vec<u8>,
+    /// Datagrams dropped from the reassembly buffer to respect its bounds.
+    pub evicted: u64,
+}
+
+fn sock(ip: IpAddr, port: u16) -> SocketAddr {
+    SocketAddr::new(ip, port)
+}
+
+impl NetDecoder {
+    /// A decoder with empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decode one frame of the given link type.
+    pub fn decode<'a>(&'a mut self, linktype: u32, data: &'a [u8], truncated: bool) -> NetOutcome<'a> {
+        let sliced = match linktype {
+            linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
+                Ok(p) => p,
+                Err(e) => return NetOutcome::Malformed(format!("Ethernet: {e}")),
+            },
+            linktype::RAW | linktype::IPV4 | linktype::IPV6 => match LaxSlicedPacket::from_ip(data) {
+                Ok(p) => p,
+                Err(e) => return NetOutcome::Malformed(format!("IP: {e}")),
+            },
+            linktype::NULL | linktype::LOOP => {
+                let Some(fam) = data.get(..4) else {
+                    return NetOutcome::Malformed("loopback header shorter than 4 bytes".into());
+                };
+                let fam = if linktype == linktype::LOOP {
+                    u32::from_be_bytes([fam[0], fam[1], fam[2], fam[3]])
+                } else {
+                    // Host byte order of the capturing machine: accept either.
+                    let le = u32::from_le_bytes([fam[0], fam[1], fam[2], fam[3]]);
+                    if le < 256 {
+                        le
+                    } else {
+                        u32::from_be_bytes([fam[0], fam[1], fam[2], fam[3]])
+                    }
+                };
+                // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
+                if !matches!(fam, 2 | 24 | 28 | 30) {
+                    return NetOutcome::Ignored;
+                }
+                match LaxSlicedPacket::from_ip(&data[4..]) {
+                    Ok(p) => p,
+                    Err(e) => return NetOutcome::Malformed(format!("IP: {e}")),
+                }
+            }
+            linktype::LINUX_SLL | linktype::LINUX_SLL2 => {
+                let (proto_at, header) = if linktype == linktype::LINUX_SLL { (14, 16) } else { (0, 20) };
+                let Some(rest) = data.get(header..) else {
+                    return NetOutcome::Malformed(format!("Linux cooked header shorter than {header} bytes"));
+                };
+                let proto = u16::from_be_bytes([data[proto_at], data[proto_at + 1]]);
+                LaxSlicedPacket::from_ether_type(EtherType(proto), rest)
+            }
+            _ => return NetOutcome::Ignored,
+        };
+        let (src_ip, dst_ip, payload) = match &sliced.net {
+            Some(LaxNetSlice::Ipv4(v4)) => {
+                let h = v4.header();
+                let p = v4.payload();
+                let (src, dst) = (Ipv4Addr::from(h.source()), Ipv4Addr::from(h.destination()));
+                if p.fragmented {
+                    let key = (src, dst, h.identification(), p.ip_number.0);
+                    let offset = usize::from(h.fragments_offset().value()) * 8;
+                    let more = h.more_fragments();
+                    let piece = p.payload;
+                    return match self.add_fragment(key, offset, more, piece) {
+                        Some(()) => match transport(
+                            p.ip_number.0,
+                            IpAddr::V4(src),
+                            IpAddr::V4(dst),
+                            &self.reassembled,
+                            truncated,
+                        ) {
+                            Some(seg) => NetOutcome::Segment(seg),
+                            None => NetOutcome::Ignored,
+                        },
+                        None => NetOutcome::Fragment,
+                    };
+                }
+                (IpAddr::V4(src), IpAddr::V4(dst), p)
+            }
+            Some(LaxNetSlice::Ipv6(v6)) => {
+                let h = v6.header();
+                let p = v6.payload();
+                if p.fragmented {
+                    return NetOutcome::Malformed("IPv6 fragment (IPv6 reassembly is not done)".into());
+                }
+                (IpAddr::V6(Ipv6Addr::from(h.source())), IpAddr::V6(Ipv6Addr::from(h.destination())), p)
+            }
+            Some(LaxNetSlice::Arp(_)) | None => {
+                return match &sliced.stop_err {
+                    Some((e, layer)) if sliced.link.is_some() || sliced.net.is_some() => {
+                        NetOutcome::Malformed(format!("{layer:?}: {e}"))
+                    }
+                    _ => NetOutcome::Ignored,
+                };
+            }
+        };
+        let truncated = truncated || payload.incomplete;
+        if let Some(outcome) = icmp_error(payload.ip_number.0, src_ip, payload.payload) {
+            return outcome;
+        }
+        match transport(payload.ip_number.0, src_ip, dst_ip, payload.payload, truncated) {
+            Some(seg) => NetOutcome::Segment(seg),
+            None if matches!(payload.ip_number.0, 6 | 17) => NetOutcome::Malformed(format!(
+                "{} header cut short",
+                if payload.ip_number.0 == 6 { "TCP" } else { "UDP" }
+            )),
+            None => NetOutcome::Ignored,
+        }
+    }
+
+    /// Add a fragment; `Some` when the datagram is complete (it is then in `reassembled`).
+    fn add_fragment(
+        &mut self,
+        key: (Ipv4Addr, Ipv4Addr, u16, u8),
+        offset: usize,
+        more: bool,
+        piece: &[u8],
+    ) -> Option<()> {
+        if offset + piece.len() > 65_535 {
+            return None;
+        }
+        let idx = match self.pending.iter().position(|p| p.key == key) {
+            Some(i) => i,
+            None => {
+                self.pending.push_back(Pending { key, pieces: Vec::new(), total: None, bytes: 0 });
+                self.pending.len() - 1
+            }
+        };
+        let entry = &mut self.pending[idx];
+        entry.pieces.push((offset, piece.to_vec()));
+        entry.bytes += piece.len();
+        self.pending_bytes += piece.len();
+        if !more {
+            entry.total = Some(offset + piece.len());
+        }
+        let complete = entry.total.is_some_and(|total| {
+            let mut ranges: Vec<(usize, usize)> =
+                entry.pieces.iter().map(|(o, b)| (*o, o + b.len())).collect();
+            ranges.sort_unstable();
+            let mut covered = 0;
+            for (s, e) in ranges {
+                if s > covered {
+                    return false;
+                }
+                covered = covered.max(e);
+            }
+            covered >= total
+        });
+        if complete {
+            let entry = self.pending.remove(idx)?;
+            self.pending_bytes -= entry.bytes;
+            let total = entry.total.unwrap_or(0);
+            self.reassembled.clear();
+            self.reassembled.resize(total, 0);
+            for (o, b) in &entry.pieces {
+                let end = (o + b.len()).min(total);
+                if *o < end {
+                    self.reassembled[*o..end].copy_from_slice(&b[..end - o]);
+                }
+            }
+            return Some(());
+        }
+        while self.pending.len() > MAX_PENDING_DATAGRAMS || self.pending_bytes > MAX_PENDING_BYTES {
+            match self.pending.pop_front() {
+                Some(old) => {
+                    self.pending_bytes -= old.bytes;
+                    self.evicted += 1;
+                }
+                None => break,
+            }
+        }
+        None
+    }
+}
+
+/// An ICMP/ICMPv6 error that quotes the packet that caused it.
+fn icmp_error(proto: u8, reporter: IpAddr, p: &[u8]) -> Option<NetOutcome<'_>> {
+    let is_error = match proto {
+        1 => matches!(p.first(), Some(3 | 11 | 12)),
+        58 => matches!(p.first(), Some(1..=4)),
+        _ => false,
+    };
+    if !is_error || p.len() < 8 {
+        return None;
+    }
+    let quoted = LaxSlicedPacket::from_ip(&p[8..]).ok()?;
+    let (src, dst, inner) = match &quoted.net {
+        Some(LaxNetSlice::Ipv4(v4)) => {
+            let h = v4.header();
+            (
+                IpAddr::V4(Ipv4Addr::from(h.source())),
+                IpAddr::V4(Ipv4Addr::from(h.destination())),
+                v4.payload(),
+            )
+        }
+        Some(LaxNetSlice::Ipv6(v6)) => {
+            let h = v6.header();
+            (
+                IpAddr::V6(Ipv6Addr::from(h.source())),
+                IpAddr::V6(Ipv6Addr::from(h.destination())),
+                v6.payload(),
+            )
+        }
+        _ => return None,
+    };
+    let seg = transport(inner.ip_number.0, src, dst, inner.payload, true)?;
+    Some(NetOutcome::IcmpError { icmp_type: p[0], code: p[1], reporter, quoted: seg })
+}
+
+/// Parse a UDP or TCP header from an IP payload.
+fn transport(proto: u8, src: IpAddr, dst: IpAddr, p: &[u8], truncated: bool) -> Option<Segment<'_>> {
+    match proto {
+        17 => {
+            let h = p.get(..8)?;
+            let sport = u16::from_be_bytes([h[0], h[1]]);
+            let dport = u16::from_be_bytes([h[2], h[3]]);
+            let len = usize::from(u16::from_be_bytes([h[4], h[5]]));
+            // The UDP length bounds the payload (Ethernet padding follows short frames).
+            let end = if len >= 8 { len.min(p.len()) } else { p.len() };
+            Some(Segment {
+                src: sock(src, sport),
+                dst: sock(dst, dport),
+                transport: Transport::Udp,
+                tcp: None,
+                payload: &p[8..end.max(8)],
+                truncated: truncated || len > p.len(),
+            })
+        }
+        6 => {
+            let h = p.get(..20)?;
+            let sport = u16::from_be_bytes([h[0], h[1]]);
+            let dport = u16::from_be_bytes([h[2], h[3]]);
+            let seq = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+            let data_offset = usize::from(h[12] >> 4) * 4;
+            let flags = h[13];
+            let payload = p.get(data_offset.max(20)..).unwrap_or(&[]);
+            Some(Segment {
+                src: sock(src, sport),
+                dst: sock(dst, dport),
+                transport: Transport::Tcp,
+                tcp: Some(TcpInfo {
+                    seq,
+                    syn: flags & 0x02 != 0,
+                    fin: flags & 0x01 != 0,
+                    rst: flags & 0x04 != 0,
+                }),
+                payload,
+                truncated,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ipv4_udp(id: u16, frag_off: u16, more: bool, payload: &[u8]) -> Vec<u8> {
+        let mut p =
+            vec![0x45, 0, 0, 0, (id >> 8) as u8, id as u8, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let total = (20 + payload.len()) as u16;
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        let flags = (u16::from(more) << 13) | frag_off;
+        p[6..8].copy_from_slice(&flags.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn reassembles_ipv4_fragments_out_of_order() {
+        let mut udp = vec![0x13, 0x88, 0x0d, 0x96, 0, 0, 0, 0];
+        udp.extend((0..40u8).collect::<Vec<_>>());
+        let len = udp.len() as u16;
+        udp[4..6].copy_from_slice(&len.to_be_bytes());
+        let second = ipv4_udp(7, 3, false, &udp[24..]);
+        let first = ipv4_udp(7, 0, true, &udp[..24]);
+        let mut dec = NetDecoder::new();
+        assert!(matches!(dec.decode(linktype::RAW, &second, false), NetOutcome::Fragment));
+        match dec.decode(linktype::RAW, &first, false) {
+            NetOutcome::Segment(s) => {
+                assert_eq!(s.src, "10.0.0.1:5000".parse().unwrap());
+                assert_eq!(s.dst.port(), 3478);
+                assert_eq!(s.payload, &udp[8..]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reassembly_memory_is_bounded() {
+        let mut dec = NetDecoder::new();
+        for id in 0..1000u16 {
+            let frag = ipv4_udp(id, 0, true, &[0u8; 1000]);
+            dec.decode(linktype::RAW, &frag, false);
+        }
+        assert!(dec.pending.len() <= MAX_PENDING_DATAGRAMS);
+        assert!(dec.evicted > 900);
+    }
+
+    #[test]
+    fn loopback_and_sll() {
+        let udp = [0x13, 0x88, 0x0d, 0x96, 0, 12, 0, 0, 1, 2, 3, 4];
+        let ip = ipv4_udp(1, 0, false, &udp);
+        let mut null = 2u32.to_le_bytes().to_vec();
+        null.extend_from_slice(&ip);
+        let mut dec = NetDecoder::new();
+        assert!(
+            matches!(dec.decode(linktype::NULL, &null, false), NetOutcome::Segment(s) if s.payload == [1, 2, 3, 4])
+        );
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00];
+        sll.extend_from_slice(&ip);
+        assert!(
+            matches!(dec.decode(linktype::LINUX_SLL, &sll, false), NetOutcome::Segment(s) if s.payload == [1, 2, 3, 4])
+        );
+        let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+        sll2.extend_from_slice(&ip);
+        assert!(
+            matches!(dec.decode(linktype::LINUX_SLL2, &sll2, false), NetOutcome::Segment(s) if s.payload == [1, 2, 3, 4])
+        );
+        assert!(matches!(dec.decode(linktype::LINUX_SLL, &[1, 2], false), NetOutcome::Malformed(_)));
+    }
+}

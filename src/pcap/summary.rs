@@ -1,0 +1,671 @@
+//! `rtctool pcap summary`: what happened in a capture, aggregated.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use serde_json::{json, Value};
+
+use super::dissect::{dtls_records, Body};
+use super::engine::{Msg, Sink};
+use super::net::Transport;
+use crate::core::output::{write_json, Align, Mode, Output, Table};
+use crate::core::stun::{attr, AttrValue, Attribute, Class, Message, Method};
+use crate::{Error, Outcome, Result};
+
+const KINDS: [&str; 7] = ["stun", "channel-data", "dtls", "rtp", "rtcp", "zrtp", "other"];
+const MAX_ENTRIES: usize = 100_000;
+
+fn kind_index(body: &Body<'_>) -> usize {
+    match body {
+        Body::Stun(_) => 0,
+        Body::ChannelData(_) => 1,
+        Body::Dtls(_) => 2,
+        Body::Rtp(_) => 3,
+        Body::Rtcp(_) => 4,
+        Body::Zrtp => 5,
+        Body::Other => 6,
+    }
+}
+
+type FlowKey = (Transport, SocketAddr, SocketAddr);
+
+fn flow_key(t: Transport, a: SocketAddr, b: SocketAddr) -> FlowKey {
+    if a <= b {
+        (t, a, b)
+    } else {
+        (t, b, a)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct FlowStats {
+    packets: [u64; 7],
+    bytes: [u64; 7],
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    time_ns: u64,
+    method: Method,
+    src: SocketAddr,
+    dst: SocketAddr,
+    transport: Transport,
+    use_candidate: bool,
+    ice: bool,
+    answered: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Allocation {
+    relayed: Option<SocketAddr>,
+    lifetime_s: Option<u32>,
+    refreshes: u32,
+    permissions: Vec<std::net::IpAddr>,
+    channels: Vec<u16>,
+    bytes_relayed: u64,
+    errors: Vec<u16>,
+    released: bool,
+    last_ns: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct IcePair {
+    requests: u32,
+    successes: u32,
+    errors: u32,
+    nominated: bool,
+    controlling: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct DtlsFlow {
+    client: Option<SocketAddr>,
+    handshake: Vec<&'static str>,
+    app_data_dirs: [bool; 2],
+    alerts: u32,
+}
+
+#[derive(Debug, Clone)]
+struct RtpStream {
+    flow: FlowKey,
+    ssrc: u32,
+    src: SocketAddr,
+    payload_type: u8,
+    packets: u64,
+    bytes: u64,
+    first_seq: u16,
+    max_ext_seq: u64,
+    cycles: u64,
+    last_seq: u16,
+    jitter: f64,
+    last_transit: Option<f64>,
+}
+
+/// The summary sink.
+#[derive(Debug)]
+pub struct Summary {
+    flows: HashMap<FlowKey, FlowStats>,
+    pending: HashMap<Vec<u8>, Pending>,
+    requests: u64,
+    answered: u64,
+    error_codes: BTreeMap<u16, u64>,
+    rtts_ms: Vec<f64>,
+    allocations: BTreeMap<FlowKey, Allocation>,
+    ice: BTreeMap<(SocketAddr, SocketAddr), IcePair>,
+    dtls: BTreeMap<FlowKey, DtlsFlow>,
+    rtp: HashMap<(FlowKey, u32), RtpStream>,
+    problems: u64,
+    first_ns: Option<u64>,
+    last_ns: u64,
+}
+
+fn clock_rate(pt: u8) -> Option<f64> {
+    match pt {
+        0 | 3..=5 | 7..=9 | 12 | 15 | 18 => Some(8000.0),
+        10 | 11 => Some(44100.0),
+        14 | 25 | 26 | 28 | 31..=34 => Some(90000.0),
+        _ => None,
+    }
+}
+
+impl Summary {
+    /// An empty summary.
+    pub fn new() -> Self {
+        Summary {
+            flows: HashMap::new(),
+            pending: HashMap::new(),
+            requests: 0,
+            answered: 0,
+            error_codes: BTreeMap::new(),
+            rtts_ms: Vec::new(),
+            allocations: BTreeMap::new(),
+            ice: BTreeMap::new(),
+            dtls: BTreeMap::new(),
+            rtp: HashMap::new(),
+            problems: 0,
+            first_ns: None,
+            last_ns: 0,
+        }
+    }
+
+    fn stun(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>) {
+        let key = m.xor_key();
+        let id = m.transaction_id_bytes().to_vec();
+        let decoded: Vec<Attribute<'_>> =
+            m.attributes().flatten().filter_map(|r| Attribute::decode(&r, key).ok()).collect();
+        let find = |t: u16| decoded.iter().find(|a| a.typ == t).map(|a| &a.value);
+        let alloc_key = |client: SocketAddr, server: SocketAddr| flow_key(msg.transport, client, server);
+        match m.class() {
+            Class::Request => {
+                if self.pending.contains_key(&id) {
+                    return; // retransmission or a copy seen on another path
+                }
+                if self.pending.len() < MAX_ENTRIES {
+                    let ice = m.method() == Method::BINDING
+                        && (find(attr::PRIORITY).is_some()
+                            || find(attr::ICE_CONTROLLING).is_some()
+                            || find(attr::ICE_CONTROLLED).is_some());
+                    let controlling = if find(attr::ICE_CONTROLLING).is_some() {
+                        Some(true)
+                    } else if find(attr::ICE_CONTROLLED).is_some() {
+                        Some(false)
+                    } else {
+                        None
+                    };
+                    self.pending.insert(
+                        id,
+                        Pending {
+                            time_ns: msg.time_ns,
+                            method: m.method(),
+                            src: msg.src,
+                            dst: msg.dst,
+                            transport: msg.transport,
+                            use_candidate: find(attr::USE_CANDIDATE).is_some(),
+                            ice,
+                            answered: false,
+                        },
+                    );
+                    self.requests += 1;
+                    if ice && msg.via.is_none() {
+                        let pair = self.ice.entry((msg.src, msg.dst)).or_default();
+                        pair.requests += 1;
+                        pair.controlling = pair.controlling.or(controlling);
+                    }
+                    if m.method() == Method::REFRESH {
+                        if let Some(a) = self.allocations.get_mut(&alloc_key(msg.src, msg.dst)) {
+                            a.refreshes += 1;
+                        }
+                    }
+                }
+            }
+            Class::SuccessResponse | Class::ErrorResponse => {
+                let Some(req) = self.pending.get_mut(&id) else { return };
+                if req.answered {
+                    return;
+                }
+                req.answered = true;
+                self.answered += 1;
+                let req = req.clone();
+                if let Some(rtt) = msg.time_ns.checked_sub(req.time_ns) {
+                    if self.rtts_ms.len() < MAX_ENTRIES {
+                        self.rtts_ms.push(rtt as f64 / 1e6);
+                    }
+                }
+                let error = match find(attr::ERROR_CODE) {
+                    Some(AttrValue::ErrorCode { code, .. }) => Some(*code),
+                    _ => None,
+                };
+                if let Some(code) = error {
+                    *self.error_codes.entry(code).or_default() += 1;
+                }
+                if req.ice {
+                    let pair = self.ice.entry((req.src, req.dst)).or_default();
+                    if error.is_some() {
+                        pair.errors += 1;
+                    } else {
+                        pair.successes += 1;
+                        pair.nominated |= req.use_candidate;
+                    }
+                }
+                let akey = flow_key(req.transport, req.src, req.dst);
+                match req.method {
+                    Method::ALLOCATE
+                        if self.allocations.len() < MAX_ENTRIES || self.allocations.contains_key(&akey) =>
+                    {
+                        let a = self.allocations.entry(akey).or_default();
+                        a.last_ns = msg.time_ns;
+                        match error {
+                            Some(code) => a.errors.push(code),
+                            None => {
+                                if let Some(AttrValue::XorAddress(r)) = find(attr::XOR_RELAYED_ADDRESS) {
+                                    a.relayed = Some(*r);
+                                }
+                                if let Some(AttrValue::U32(l)) = find(attr::LIFETIME) {
+                                    a.lifetime_s = Some(*l);
+                                }
+                            }
+                        }
+                    }
+                    Method::REFRESH => {
+                        if let Some(a) = self.allocations.get_mut(&akey) {
+                            a.last_ns = msg.time_ns;
+                            match (error, find(attr::LIFETIME)) {
+                                (Some(code), _) => a.errors.push(code),
+                                (None, Some(AttrValue::U32(0))) => a.released = true,
+                                (None, Some(AttrValue::U32(l))) => a.lifetime_s = Some(*l),
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Class::Indication => {
+                if let Some(AttrValue::Bytes(data)) = find(attr::DATA) {
+                    if let Some(a) = self.allocations.get_mut(&alloc_key(msg.src, msg.dst)) {
+                        a.bytes_relayed += data.len() as u64;
+                    }
+                }
+            }
+        }
+        // Permissions and channels asked for (peer addresses are only in the requests).
+        if m.class() == Class::Request {
+            if let Some(a) = self.allocations.get_mut(&alloc_key(msg.src, msg.dst)) {
+                match m.method() {
+                    Method::CREATE_PERMISSION => {
+                        for v in decoded.iter().filter(|a| a.typ == attr::XOR_PEER_ADDRESS) {
+                            if let AttrValue::XorAddress(p) = v.value {
+                                if !a.permissions.contains(&p.ip()) && a.permissions.len() < 1024 {
+                                    a.permissions.push(p.ip());
+                                }
+                            }
+                        }
+                    }
+                    Method::CHANNEL_BIND => {
+                        if let Some(AttrValue::ChannelNumber(c)) = find(attr::CHANNEL_NUMBER) {
+                            if !a.channels.contains(c) && a.channels.len() < 1024 {
+                                a.channels.push(*c);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn rtp(&mut self, msg: &Msg<'_>, r: &super::dissect::Rtp) {
+        let flow = flow_key(msg.transport, msg.src, msg.dst);
+        let key = (flow, r.ssrc);
+        if !self.rtp.contains_key(&key) && self.rtp.len() >= MAX_ENTRIES {
+            return;
+        }
+        let s = self.rtp.entry(key).or_insert(RtpStream {
+            flow,
+            ssrc: r.ssrc,
+            src: msg.src,
+            payload_type: r.payload_type,
+            packets: 0,
+            bytes: 0,
+            first_seq: r.seq,
+            max_ext_seq: u64::from(r.seq),
+            cycles: 0,
+            last_seq: r.seq,
+            jitter: 0.0,
+            last_transit: None,
+        });
+        s.packets += 1;
+        s.bytes += r.payload_len as u64;
+        // RFC 3550 A.1: extended sequence numbers.
+        let delta = r.seq.wrapping_sub(s.last_seq);
+        if delta < 0x8000 && delta != 0 {
+            if r.seq < s.last_seq {
+                s.cycles += 1 << 16;
+            }
+            s.last_seq = r.seq;
+            s.max_ext_seq = s.max_ext_seq.max(s.cycles + u64::from(r.seq));
+        }
+        // RFC 3550 A.8 jitter in timestamp units.
+        if let Some(rate) = clock_rate(r.payload_type).or(Some(90000.0)) {
+            let arrival = msg.time_ns as f64 / 1e9 * rate;
+            let transit = arrival - f64::from(r.timestamp);
+            if let Some(last) = s.last_transit {
+                let d = (transit - last).abs();
+                s.jitter += (d - s.jitter) / 16.0;
+            }
+            s.last_transit = Some(transit);
+        }
+    }
+
+    fn dtls(&mut self, msg: &Msg<'_>, p: &[u8]) {
+        let key = flow_key(msg.transport, msg.src, msg.dst);
+        if !self.dtls.contains_key(&key) && self.dtls.len() >= MAX_ENTRIES {
+            return;
+        }
+        let d = self.dtls.entry(key).or_default();
+        for r in dtls_records(p) {
+            match (r.content_type, r.handshake) {
+                (22, Some(1)) => {
+                    d.client.get_or_insert(msg.src);
+                    if d.handshake.len() < 32 {
+                        d.handshake.push("ClientHello");
+                    }
+                }
+                (22, Some(h)) if d.handshake.len() < 32 => d.handshake.push(match h {
+                    2 => "ServerHello",
+                    3 => "HelloVerifyRequest",
+                    11 => "Certificate",
+                    12 => "ServerKeyExchange",
+                    13 => "CertificateRequest",
+                    14 => "ServerHelloDone",
+                    15 => "CertificateVerify",
+                    16 => "ClientKeyExchange",
+                    _ => "Handshake",
+                }),
+                (20, _) if d.handshake.len() < 32 => d.handshake.push("ChangeCipherSpec"),
+                (21, _) => d.alerts += 1,
+                (23, _) => {
+                    let dir = usize::from(d.client.is_some_and(|c| c != msg.src));
+                    d.app_data_dirs[dir] = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let mut flows: Vec<(&FlowKey, &FlowStats)> = self.flows.iter().collect();
+        flows.sort_by(|a, b| a.0.cmp(b.0));
+        let flows: Vec<Value> = flows
+            .iter()
+            .map(|((t, a, b), s)| {
+                let per: serde_json::Map<String, Value> = KINDS
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| s.packets[*i] > 0)
+                    .map(|(i, k)| (k.to_string(), json!({"packets": s.packets[i], "bytes": s.bytes[i]})))
+                    .collect();
+                json!({"transport": t.as_str(), "a": a.to_string(), "b": b.to_string(), "kinds": per})
+            })
+            .collect();
+        let mut rtts = self.rtts_ms.clone();
+        rtts.sort_by(f64::total_cmp);
+        let rtt = if rtts.is_empty() {
+            Value::Null
+        } else {
+            json!({"min": rtts[0], "median": rtts[rtts.len() / 2], "max": rtts[rtts.len() - 1]})
+        };
+        let allocations: Vec<Value> = self
+            .allocations
+            .iter()
+            .map(|((t, a, b), al)| {
+                let ended = if al.released {
+                    "released (Refresh with lifetime 0)".to_string()
+                } else if al.relayed.is_none() {
+                    format!("never allocated (errors {:?})", al.errors)
+                } else if al
+                    .lifetime_s
+                    .is_some_and(|l| al.last_ns + u64::from(l) * 1_000_000_000 < self.last_ns)
+                {
+                    "expired (not refreshed in time)".to_string()
+                } else {
+                    "still allocated at the end of the capture".to_string()
+                };
+                json!({
+                    "transport": t.as_str(), "endpoints": [a.to_string(), b.to_string()],
+                    "relayed_address": al.relayed.map(|r| r.to_string()), "lifetime_s": al.lifetime_s,
+                    "refreshes": al.refreshes,
+                    "permissions": al.permissions.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                    "channels": al.channels.iter().map(|c| format!("0x{c:04x}")).collect::<Vec<_>>(),
+                    "bytes_relayed": al.bytes_relayed, "errors": al.errors, "ended": ended,
+                })
+            })
+            .collect();
+        let ice: Vec<Value> = self
+            .ice
+            .iter()
+            .map(|((s, d), p)| {
+                json!({"local": s.to_string(), "remote": d.to_string(), "requests": p.requests,
+                    "succeeded": p.successes > 0, "errors": p.errors, "nominated": p.nominated,
+                    "controlling": p.controlling})
+            })
+            .collect();
+        let dtls: Vec<Value> = self
+            .dtls
+            .iter()
+            .map(|((t, a, b), d)| {
+                let done = d.app_data_dirs[0] && d.app_data_dirs[1]
+                    || d.handshake.iter().filter(|h| **h == "ChangeCipherSpec").count() >= 2;
+                json!({"transport": t.as_str(), "endpoints": [a.to_string(), b.to_string()],
+                    "client": d.client.map(|c| c.to_string()), "handshake": d.handshake,
+                    "completed": done, "alerts": d.alerts})
+            })
+            .collect();
+        let mut rtp: Vec<&RtpStream> = self.rtp.values().collect();
+        rtp.sort_by_key(|s| (s.flow, s.src, s.ssrc));
+        let rtp: Vec<Value> = rtp
+            .iter()
+            .map(|s| {
+                let expected = s.max_ext_seq.saturating_sub(u64::from(s.first_seq)) + 1;
+                let lost = expected.saturating_sub(s.packets);
+                let rate = clock_rate(s.payload_type);
+                json!({"src": s.src.to_string(), "ssrc": format!("0x{:08x}", s.ssrc),
+                    "payload_type": s.payload_type, "packets": s.packets, "bytes": s.bytes,
+                    "expected": expected, "lost": lost,
+                    "loss_pct": if expected > 0 { lost as f64 * 100.0 / expected as f64 } else { 0.0 },
+                    "jitter_ts_units": s.jitter,
+                    "jitter_ms": rate.map(|r| s.jitter / r * 1000.0)})
+            })
+            .collect();
+        let unanswered = self.pending.values().filter(|p| !p.answered).count();
+        json!({
+            "packets_with_problems": self.problems,
+            "duration_s": self.first_ns.map(|f| (self.last_ns.saturating_sub(f)) as f64 / 1e9),
+            "flows": flows,
+            "transactions": {"requests": self.requests, "answered": self.answered,
+                "unanswered": unanswered, "error_codes": self.error_codes, "rtt_ms": rtt},
+            "allocations": allocations, "ice_checks": ice, "dtls": dtls, "rtp_streams": rtp,
+        })
+    }
+
+    /// Print the summary.
+    pub fn print(&self, out: &Output) -> Result<Outcome> {
+        let doc = self.to_json();
+        let stdout = std::io::stdout();
+        let mut w = stdout.lock();
+        let res = match out.mode {
+            Mode::Json | Mode::Ndjson => write_json(&mut w, &doc),
+            Mode::Human => {
+                use std::io::Write;
+                write!(w, "{}", human(&doc))
+            }
+        };
+        res.map_err(|e| Error::input(format!("writing output: {e}")))?;
+        Ok(Outcome::Clean)
+    }
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        v => v.to_string(),
+    }
+}
+
+fn human(doc: &Value) -> String {
+    let mut out = String::new();
+    let empty = Vec::new();
+    let arr = |k: &str| doc[k].as_array().unwrap_or(&empty).clone();
+    out.push_str(&format!("Flows ({})\n", arr("flows").len()));
+    let mut t = Table::new(["transport", "endpoint A", "endpoint B", "packets by kind"]);
+    for f in arr("flows") {
+        let kinds: Vec<String> = f["kinds"]
+            .as_object()
+            .map(|o| o.iter().map(|(k, v)| format!("{k} {}", v["packets"])).collect())
+            .unwrap_or_default();
+        t.row([s(&f["transport"]), s(&f["a"]), s(&f["b"]), kinds.join(", ")]);
+    }
+    out.push_str(&t.to_string());
+    let tx = &doc["transactions"];
+    out.push_str(&format!(
+        "\nSTUN transactions: {} requests, {} answered, {} unanswered",
+        tx["requests"], tx["answered"], tx["unanswered"]
+    ));
+    if let Some(r) = tx["rtt_ms"].as_object() {
+        out.push_str(&format!(
+            "; RTT min {:.3} / median {:.3} / max {:.3} ms",
+            r["min"].as_f64().unwrap_or(0.0),
+            r["median"].as_f64().unwrap_or(0.0),
+            r["max"].as_f64().unwrap_or(0.0)
+        ));
+    }
+    if let Some(codes) = tx["error_codes"].as_object().filter(|o| !o.is_empty()) {
+        let list: Vec<String> = codes.iter().map(|(c, n)| format!("{c}×{n}")).collect();
+        out.push_str(&format!("; errors {}", list.join(", ")));
+    }
+    out.push('\n');
+    if !arr("allocations").is_empty() {
+        out.push_str(&format!("\nTURN allocations ({})\n", arr("allocations").len()));
+        let mut t = Table::new([
+            "client ↔ server",
+            "relayed",
+            "lifetime",
+            "refreshes",
+            "permissions",
+            "channels",
+            "relayed bytes",
+            "ended",
+        ]);
+        t.align(2, Align::Right).align(3, Align::Right).align(6, Align::Right);
+        for a in arr("allocations") {
+            let ends = a["endpoints"]
+                .as_array()
+                .map(|e| e.iter().map(s).collect::<Vec<_>>().join(" ↔ "))
+                .unwrap_or_default();
+            let list = |k: &str| {
+                a[k].as_array().map(|v| v.iter().map(s).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+            };
+            t.row([
+                ends,
+                s(&a["relayed_address"]),
+                s(&a["lifetime_s"]),
+                s(&a["refreshes"]),
+                list("permissions"),
+                list("channels"),
+                s(&a["bytes_relayed"]),
+                s(&a["ended"]),
+            ]);
+        }
+        out.push_str(&t.to_string());
+    }
+    if !arr("ice_checks").is_empty() {
+        out.push_str(&format!("\nICE candidate pairs checked ({})\n", arr("ice_checks").len()));
+        let mut t = Table::new(["from", "to", "checks", "succeeded", "nominated", "role"]);
+        for p in arr("ice_checks") {
+            let role = match p["controlling"].as_bool() {
+                Some(true) => "controlling",
+                Some(false) => "controlled",
+                None => "-",
+            };
+            t.row([
+                s(&p["local"]),
+                s(&p["remote"]),
+                s(&p["requests"]),
+                s(&p["succeeded"]),
+                s(&p["nominated"]),
+                role.into(),
+            ]);
+        }
+        out.push_str(&t.to_string());
+    }
+    if !arr("dtls").is_empty() {
+        out.push_str(&format!("\nDTLS ({})\n", arr("dtls").len()));
+        let mut t = Table::new(["endpoints", "client", "handshake", "completed", "alerts"]);
+        for d in arr("dtls") {
+            let ends = d["endpoints"]
+                .as_array()
+                .map(|e| e.iter().map(s).collect::<Vec<_>>().join(" ↔ "))
+                .unwrap_or_default();
+            let hs = d["handshake"]
+                .as_array()
+                .map(|e| e.iter().map(s).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            t.row([ends, s(&d["client"]), hs, s(&d["completed"]), s(&d["alerts"])]);
+        }
+        out.push_str(&t.to_string());
+    }
+    if !arr("rtp_streams").is_empty() {
+        out.push_str(&format!("\nRTP streams ({})\n", arr("rtp_streams").len()));
+        let mut t = Table::new(["source", "SSRC", "PT", "packets", "lost", "loss %", "jitter"]);
+        for c in [2, 3, 4, 5, 6] {
+            t.align(c, Align::Right);
+        }
+        for r in arr("rtp_streams") {
+            let jitter = match r["jitter_ms"].as_f64() {
+                Some(ms) => format!("{ms:.2} ms"),
+                None => format!("{:.0} ts units", r["jitter_ts_units"].as_f64().unwrap_or(0.0)),
+            };
+            t.row([
+                s(&r["src"]),
+                s(&r["ssrc"]),
+                s(&r["payload_type"]),
+                s(&r["packets"]),
+                s(&r["lost"]),
+                format!("{:.1}", r["loss_pct"].as_f64().unwrap_or(0.0)),
+                jitter,
+            ]);
+        }
+        out.push_str(&t.to_string());
+    }
+    if doc["packets_with_problems"].as_u64().unwrap_or(0) > 0 {
+        out.push_str(&format!(
+            "\n{} packets could not be decoded (see `pcap decode`)\n",
+            doc["packets_with_problems"]
+        ));
+    }
+    out
+}
+
+impl Sink for Summary {
+    fn message(&mut self, msg: &Msg<'_>) {
+        self.first_ns.get_or_insert(msg.time_ns);
+        self.last_ns = self.last_ns.max(msg.time_ns);
+        if msg.via.is_none() {
+            let key = flow_key(msg.transport, msg.src, msg.dst);
+            if self.flows.len() < MAX_ENTRIES || self.flows.contains_key(&key) {
+                let f = self.flows.entry(key).or_default();
+                let i = kind_index(&msg.body);
+                f.packets[i] += 1;
+                f.bytes[i] += match &msg.body {
+                    Body::Stun(m) => m.as_bytes().len() as u64,
+                    Body::ChannelData(cd) => 4 + u64::from(cd.length()),
+                    Body::Dtls(p) | Body::Rtcp(p) => p.len() as u64,
+                    Body::Rtp(r) => r.payload_len as u64,
+                    _ => 0,
+                };
+            }
+        }
+        match &msg.body {
+            Body::Stun(m) => self.stun(msg, m),
+            Body::ChannelData(cd) => {
+                if let Some(a) = self.allocations.get_mut(&flow_key(msg.transport, msg.src, msg.dst)) {
+                    a.bytes_relayed += u64::from(cd.length());
+                }
+            }
+            Body::Rtp(r) => self.rtp(msg, r),
+            Body::Dtls(p) => self.dtls(msg, p),
+            _ => {}
+        }
+    }
+
+    fn problem(&mut self, _frame: u64, _message: &str) {
+        self.problems += 1;
+    }
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,368 @@
+//! STUN over TCP is a byte stream: per-direction reassembly, message framing (plain RFC 8489
+//! §6.2.2 with TURN's 4-byte ChannelData padding, or RFC 4571 length prefixes as ICE-TCP uses),
+//! and resynchronisation after a gap. Every buffer is bounded.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use super::net::TcpInfo;
+use crate::core::stun::MAGIC_COOKIE;
+
+/// How messages are delimited on a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Messages back to back; ChannelData padded to 4 bytes.
+    Plain,
+    /// RFC 4571: each frame behind a 16-bit length.
+    Rfc4571,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Not enough bytes yet to tell.
+    Unknown,
+    /// Carries STUN with this framing.
+    Stun(Framing),
+    /// Not STUN: its bytes are ignored.
+    NotStun,
+}
+
+#[derive(Debug)]
+struct Stream {
+    buf: Vec<u8>,
+    next_seq: Option<u32>,
+    state: State,
+    /// After a gap: look for the next message start before reading lengths again.
+    resync: bool,
+}
+
+/// A frame extracted from a stream, or a problem met on the way.
+#[derive(Debug)]
+pub enum StreamItem {
+    /// One complete message or frame (owned: the stream buffer moves on).
+    Frame {
+        /// The bytes (for RFC 4571, without the length prefix).
+        bytes: Vec<u8>,
+        /// The framing it came with.
+        framing: Framing,
+    },
+    /// Something went wrong in the stream (gap, junk, overflow).
+    Problem(String),
+}
+
+/// Stream buffers never exceed this: the largest STUN message (65,555 bytes) or RFC 4571
+/// frame (65,537) fits, and a stream that never completes a message stops growing here.
+pub const MAX_STREAM_BUFFER: usize = 66 << 10;
+const MAX_STREAMS: usize = 1 << 16;
+
+/// All TCP streams of a capture, by direction.
+#[derive(Debug, Default)]
+pub struct TcpStreams {
+    streams: HashMap<(SocketAddr, SocketAddr), Stream>,
+}
+
+fn stun_at(b: &[u8], at: usize) -> bool {
+    b.get(at).is_some_and(|x| *x < 4)
+        && b.get(at + 4..at + 8).is_some_and(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) == MAGIC_COOKIE)
+}
+
+fn detect(b: &[u8], stun_seen_on_flow: bool) -> State {
+    if stun_at(b, 0) {
+        return State::Stun(Framing::Plain);
+    }
+    if b.len() >= 6
+        && stun_at(b, 2)
+        && usize::from(u16::from_be_bytes([b[0], b[1]])) == 20 + usize::from(u16::from_be_bytes([b[4], b[5]]))
+    {
+        return State::Stun(Framing::Rfc4571);
+    }
+    if stun_seen_on_flow && b.first().is_some_and(|x| (0x40..=0x4f).contains(x)) {
+        return State::Stun(Framing::Plain);
+    }
+    if b.len() >= 10 {
+        State::NotStun
+    } else {
+        State::Unknown
+    }
+}
+
+impl TcpStreams {
+    /// An empty set of streams.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feed a segment; push out the frames it completes. `stun_seen_on_flow` lets a stream
+    /// picked up mid-way start with ChannelData.
+    pub fn segment(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        tcp: TcpInfo,
+        payload: &[u8],
+        stun_seen_on_flow: bool,
+        out: &mut Vec<StreamItem>,
+    ) {
+        let key = (src, dst);
+        if tcp.rst || (tcp.fin && payload.is_empty()) {
+            self.streams.remove(&key);
+            return;
+        }
+        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
+            // Forget streams that carry no STUN first, then everything.
+            self.streams.retain(|_, s| matches!(s.state, State::Stun(_)));
+            if self.streams.len() >= MAX_STREAMS {
+                self.streams.clear();
+            }
+        }
+        let stream = self.streams.entry(key).or_insert(Stream {
+            buf: Vec::new(),
+            next_seq: None,
+            state: State::Unknown,
+            resync: false,
+        });
+        let mut data = payload;
+        let seq = if tcp.syn { tcp.seq.wrapping_add(1) } else { tcp.seq };
+        match stream.next_seq {
+            None => stream.next_seq = Some(seq),
+            Some(next) => {
+                let ahead = seq.wrapping_sub(next) as i32;
+                if ahead < 0 {
+                    // Retransmitted or overlapping: keep only what is new.
+                    let overlap = ahead.unsigned_abs() as usize;
+                    if overlap >= data.len() {
+                        return;
+                    }
+                    data = &data[overlap..];
+                } else if ahead > 0 {
+                    if matches!(stream.state, State::Stun(_)) {
+                        out.push(StreamItem::Problem(format!(
+                            "{ahead} bytes of the TCP stream {src} → {dst} are missing from the capture; resynchronising"
+                        )));
+                    }
+                    stream.buf.clear();
+                    stream.resync = matches!(stream.state, State::Stun(_));
+                    stream.next_seq = Some(seq);
+                }
+            }
+        }
+        stream.next_seq = stream.next_seq.map(|n| n.wrapping_add(data.len() as u32));
+        if stream.state == State::NotStun || data.is_empty() {
+            return;
+        }
+        stream.buf.extend_from_slice(data);
+        Self::drain(stream, src, dst, stun_seen_on_flow, out);
+        if stream.buf.len() > MAX_STREAM_BUFFER {
+            out.push(StreamItem::Problem(format!(
+                "TCP stream {src} → {dst}: {} bytes without a complete message; dropped",
+                stream.buf.len()
+            )));
+            stream.buf.clear();
+            stream.state = State::Unknown;
+        }
+    }
+
+    fn drain(
+        stream: &mut Stream,
+        src: SocketAddr,
+        dst: SocketAddr,
+        stun_seen: bool,
+        out: &mut Vec<StreamItem>,
+    ) {
+        let mut at = 0;
+        loop {
+            let rest = &stream.buf[at..];
+            if rest.is_empty() {
+                break;
+            }
+            if stream.resync {
+                let prefix = if stream.state == State::Stun(Framing::Rfc4571) { 2 } else { 0 };
+                match (0..rest.len()).find(|&i| stun_at(rest, i + prefix)) {
+                    Some(i) => {
+                        if i > 0 {
+                            out.push(StreamItem::Problem(format!(
+                                "TCP stream {src} → {dst}: skipped {i} bytes to the next STUN message"
+                            )));
+                        }
+                        at += i;
+                        stream.resync = false;
+                        continue;
+                    }
+                    None => {
+                        at += rest.len().saturating_sub(7 + prefix);
+                        break;
+                    }
+                }
+            }
+            if stream.state == State::Unknown {
+                stream.state = detect(rest, stun_seen);
+                if stream.state == State::NotStun && at == 0 && !stun_seen {
+                    stream.buf = Vec::new();
+                    return;
+                }
+                if stream.state == State::NotStun {
+                    // Junk after a gap in a STUN stream: look for the next message.
+                    match (1..rest.len()).find(|&i| stun_at(rest, i)) {
+                        Some(i) => {
+                            out.push(StreamItem::Problem(format!(
+                                "TCP stream {src} → {dst}: skipped {i} bytes that are not STUN"
+                            )));
+                            at += i;
+                            stream.state = State::Stun(Framing::Plain);
+                            continue;
+                        }
+                        None => {
+                            let keep = rest.len().min(7);
+                            at += rest.len() - keep;
+                            stream.state = State::Unknown;
+                            break;
+                        }
+                    }
+                }
+                if stream.state == State::Unknown {
+                    break;
+                }
+            }
+            let State::Stun(framing) = stream.state else { break };
+            let need = match framing {
+                Framing::Rfc4571 => rest.get(..2).map(|h| 2 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
+                Framing::Plain => match rest[0] {
+                    0..=3 => rest.get(2..4).map(|h| 20 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
+                    0x40..=0x4f => {
+                        rest.get(2..4).map(|h| (4 + usize::from(u16::from_be_bytes([h[0], h[1]])) + 3) & !3)
+                    }
+                    _ => {
+                        // Lost framing: find the next STUN header.
+                        let skip = (1..rest.len())
+                            .find(|&i| stun_at(rest, i))
+                            .unwrap_or(rest.len().saturating_sub(7).max(1));
+                        out.push(StreamItem::Problem(format!(
+                            "TCP stream {src} → {dst}: {skip} bytes that are neither STUN nor ChannelData; skipped"
+                        )));
+                        at += skip;
+                        continue;
+                    }
+                },
+            };
+            let Some(need) = need else { break };
+            if rest.len() < need {
+                break;
+            }
+            let bytes = match framing {
+                Framing::Rfc4571 => rest[2..need].to_vec(),
+                Framing::Plain => rest[..need].to_vec(),
+            };
+            out.push(StreamItem::Frame { bytes, framing });
+            at += need;
+        }
+        stream.buf.drain(..at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stun(len_attrs: usize, fill: u8) -> Vec<u8> {
+        let mut m = vec![0, 1, 0, len_attrs as u8, 0x21, 0x12, 0xa4, 0x42];
+        m.extend_from_slice(&[fill; 12]);
+        m.extend(std::iter::repeat_n(0u8, len_attrs));
+        m
+    }
+
+    fn tcp(seq: u32) -> TcpInfo {
+        TcpInfo { seq, syn: false, fin: false, rst: false }
+    }
+
+    fn frames(out: &[StreamItem]) -> Vec<&[u8]> {
+        out.iter()
+            .filter_map(|i| match i {
+                StreamItem::Frame { bytes, .. } => Some(bytes.as_slice()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn several_in_one_segment_and_one_across_segments() {
+        let a: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:3478".parse().unwrap();
+        let (m1, m2, m3) = (stun(4, 1), stun(8, 2), stun(0, 3));
+        let mut seg = m1.clone();
+        seg.extend_from_slice(&m2);
+        seg.extend_from_slice(&m3[..10]);
+        let mut streams = TcpStreams::new();
+        let mut out = Vec::new();
+        streams.segment(a, b, tcp(100), &seg, false, &mut out);
+        assert_eq!(frames(&out), vec![&m1[..], &m2[..]]);
+        out.clear();
+        // A retransmission of the first segment changes nothing.
+        streams.segment(a, b, tcp(100), &seg, false, &mut out);
+        assert!(out.is_empty());
+        streams.segment(a, b, tcp(100 + seg.len() as u32), &m3[10..], false, &mut out);
+        assert_eq!(frames(&out), vec![&m3[..]]);
+    }
+
+    #[test]
+    fn rfc4571_and_channel_data_padding() {
+        let a: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:443".parse().unwrap();
+        let m = stun(4, 9);
+        let mut framed = (m.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&m);
+        framed.extend_from_slice(&[0, 3, 0x80, 0, 1]); // an RTP-ish 3-byte frame
+        let mut streams = TcpStreams::new();
+        let mut out = Vec::new();
+        streams.segment(a, b, tcp(1), &framed, false, &mut out);
+        assert_eq!(frames(&out), vec![&m[..], &[0x80, 0, 1][..]]);
+
+        let mut plain = stun(0, 1);
+        plain.extend_from_slice(&[0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0]);
+        plain.extend_from_slice(&stun(0, 2));
+        let mut out = Vec::new();
+        streams.segment(b, a, tcp(7), &plain, false, &mut out);
+        let f = frames(&out);
+        assert_eq!(f.len(), 3);
+        assert_eq!(f[1].len(), 12, "ChannelData with its padding");
+    }
+
+    #[test]
+    fn gap_resynchronises_and_buffers_stay_bounded() {
+        let a: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:3478".parse().unwrap();
+        let mut streams = TcpStreams::new();
+        let mut out = Vec::new();
+        streams.segment(a, b, tcp(0), &stun(0, 1), false, &mut out);
+        // Lose 50 bytes, then junk followed by a message.
+        let mut seg = vec![0xffu8; 13];
+        seg.extend_from_slice(&stun(0, 2));
+        out.clear();
+        streams.segment(a, b, tcp(70), &seg, false, &mut out);
+        assert!(out.iter().any(|i| matches!(i, StreamItem::Problem(p) if p.contains("missing"))));
+        assert_eq!(frames(&out).len(), 1);
+        // A header declaring 65,535 bytes that never come: memory stays bounded.
+        let mut never = vec![0, 1, 0xff, 0xfc, 0x21, 0x12, 0xa4, 0x42];
+        never.extend_from_slice(&[0; 12]);
+        let mut seq = 70 + seg.len() as u32;
+        streams.segment(a, b, tcp(seq), &never, false, &mut out);
+        seq += never.len() as u32;
+        for _ in 0..200 {
+            streams.segment(a, b, tcp(seq), &[0u8; 1400], false, &mut out);
+            seq += 1400;
+            let s = &streams.streams[&(a, b)];
+            assert!(s.buf.len() <= MAX_STREAM_BUFFER + 1400);
+        }
+    }
+
+    #[test]
+    fn non_stun_streams_are_not_buffered() {
+        let a: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:80".parse().unwrap();
+        let mut streams = TcpStreams::new();
+        let mut out = Vec::new();
+        streams.segment(a, b, tcp(0), b"GET / HTTP/1.1\r\n", false, &mut out);
+        streams.segment(a, b, tcp(16), &[b'x'; 1000], false, &mut out);
+        assert!(out.is_empty());
+        assert!(streams.streams[&(a, b)].buf.is_empty());
+    }
+}

@@ -1,0 +1,123 @@
+//! STUN transactions across a capture: requests matched to responses by transaction id,
+//! retransmissions flagged, unanswered requests listed at the end. Memory is bounded.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+
+use crate::core::stun::Method;
+
+/// Which credential authenticated a request (its response uses the same).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// TURN long-term credential with this realm.
+    Turn {
+        /// The realm.
+        realm: String,
+    },
+    /// ICE short-term credential: this password.
+    Ice {
+        /// The password.
+        pwd: String,
+        /// Whether the user tied it to the ufrag (then a failure is `bad`).
+        definitive: bool,
+    },
+}
+
+/// A request seen in the capture.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Frame of the first transmission.
+    pub frame: u64,
+    /// Time of the first transmission (ns).
+    pub time_ns: u64,
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// Transmissions seen on this 5-tuple.
+    pub sends: u32,
+    /// Whether a response was seen.
+    pub answered: bool,
+    /// The key that authenticated it.
+    pub key: Option<KeyRef>,
+    /// Whether it is an ICE connectivity check.
+    pub ice: bool,
+    /// Method.
+    pub method: Method,
+}
+
+/// Bound on tracked transactions; the oldest are forgotten first.
+pub const MAX_TRANSACTIONS: usize = 1 << 16;
+
+/// All transactions of a capture.
+#[derive(Debug, Default)]
+pub struct Transactions {
+    map: HashMap<Vec<u8>, Request>,
+    order: VecDeque<Vec<u8>>,
+    /// Requests forgotten to respect the bound.
+    pub forgotten: u64,
+}
+
+/// What became of a request just seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// First transmission.
+    New,
+    /// The same request again on the same 5-tuple.
+    Retransmission,
+    /// The same transaction seen again on another 5-tuple (e.g. before and after a NAT).
+    Copy,
+}
+
+impl Transactions {
+    /// Empty.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Record a request.
+    pub fn request(&mut self, id: &[u8], req: Request) -> Seen {
+        if let Some(old) = self.map.get_mut(id) {
+            if old.src == req.src && old.dst == req.dst {
+                old.sends += 1;
+                return Seen::Retransmission;
+            }
+            return Seen::Copy;
+        }
+        if self.map.len() >= MAX_TRANSACTIONS {
+            while let Some(oldest) = self.order.pop_front() {
+                if self.map.remove(&oldest).is_some() {
+                    self.forgotten += 1;
+                    break;
+                }
+            }
+        }
+        self.order.push_back(id.to_vec());
+        self.map.insert(id.to_vec(), req);
+        Seen::New
+    }
+
+    /// Record a response; returns its request if it was seen.
+    pub fn response(&mut self, id: &[u8]) -> Option<&Request> {
+        let req = self.map.get_mut(id)?;
+        req.answered = true;
+        Some(req)
+    }
+
+    /// The request of a transaction, if seen.
+    pub fn get(&self, id: &[u8]) -> Option<&Request> {
+        self.map.get(id)
+    }
+
+    /// Requests never answered, in the order they were first sent.
+    pub fn unanswered(&self) -> impl Iterator<Item = (&[u8], &Request)> {
+        self.order
+            .iter()
+            .filter_map(|id| self.map.get(id).filter(|r| !r.answered).map(|r| (id.as_slice(), r)))
+    }
+
+    /// All tracked requests.
+    pub fn all(&self) -> impl Iterator<Item = (&[u8], &Request)> {
+        self.order.iter().filter_map(|id| self.map.get(id).map(|r| (id.as_slice(), r)))
+    }
+}

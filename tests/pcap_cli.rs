@@ -1,0 +1,384 @@
+//! `rtctool pcap decode|summary` on the corpus and on hand-built captures: malformed and
+//! truncated input, TCP streams, timestamps, filters, integrity, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rtctool::core::stun::{attr, Class, IntegrityKey, MessageBuilder, Method, PasswordAlgorithm};
+
+fn corpus(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pcap").join(name)
+}
+
+fn rtctool(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rtctool"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run rtctool")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn ndjson(out: &Output) -> Vec<serde_json::Value> {
+    text(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("NDJSON")).collect()
+}
+
+fn temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtctool-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// A classic pcap (little endian, µs) of raw IPv4 packets.
+fn pcap(packets: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut f =
+        vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
+    for (usec, p) in packets {
+        f.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        f.extend_from_slice(&usec.to_le_bytes());
+        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
+        f.extend_from_slice(p);
+    }
+    f
+}
+
+fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
+    p[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(payload);
+    p
+}
+
+fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(data);
+    u
+}
+
+fn tcp(sport: u16, dport: u16, seq: u32, data: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(data);
+    t
+}
+
+const CLIENT: [u8; 4] = [198, 51, 100, 7];
+const SERVER: [u8; 4] = [203, 0, 113, 10];
+
+fn binding(class: Class, id: u8) -> Vec<u8> {
+    let mut b = MessageBuilder::new(class, Method::BINDING, [id; 12]);
+    if class == Class::SuccessResponse {
+        b.xor_address(attr::XOR_MAPPED_ADDRESS, "198.51.100.7:40000".parse().unwrap());
+    }
+    b.fingerprint();
+    b.finish()
+}
+
+#[test]
+fn corpus_decodes_with_matching_requests_and_responses() {
+    let out = rtctool(&["--ndjson", "pcap", "decode", corpus("turn-eth.pcapng").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let recs = ndjson(&out);
+    let first = &recs[0];
+    for key in [
+        "frame",
+        "time",
+        "src",
+        "dst",
+        "transport",
+        "kind",
+        "via",
+        "message_type",
+        "class",
+        "method",
+        "transaction_id",
+        "attributes",
+        "fingerprint",
+        "integrity",
+    ] {
+        assert!(first.get(key).is_some(), "missing {key} in {first}");
+    }
+    let response = recs.iter().find(|r| r["class"] == "success-response").unwrap();
+    assert!(response["response_to"].as_u64().is_some());
+    assert!(response["rtt_ms"].as_f64().unwrap() >= 0.0);
+    // TURN over TCP (several messages in one segment) is in this capture.
+    assert!(recs.iter().any(|r| r["transport"] == "tcp" && r["method"] == "Allocate"));
+    // The wrong-password client gets 401s.
+    assert!(recs.iter().any(|r| r["attributes"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["name"] == "ERROR-CODE" && x["value"]["code"] == 401))));
+}
+
+#[test]
+fn turn_integrity_verifies_with_the_right_password_only() {
+    // The corpus README does not give the TURN password; build a TURN exchange instead.
+    let key = IntegrityKey::long_term("alice", "example.org", "s3cret", PasswordAlgorithm::Md5);
+    let mut req = MessageBuilder::new(Class::Request, Method::ALLOCATE, [9; 12]);
+    req.raw(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0])
+        .text(attr::USERNAME, "alice")
+        .text(attr::REALM, "example.org");
+    req.text(attr::NONCE, "abc").message_integrity(&key).fingerprint();
+    let mut resp = MessageBuilder::new(Class::SuccessResponse, Method::ALLOCATE, [9; 12]);
+    resp.xor_address(attr::XOR_RELAYED_ADDRESS, "203.0.113.10:50000".parse().unwrap())
+        .u32(attr::LIFETIME, 600);
+    resp.message_integrity(&key).fingerprint();
+    let file = temp(
+        "turn.pcap",
+        &pcap(&[
+            (0, ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &req.finish()))),
+            (1500, ipv4(17, SERVER, CLIENT, &udp(3478, 40000, &resp.finish()))),
+        ]),
+    );
+    let f = file.to_str().unwrap();
+    let good = ndjson(&rtctool(&[
+        "--ndjson",
+        "pcap",
+        "decode",
+        f,
+        "--turn-user",
+        "alice",
+        "--turn-password",
+        "s3cret",
+    ]));
+    assert_eq!(good[0]["integrity"], "ok");
+    assert_eq!(good[1]["integrity"], "ok", "the response is checked with the request's credential");
+    assert_eq!(good[1]["rtt_ms"], 1.5);
+    let bad = ndjson(&rtctool(&[
+        "--ndjson",
+        "pcap",
+        "decode",
+        f,
+        "--turn-user",
+        "alice",
+        "--turn-password",
+        "nope",
+    ]));
+    assert_eq!(bad[0]["integrity"], "bad");
+    let unknown =
+        ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--turn-user", "bob", "--turn-password", "x"]));
+    assert_eq!(unknown[0]["integrity"], "unchecked", "credentials for another user are not evidence");
+    let none = ndjson(&rtctool(&["--ndjson", "pcap", "decode", f]));
+    assert_eq!(none[0]["integrity"], "unchecked");
+    // --errors: nothing wrong with the right password, the failure with a wrong one.
+    let out =
+        rtctool(&["pcap", "decode", f, "--errors", "--turn-user", "alice", "--turn-password", "s3cret"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = rtctool(&["pcap", "decode", f, "--errors", "--turn-user", "alice", "--turn-password", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("INTEGRITY BAD"));
+}
+
+#[test]
+fn summary_reports_the_allocation() {
+    let out = rtctool(&["--json", "pcap", "summary", corpus("turn-eth.pcapng").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allocs = v["allocations"].as_array().unwrap();
+    assert!(
+        allocs.iter().any(|a| a["relayed_address"].is_string() && a["lifetime_s"].is_u64()),
+        "{allocs:?}"
+    );
+    assert!(v["transactions"]["requests"].as_u64().unwrap() > 10);
+    assert!(v["transactions"]["error_codes"]["401"].as_u64().unwrap() > 0);
+    assert!(v["transactions"]["rtt_ms"]["median"].as_f64().is_some());
+    let human = rtctool(&["pcap", "summary", corpus("turn-eth.pcapng").to_str().unwrap()]);
+    assert!(text(&human.stdout).contains("TURN allocations"));
+}
+
+#[test]
+fn malformed_captures_report_and_carry_on() {
+    for name in ["zeek-stun-malformed-error.pcap", "zeek-stun-attribute-length-ffff.pcap"] {
+        let out = rtctool(&["--ndjson", "pcap", "decode", corpus(name).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        assert_eq!(ndjson(&out).iter().filter(|r| r["kind"] == "stun").count(), 2, "{name}");
+    }
+    let out =
+        rtctool(&["--ndjson", "pcap", "decode", corpus("zeek-stun-malformed-error.pcap").to_str().unwrap()]);
+    let recs = ndjson(&out);
+    let err = &recs[1];
+    assert_eq!(err["class"], "error-response");
+    assert!(err["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["message"].as_str().unwrap().contains("ERROR-CODE")));
+}
+
+#[test]
+fn truncated_capture_reports_where_it_ends() {
+    let bytes = std::fs::read(corpus("turn-eth.pcapng")).unwrap();
+    let cut = temp("cut.pcapng", &bytes[..bytes.len() / 2 + 3]);
+    let out = rtctool(&["pcap", "decode", cut.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Binding Request"));
+    assert!(stdout.contains("ends inside a block"), "{}", &stdout[stdout.len().saturating_sub(300)..]);
+}
+
+#[test]
+fn not_a_capture_is_an_input_error() {
+    let junk = temp("junk.pcap", b"this is not a capture at all");
+    let out = rtctool(&["pcap", "decode", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("not a pcap or pcapng capture"));
+    let out = rtctool(&["pcap", "decode", "/nonexistent/x.pcap"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("reading /nonexistent/x.pcap"));
+}
+
+#[test]
+fn random_packets_never_stop_decoding() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut packets = Vec::new();
+    for i in 0..300u32 {
+        let mut p = Vec::new();
+        for _ in 0..(i % 97) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            p.push(seed as u8);
+        }
+        // Every third one behind a valid IPv4/UDP header to reach the dissectors.
+        if i % 3 == 0 {
+            p = ipv4(17, CLIENT, SERVER, &udp(3478, 3478, &p));
+        }
+        packets.push((i, p));
+    }
+    packets.push((999, ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &binding(Class::Request, 1)))));
+    let file = temp("random.pcap", &pcap(&packets));
+    let out = rtctool(&["pcap", "decode", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Binding Request"), "the valid packet after the junk is decoded");
+}
+
+#[test]
+fn tcp_stream_reassembly_and_a_never_ending_message() {
+    let (m1, m2, m3) =
+        (binding(Class::Request, 1), binding(Class::SuccessResponse, 1), binding(Class::Request, 2));
+    let mut first = m1.clone();
+    first.extend_from_slice(&m3[..10]);
+    let mut packets = vec![
+        (0, ipv4(6, CLIENT, SERVER, &tcp(40000, 3478, 1000, &first))),
+        (10, ipv4(6, CLIENT, SERVER, &tcp(40000, 3478, 1000 + first.len() as u32, &m3[10..]))),
+        (20, ipv4(6, SERVER, CLIENT, &tcp(3478, 40000, 5000, &m2))),
+    ];
+    // Then a header that declares 65,532 bytes and a stream that never delivers them.
+    let mut never = vec![0, 1, 0xff, 0xfc, 0x21, 0x12, 0xa4, 0x42];
+    never.extend_from_slice(&[7; 12]);
+    let mut seq = 1000 + (m1.len() + m3.len()) as u32;
+    packets.push((30, ipv4(6, CLIENT, SERVER, &tcp(40000, 3478, seq, &never))));
+    seq += never.len() as u32;
+    for i in 0..80 {
+        packets.push((40 + i, ipv4(6, CLIENT, SERVER, &tcp(40000, 3478, seq, &[0u8; 1400]))));
+        seq += 1400;
+    }
+    let file = temp("tcp.pcap", &pcap(&packets));
+    let out = rtctool(&["--ndjson", "pcap", "decode", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let recs = ndjson(&out);
+    let stun: Vec<_> = recs.iter().filter(|r| r["kind"] == "stun").collect();
+    assert_eq!(stun.len(), 4, "two requests, one response, and the 64 KiB message once it completes");
+    assert_eq!(stun[1]["frame"], 2, "the message split across segments completes in frame 2");
+    assert_eq!(stun[2]["response_to"], 1);
+    assert_eq!(stun[3]["length"], 65532);
+}
+
+#[test]
+fn pcapng_timestamp_resolution_is_honoured() {
+    // One interface with if_tsresol = 9 (nanoseconds); pcap-file alone would read the ticks
+    // as nanoseconds whatever the resolution, so also check a microsecond interface.
+    let pkt = ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &binding(Class::Request, 3)));
+    let mut f = Vec::new();
+    let block = |f: &mut Vec<u8>, typ: u32, body: &[u8]| {
+        let len = (12 + body.len()) as u32;
+        f.extend_from_slice(&typ.to_le_bytes());
+        f.extend_from_slice(&len.to_le_bytes());
+        f.extend_from_slice(body);
+        f.extend_from_slice(&len.to_le_bytes());
+    };
+    block(
+        &mut f,
+        0x0a0d0d0a,
+        &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    );
+    // IDB: linktype 101, snaplen 0, options: if_tsresol(9) = 9, end.
+    block(&mut f, 1, &[101, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+    // IDB 1: default resolution (µs).
+    block(&mut f, 1, &[101, 0, 0, 0, 0, 0, 0, 0]);
+    for (iface, ticks) in [(0u32, 1_700_000_000_123_456_789u64), (1, 1_700_000_000_123_456u64)] {
+        let mut body = Vec::new();
+        body.extend_from_slice(&iface.to_le_bytes());
+        body.extend_from_slice(&((ticks >> 32) as u32).to_le_bytes());
+        body.extend_from_slice(&(ticks as u32).to_le_bytes());
+        body.extend_from_slice(&(pkt.len() as u32).to_le_bytes());
+        body.extend_from_slice(&(pkt.len() as u32).to_le_bytes());
+        body.extend_from_slice(&pkt);
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+        block(&mut f, 6, &body);
+    }
+    let file = temp("tsresol.pcapng", &f);
+    let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", file.to_str().unwrap()]));
+    let recs: Vec<_> = recs.iter().filter(|r| r["kind"] == "stun").collect();
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        let t = r["time"].as_f64().unwrap();
+        assert!((t - 1_700_000_000.123_456).abs() < 1e-5, "time {t}");
+    }
+}
+
+#[test]
+fn filters_select_what_was_asked() {
+    let f = corpus("ndpi-stun.pcap");
+    let f = f.to_str().unwrap();
+    let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--only", "ice"]));
+    assert!(!recs.is_empty());
+    assert!(recs
+        .iter()
+        .all(|r| (r["kind"] == "stun" || r["kind"] == "unanswered-request") && r["method"] == "Binding"));
+    let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--only", "turn"]));
+    assert!(recs.iter().any(|r| r["kind"] == "channel-data"));
+    assert!(recs.iter().all(|r| r["kind"] == "channel-data" || r["method"] != "Binding"));
+    let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--txid", "F3439453"]));
+    assert!(recs.len() >= 4);
+    assert!(recs.iter().all(|r| r["transaction_id"] == "f3439453b698fb2950bb06ed"));
+    // Unanswered requests close the NDJSON stream as records of their own.
+    let recs = ndjson(&rtctool(&[
+        "--ndjson",
+        "pcap",
+        "decode",
+        corpus("zeek-stun-attribute-length-ffff.pcap").to_str().unwrap(),
+    ]));
+    assert!(recs.iter().all(|r| r["kind"] != "unanswered-request"));
+    let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--flow", "10.206.50.239:42000"]));
+    assert!(recs.iter().all(|r| r["src"] == "10.206.50.239:42000" || r["dst"] == "10.206.50.239:42000"));
+    let out = rtctool(&["pcap", "decode", f, "--flow", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn stun_inside_turn_and_icmp_is_marked_via() {
+    let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", corpus("ndpi-stun.pcap").to_str().unwrap()]));
+    for via in ["channel-data", "data-attribute", "icmp-error"] {
+        assert!(recs.iter().any(|r| r["via"] == via && r["kind"] == "stun"), "no STUN via {via}");
+    }
+    // A verbose tree shows every attribute.
+    let out = rtctool(&["pcap", "decode", "-V", corpus("turn-eth.pcapng").to_str().unwrap()]);
+    assert!(text(&out.stdout).contains("XOR-RELAYED-ADDRESS: "));
+}

@@ -1,0 +1,94 @@
+//! `pcap decode` agrees with tshark on every capture of the shared corpus: the same STUN
+//! messages (frame, message type, transaction id).
+//!
+//! tshark does not look inside TURN ChannelData or DATA attributes; rtctool does and marks
+//! those messages with `via`, so they are left out of the comparison. STUN quoted in ICMP errors
+//! is decoded by both.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+type Key = (u64, u16, String);
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pcap")
+}
+
+fn tshark_available() -> bool {
+    Command::new("tshark").arg("--version").output().is_ok_and(|o| o.status.success())
+}
+
+fn tshark_messages(file: &Path) -> BTreeMap<Key, usize> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields", "-e", "frame.number", "-e", "stun.type", "-e", "stun.id"])
+        .output()
+        .expect("run tshark");
+    assert!(out.status.success(), "tshark failed on {}", file.display());
+    let mut set = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 || cols[1].is_empty() {
+            continue;
+        }
+        let frame: u64 = cols[0].parse().unwrap();
+        for (t, id) in cols[1].split(',').zip(cols[2].split(',')) {
+            let t = u16::from_str_radix(t.trim_start_matches("0x"), 16).unwrap();
+            *set.entry((frame, t, id.to_ascii_lowercase())).or_insert(0) += 1;
+        }
+    }
+    set
+}
+
+fn our_messages(file: &Path) -> BTreeMap<Key, usize> {
+    let out = Command::new(env!("CARGO_BIN_EXE_rtctool"))
+        .args(["--ndjson", "pcap", "decode"])
+        .arg(file)
+        .output()
+        .expect("run rtctool");
+    assert_eq!(out.status.code(), Some(0), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let mut set = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("NDJSON line");
+        let via = v["via"].as_str();
+        if v["kind"] != "stun" || !(via.is_none() || via == Some("icmp-error")) {
+            continue;
+        }
+        let key = (
+            v["frame"].as_u64().unwrap(),
+            v["message_type"].as_u64().unwrap() as u16,
+            v["transaction_id"].as_str().unwrap().to_string(),
+        );
+        *set.entry(key).or_insert(0) += 1;
+    }
+    set
+}
+
+#[test]
+fn every_corpus_capture_matches_tshark() {
+    if !tshark_available() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "tshark is missing in CI: scripts/test.sh installs it"
+        );
+        eprintln!("SKIPPED: tshark is not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(corpus()).expect("../shared/corpus/pcap").map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert!(files.len() >= 6, "corpus incomplete: {files:?}");
+    let mut total = 0;
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "pcap" || e == "pcapng")) {
+        let theirs = tshark_messages(file);
+        let ours = our_messages(file);
+        let missing: Vec<_> = theirs.keys().filter(|k| !ours.contains_key(*k)).take(5).collect();
+        let extra: Vec<_> = ours.keys().filter(|k| !theirs.contains_key(*k)).take(5).collect();
+        assert_eq!(ours, theirs, "{}: missing {missing:?}, extra {extra:?}", file.display());
+        total += ours.values().sum::<usize>();
+    }
+    assert!(total > 1000, "only {total} messages compared");
+}
