@@ -470,6 +470,8 @@ fn summarize_attributes(line: &mut String, m: &Message<&[u8]>) {
 
 impl<W: Write> Sink for Decoder<W> {
     fn message(&mut self, msg: &Msg<'_>) {
+        // Times are relative to the first message of the capture, whatever is filtered out.
+        self.first_ns.get_or_insert(msg.time_ns);
         let facts = match &msg.body {
             Body::Stun(m) => {
                 let mut f = self.stun_facts(msg, m);

@@ -57,6 +57,8 @@ struct Pending {
 
 #[derive(Debug, Clone, Default)]
 struct Allocation {
+    client: Option<SocketAddr>,
+    server: Option<SocketAddr>,
     relayed: Option<SocketAddr>,
     lifetime_s: Option<u32>,
     refreshes: u32,
@@ -70,6 +72,7 @@ struct Allocation {
 
 #[derive(Debug, Clone, Default)]
 struct IcePair {
+    via_turn: bool,
     requests: u32,
     successes: u32,
     errors: u32,
@@ -99,6 +102,10 @@ struct RtpStream {
     last_seq: u16,
     jitter: f64,
     last_transit: Option<f64>,
+    /// Clock rate: static for the payload type, or estimated from the stream.
+    rate: Option<f64>,
+    rate_estimated: bool,
+    first: (u64, u32),
 }
 
 /// The summary sink.
@@ -186,8 +193,9 @@ impl Summary {
                         },
                     );
                     self.requests += 1;
-                    if ice && msg.via.is_none() {
+                    if ice {
                         let pair = self.ice.entry((msg.src, msg.dst)).or_default();
+                        pair.via_turn |= msg.via.is_some();
                         pair.requests += 1;
                         pair.controlling = pair.controlling.or(controlling);
                     }
@@ -233,6 +241,8 @@ impl Summary {
                         if self.allocations.len() < MAX_ENTRIES || self.allocations.contains_key(&akey) =>
                     {
                         let a = self.allocations.entry(akey).or_default();
+                        a.client.get_or_insert(req.src);
+                        a.server.get_or_insert(req.dst);
                         a.last_ns = msg.time_ns;
                         match error {
                             Some(code) => a.errors.push(code),
@@ -313,6 +323,9 @@ impl Summary {
             last_seq: r.seq,
             jitter: 0.0,
             last_transit: None,
+            rate: clock_rate(r.payload_type),
+            rate_estimated: false,
+            first: (msg.time_ns, r.timestamp),
         });
         s.packets += 1;
         s.bytes += r.payload_len as u64;
@@ -325,8 +338,21 @@ impl Summary {
             s.last_seq = r.seq;
             s.max_ext_seq = s.max_ext_seq.max(s.cycles + u64::from(r.seq));
         }
-        // RFC 3550 A.8 jitter in timestamp units.
-        if let Some(rate) = clock_rate(r.payload_type).or(Some(90000.0)) {
+        // Dynamic payload types: estimate the clock from RTP time against capture time over
+        // at least half a second, snapped to a common rate.
+        if s.rate.is_none() {
+            let elapsed = msg.time_ns.saturating_sub(s.first.0) as f64 / 1e9;
+            if elapsed >= 0.5 {
+                let ticks = f64::from(r.timestamp.wrapping_sub(s.first.1));
+                let raw = ticks / elapsed;
+                s.rate = [8000.0, 16000.0, 24000.0, 32000.0, 44100.0, 48000.0, 90000.0]
+                    .into_iter()
+                    .find(|c| (raw / c - 1.0).abs() < 0.1);
+                s.rate_estimated = s.rate.is_some();
+            }
+        }
+        // RFC 3550 A.8 jitter, in timestamp units.
+        if let Some(rate) = s.rate {
             let arrival = msg.time_ns as f64 / 1e9 * rate;
             let transit = arrival - f64::from(r.timestamp);
             if let Some(last) = s.last_transit {
@@ -398,7 +424,7 @@ impl Summary {
         let allocations: Vec<Value> = self
             .allocations
             .iter()
-            .map(|((t, a, b), al)| {
+            .map(|((t, _, _), al)| {
                 let ended = if al.released {
                     "released (Refresh with lifetime 0)".to_string()
                 } else if al.relayed.is_none() {
@@ -412,7 +438,8 @@ impl Summary {
                     "still allocated at the end of the capture".to_string()
                 };
                 json!({
-                    "transport": t.as_str(), "endpoints": [a.to_string(), b.to_string()],
+                    "transport": t.as_str(),
+                    "client": al.client.map(|c| c.to_string()), "server": al.server.map(|c| c.to_string()),
                     "relayed_address": al.relayed.map(|r| r.to_string()), "lifetime_s": al.lifetime_s,
                     "refreshes": al.refreshes,
                     "permissions": al.permissions.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
@@ -427,7 +454,7 @@ impl Summary {
             .map(|((s, d), p)| {
                 json!({"local": s.to_string(), "remote": d.to_string(), "requests": p.requests,
                     "succeeded": p.successes > 0, "errors": p.errors, "nominated": p.nominated,
-                    "controlling": p.controlling})
+                    "controlling": p.controlling, "via_turn": p.via_turn})
             })
             .collect();
         let dtls: Vec<Value> = self
@@ -448,12 +475,13 @@ impl Summary {
             .map(|s| {
                 let expected = s.max_ext_seq.saturating_sub(u64::from(s.first_seq)) + 1;
                 let lost = expected.saturating_sub(s.packets);
-                let rate = clock_rate(s.payload_type);
+                let rate = s.rate;
                 json!({"src": s.src.to_string(), "ssrc": format!("0x{:08x}", s.ssrc),
                     "payload_type": s.payload_type, "packets": s.packets, "bytes": s.bytes,
                     "expected": expected, "lost": lost,
                     "loss_pct": if expected > 0 { lost as f64 * 100.0 / expected as f64 } else { 0.0 },
-                    "jitter_ts_units": s.jitter,
+                    "clock_rate": rate, "clock_rate_estimated": s.rate_estimated,
+                    "jitter_ts_units": rate.map(|_| s.jitter),
                     "jitter_ms": rate.map(|r| s.jitter / r * 1000.0)})
             })
             .collect();
@@ -528,7 +556,7 @@ fn human(doc: &Value) -> String {
     if !arr("allocations").is_empty() {
         out.push_str(&format!("\nTURN allocations ({})\n", arr("allocations").len()));
         let mut t = Table::new([
-            "client ↔ server",
+            "client → server",
             "relayed",
             "lifetime",
             "refreshes",
@@ -539,10 +567,7 @@ fn human(doc: &Value) -> String {
         ]);
         t.align(2, Align::Right).align(3, Align::Right).align(6, Align::Right);
         for a in arr("allocations") {
-            let ends = a["endpoints"]
-                .as_array()
-                .map(|e| e.iter().map(s).collect::<Vec<_>>().join(" ↔ "))
-                .unwrap_or_default();
+            let ends = format!("{} → {}", s(&a["client"]), s(&a["server"]));
             let list = |k: &str| {
                 a[k].as_array().map(|v| v.iter().map(s).collect::<Vec<_>>().join(" ")).unwrap_or_default()
             };
@@ -563,18 +588,22 @@ fn human(doc: &Value) -> String {
         out.push_str(&format!("\nICE candidate pairs checked ({})\n", arr("ice_checks").len()));
         let mut t = Table::new(["from", "to", "checks", "succeeded", "nominated", "role"]);
         for p in arr("ice_checks") {
-            let role = match p["controlling"].as_bool() {
+            let mut role = match p["controlling"].as_bool() {
                 Some(true) => "controlling",
                 Some(false) => "controlled",
                 None => "-",
-            };
+            }
+            .to_string();
+            if p["via_turn"].as_bool() == Some(true) {
+                role.push_str(" (through TURN)");
+            }
             t.row([
                 s(&p["local"]),
                 s(&p["remote"]),
                 s(&p["requests"]),
                 s(&p["succeeded"]),
                 s(&p["nominated"]),
-                role.into(),
+                role,
             ]);
         }
         out.push_str(&t.to_string());
@@ -603,8 +632,9 @@ fn human(doc: &Value) -> String {
         }
         for r in arr("rtp_streams") {
             let jitter = match r["jitter_ms"].as_f64() {
+                Some(ms) if r["clock_rate_estimated"] == true => format!("{ms:.2} ms (clock estimated)"),
                 Some(ms) => format!("{ms:.2} ms"),
-                None => format!("{:.0} ts units", r["jitter_ts_units"].as_f64().unwrap_or(0.0)),
+                None => "- (clock rate unknown)".to_string(),
             };
             t.row([
                 s(&r["src"]),
