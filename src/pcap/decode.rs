@@ -9,6 +9,9 @@ use serde_json::{json, Map, Value};
 
 use super::dissect::{body_json, describe, Body, Via};
 use super::engine::{Msg, Sink};
+use super::fastfmt::{
+    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero,
+};
 use super::keys::KeyBook;
 use super::txn::{KeyRef, Request, Seen, Transactions};
 use crate::core::output::{write_ndjson, Mode};
@@ -104,6 +107,7 @@ pub struct Decoder<W: Write> {
     pub errors_found: u64,
     line: String,
     io_error: Option<std::io::Error>,
+    color: bool,
 }
 
 impl<W: Write> Decoder<W> {
@@ -122,6 +126,7 @@ impl<W: Write> Decoder<W> {
             errors_found: 0,
             line: String::with_capacity(256),
             io_error: None,
+            color: colored::control::SHOULD_COLORIZE.should_colorize(),
         }
     }
 
@@ -235,57 +240,86 @@ impl<W: Write> Decoder<W> {
     }
 
     fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
-        let rel = self.rel_time(msg.time_ns);
+        let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
+        let color = self.color;
         let mut line = std::mem::take(&mut self.line);
         line.clear();
-        let _ = write!(
-            line,
-            "{:>6} {:>11.6}  {} → {}  {}  ",
-            msg.frame,
-            rel,
-            msg.src,
-            msg.dst,
-            msg.transport.as_str()
-        );
+        push_u64_padded(&mut line, msg.frame, 6);
+        line.push(' ');
+        push_seconds(&mut line, rel_ns, 11);
+        line.push_str("  ");
+        push_sockaddr(&mut line, &msg.src);
+        line.push_str(" → ");
+        push_sockaddr(&mut line, &msg.dst);
+        line.push_str("  ");
+        line.push_str(msg.transport.as_str());
+        line.push_str("  ");
         if let Some(via) = msg.via {
-            let _ = write!(line, "[in {}] ", via.as_str());
+            line.push_str("[in ");
+            line.push_str(via.as_str());
+            line.push_str("] ");
         }
         match &msg.body {
             Body::Stun(m) => {
-                let name = format!("{} {}", m.method(), m.class());
-                let _ = write!(line, "{}", name.bold());
-                let _ = write!(line, " txid={}", hex(m.transaction_id_bytes()));
+                let method = m.method();
+                let start = line.len();
+                match method.name() {
+                    Some(n) => line.push_str(n),
+                    None => {
+                        let _ = write!(line, "{method}");
+                    }
+                }
+                line.push(' ');
+                line.push_str(class_name(m.class()));
+                if color {
+                    let plain = line.split_off(start);
+                    let _ = write!(line, "{}", plain.bold());
+                }
+                line.push_str(" txid=");
+                push_hex(&mut line, m.transaction_id_bytes());
                 summarize_attributes(&mut line, m);
                 if let Some(f) = facts {
                     if let Some(to) = f.response_to {
-                        let rtt = f.rtt_ns.map(|n| format!(", {:.3} ms", n as f64 / 1e6)).unwrap_or_default();
-                        let _ = write!(line, "  (answers #{to}{rtt})");
+                        line.push_str("  (answers #");
+                        push_u64(&mut line, to);
+                        if let Some(n) = f.rtt_ns {
+                            line.push_str(", ");
+                            // Milliseconds with three decimals, rounded.
+                            let us = n.saturating_add(500) / 1000;
+                            push_u64(&mut line, us / 1000);
+                            line.push('.');
+                            push_u64_padded_zero(&mut line, us % 1000, 3);
+                            line.push_str(" ms");
+                        }
+                        line.push(')');
                     }
                     match f.seen {
                         Some(Seen::Retransmission) => {
-                            let _ = write!(line, "  {}", "[retransmission]".yellow());
+                            paint(&mut line, "  [retransmission]", color, Paint::Warn)
                         }
-                        Some(Seen::Copy) => {
-                            let _ = write!(line, "  [seen before on another path]");
-                        }
+                        Some(Seen::Copy) => line.push_str("  [seen before on another path]"),
                         _ => {}
                     }
                     if f.fingerprint == Some(Check::Bad) {
-                        let _ = write!(line, "  {}", "FINGERPRINT BAD".red().bold());
+                        paint(&mut line, "  FINGERPRINT BAD", color, Paint::Bad);
                     }
                     match f.integrity {
-                        Some(Check::Bad) => {
-                            let _ = write!(line, "  {}", "INTEGRITY BAD".red().bold());
-                        }
-                        Some(Check::Ok) => {
-                            let _ = write!(line, "  {}", "integrity ok".green());
-                        }
+                        Some(Check::Bad) => paint(&mut line, "  INTEGRITY BAD", color, Paint::Bad),
+                        Some(Check::Ok) => paint(&mut line, "  integrity ok", color, Paint::Good),
                         _ => {}
                     }
                 }
             }
             Body::ChannelData(cd) => {
-                let _ = write!(line, "{} 0x{:04x} len={}", "ChannelData".bold(), cd.channel(), cd.length());
+                if color {
+                    let _ = write!(line, "{}", "ChannelData".bold());
+                } else {
+                    line.push_str("ChannelData");
+                }
+                line.push_str(" 0x");
+                push_hex(&mut line, &cd.channel().to_be_bytes());
+                line.push_str(" len=");
+                push_u64(&mut line, u64::from(cd.length()));
             }
             other => line.push_str(&describe(other)),
         }
@@ -427,6 +461,33 @@ impl<W: Write> Decoder<W> {
     }
 }
 
+fn class_name(c: Class) -> &'static str {
+    match c {
+        Class::Request => "Request",
+        Class::Indication => "Indication",
+        Class::SuccessResponse => "Success Response",
+        Class::ErrorResponse => "Error Response",
+    }
+}
+
+enum Paint {
+    Good,
+    Warn,
+    Bad,
+}
+
+fn paint(line: &mut String, text: &str, color: bool, how: Paint) {
+    if !color {
+        line.push_str(text);
+        return;
+    }
+    let _ = match how {
+        Paint::Good => write!(line, "{}", text.green()),
+        Paint::Warn => write!(line, "{}", text.yellow()),
+        Paint::Bad => write!(line, "{}", text.red().bold()),
+    };
+}
+
 fn summarize_attributes(line: &mut String, m: &Message<&[u8]>) {
     let key = m.xor_key();
     let mut has_xor_mapped = false;
@@ -453,12 +514,28 @@ fn summarize_attributes(line: &mut String, m: &Message<&[u8]>) {
         };
         match Attribute::decode(&raw, key) {
             Ok(a) => {
+                line.push(' ');
+                line.push_str(label);
                 let _ = match a.value {
-                    AttrValue::Flag => write!(line, " {label}"),
-                    AttrValue::ErrorCode { code, reason } => write!(line, " {label}={code} {reason:?}"),
-                    AttrValue::U64(_) => write!(line, " {label}"),
-                    AttrValue::Text(t) => write!(line, " {label}={t}"),
-                    v => write!(line, " {label}={v}"),
+                    AttrValue::Flag | AttrValue::U64(_) => Ok(()),
+                    AttrValue::XorAddress(addr) | AttrValue::Address(addr) => {
+                        line.push('=');
+                        push_sockaddr(line, &addr);
+                        Ok(())
+                    }
+                    AttrValue::U32(n) => {
+                        line.push('=');
+                        push_u64(line, u64::from(n));
+                        Ok(())
+                    }
+                    AttrValue::ErrorCode { code, reason } => write!(line, "={code} {reason:?}"),
+                    AttrValue::Text(t) if t.contains(' ') || t.is_empty() => write!(line, "={t:?}"),
+                    AttrValue::Text(t) => {
+                        line.push('=');
+                        line.push_str(t);
+                        Ok(())
+                    }
+                    v => write!(line, "={v}"),
                 };
             }
             Err(_) => {

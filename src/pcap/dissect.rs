@@ -73,7 +73,7 @@ impl Body<'_> {
 /// padding or something else entirely.
 #[derive(Debug, Default)]
 pub struct StunFlows {
-    seen: HashSet<(Transport, SocketAddr, SocketAddr)>,
+    seen: HashSet<(Transport, SocketAddr, SocketAddr), super::fastfmt::FxBuild>,
 }
 
 /// Bound on remembered flows; past it the oldest knowledge is dropped wholesale (a capture

@@ -7,6 +7,7 @@
 pub mod decode;
 pub mod dissect;
 pub mod engine;
+pub mod fastfmt;
 pub mod keys;
 pub mod net;
 pub mod reader;

@@ -49,11 +49,26 @@ pub struct Request {
 /// Bound on tracked transactions; the oldest are forgotten first.
 pub const MAX_TRANSACTIONS: usize = 1 << 16;
 
+/// A transaction id as a fixed-size key: 12 bytes (RFC 5389) or 16 (RFC 3489), zero-padded.
+type TxKey = [u8; 17];
+
+fn key(id: &[u8]) -> TxKey {
+    let mut k = [0u8; 17];
+    let n = id.len().min(16);
+    k[..n].copy_from_slice(&id[..n]);
+    k[16] = n as u8;
+    k
+}
+
+fn id_of(k: &TxKey) -> &[u8] {
+    &k[..usize::from(k[16]).min(16)]
+}
+
 /// All transactions of a capture.
 #[derive(Debug, Default)]
 pub struct Transactions {
-    map: HashMap<Vec<u8>, Request>,
-    order: VecDeque<Vec<u8>>,
+    map: HashMap<TxKey, Request, super::fastfmt::FxBuild>,
+    order: VecDeque<TxKey>,
     /// Requests forgotten to respect the bound.
     pub forgotten: u64,
 }
@@ -77,7 +92,8 @@ impl Transactions {
 
     /// Record a request.
     pub fn request(&mut self, id: &[u8], req: Request) -> Seen {
-        if let Some(old) = self.map.get_mut(id) {
+        let id = key(id);
+        if let Some(old) = self.map.get_mut(&id) {
             if old.src == req.src && old.dst == req.dst {
                 old.sends += 1;
                 return Seen::Retransmission;
@@ -92,21 +108,21 @@ impl Transactions {
                 }
             }
         }
-        self.order.push_back(id.to_vec());
-        self.map.insert(id.to_vec(), req);
+        self.order.push_back(id);
+        self.map.insert(id, req);
         Seen::New
     }
 
     /// Record a response; returns its request if it was seen.
     pub fn response(&mut self, id: &[u8]) -> Option<&Request> {
-        let req = self.map.get_mut(id)?;
+        let req = self.map.get_mut(&key(id))?;
         req.answered = true;
         Some(req)
     }
 
     /// The request of a transaction, if seen.
     pub fn get(&self, id: &[u8]) -> Option<&Request> {
-        self.map.get(id)
+        self.map.get(&key(id))
     }
 
     /// Requests never answered, in the order they were first sent.
@@ -118,6 +134,6 @@ impl Transactions {
 
     /// All tracked requests.
     pub fn all(&self) -> impl Iterator<Item = (&[u8], &Request)> {
-        self.order.iter().filter_map(|id| self.map.get(id).map(|r| (id.as_slice(), r)))
+        self.order.iter().filter_map(|id| self.map.get(id).map(|r| (id_of(id), r)))
     }
 }

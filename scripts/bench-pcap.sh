@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Throughput and peak memory of `rtctool pcap decode` beside tshark's, on a ~1M-packet capture
+# built from the corpus (turn-eth.pcapng concatenated with itself). Prints the ratio.
+#
+#   scripts/bench-pcap.sh            # ~1M packets
+#   PACKETS=200000 scripts/bench-pcap.sh
+#
+# Needs tshark and mergecap (Debian: tshark, wireshark-common) and GNU time.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+target=${PACKETS:-1000000}
+work=target/bench-pcap
+mkdir -p "$work"
+seed=../shared/corpus/pcap/turn-eth.pcapng
+big="$work/big-$target.pcapng"
+
+if [ ! -f "$big" ]; then
+    cp "$seed" "$work/round.pcapng"
+    count=$(capinfos -c -M "$work/round.pcapng" | awk '/Number of packets/ {print $NF}')
+    while [ "$count" -lt "$target" ]; do
+        mergecap -a -w "$work/next.pcapng" "$work/round.pcapng" "$work/round.pcapng"
+        mv "$work/next.pcapng" "$work/round.pcapng"
+        count=$((count * 2))
+    done
+    mv "$work/round.pcapng" "$big"
+fi
+packets=$(capinfos -c -M "$big" | awk '/Number of packets/ {print $NF}')
+size=$(du -h "$big" | cut -f1)
+
+cargo build --release -j2 --quiet
+
+# measure CMD...: prints "seconds peak_kib" for one run with stdout discarded.
+measure() {
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
+    cat "$work/time.txt"
+}
+
+echo "capture: $big ($packets packets, $size)"
+read -r ours_s ours_kib < <(measure target/release/rtctool pcap decode "$big")
+read -r ours_sum_s ours_sum_kib < <(measure target/release/rtctool pcap summary "$big")
+read -r ts_s ts_kib < <(measure tshark -n -r "$big")
+
+awk -v p="$packets" -v os="$ours_s" -v ok="$ours_kib" -v ss="$ours_sum_s" -v sk="$ours_sum_kib" \
+    -v ts="$ts_s" -v tk="$ts_kib" 'BEGIN {
+    printf "%-28s %9s %14s %12s\n", "", "seconds", "packets/s", "peak RSS"
+    printf "%-28s %9.2f %14.0f %9.1f MB\n", "rtctool pcap decode", os, p / os, ok / 1024
+    printf "%-28s %9.2f %14.0f %9.1f MB\n", "rtctool pcap summary", ss, p / ss, sk / 1024
+    printf "%-28s %9.2f %14.0f %9.1f MB\n", "tshark -n -r (default)", ts, p / ts, tk / 1024
+    printf "throughput ratio rtctool/tshark: %.1fx (goal >= 50x); memory ratio tshark/rtctool: %.1fx (goal: rtctool <= 32 MB)\n", ts / os, tk / ok
+}'

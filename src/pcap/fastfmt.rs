@@ -1,0 +1,134 @@
+//! Allocation-free text for the per-message line of `pcap decode`, which runs once per packet
+//! on captures of millions: integers, IPv4 socket addresses, hex and fixed-point times written
+//! straight into the line buffer instead of through `core::fmt`.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+/// Append a decimal integer.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&d| d as char));
+}
+
+/// Append a decimal integer right-aligned in `width` columns.
+pub fn push_u64_padded(out: &mut String, n: u64, width: usize) {
+    let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(digits)));
+    push_u64(out, n);
+}
+
+/// Append a decimal integer zero-padded to `width` digits.
+pub fn push_u64_padded_zero(out: &mut String, n: u64, width: usize) {
+    let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits)));
+    push_u64(out, n);
+}
+
+/// Append `ip:port` (IPv6 as `[ip]:port`), as `SocketAddr`'s Display does.
+pub fn push_sockaddr(out: &mut String, addr: &SocketAddr) {
+    match addr {
+        SocketAddr::V4(v4) => {
+            for (i, o) in v4.ip().octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, u64::from(*o));
+            }
+        }
+        SocketAddr::V6(v6) => {
+            let _ = write!(out, "[{}]", v6.ip());
+        }
+    }
+    out.push(':');
+    push_u64(out, u64::from(addr.port()));
+}
+
+/// Append lower-case hex.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+}
+
+/// Append seconds with six decimals, right-aligned in `width` columns (`{:>width.6}` of the
+/// seconds, without going through floating point).
+pub fn push_seconds(out: &mut String, ns: u64, width: usize) {
+    let secs = ns / 1_000_000_000;
+    let micros = (ns % 1_000_000_000 + 500) / 1000;
+    let (secs, micros) = if micros == 1_000_000 { (secs + 1, 0) } else { (secs, micros) };
+    let int_digits = if secs == 0 { 1 } else { secs.ilog10() as usize + 1 };
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(int_digits + 7)));
+    push_u64(out, secs);
+    out.push('.');
+    let mut frac = [b'0'; 6];
+    let mut m = micros;
+    for d in frac.iter_mut().rev() {
+        *d = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    out.extend(frac.iter().map(|&d| d as char));
+}
+
+/// FxHash (as in rustc): a fast hasher for keys that are already random, such as STUN
+/// transaction ids. Not DoS-resistant, which is fine for keys read from a file.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `BuildHasher` for [`FxHasher`].
+pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_core_fmt() {
+        for n in [0u64, 7, 10, 65535, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+            let mut s = String::new();
+            push_u64_padded(&mut s, n, 6);
+            assert_eq!(s, format!("{n:>6}"));
+        }
+        for a in ["203.0.113.10:3478", "0.0.0.0:0", "[2001:db8::1]:443"] {
+            let a: SocketAddr = a.parse().unwrap();
+            let mut s = String::new();
+            push_sockaddr(&mut s, &a);
+            assert_eq!(s, a.to_string());
+        }
+        for ns in [0u64, 286_000, 11_107_600_123, 999_999_999_700, 5_000_000_000] {
+            let mut s = String::new();
+            push_seconds(&mut s, ns, 11);
+            assert_eq!(s, format!("{:>11.6}", ns as f64 / 1e9), "{ns}");
+        }
+        let mut s = String::new();
+        push_hex(&mut s, &[0, 0xab, 0x10]);
+        assert_eq!(s, "00ab10");
+    }
+}
