@@ -368,6 +368,11 @@ fn filters_select_what_was_asked() {
     assert!(recs.iter().all(|r| r["kind"] != "unanswered-request"));
     let recs = ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--flow", "10.206.50.239:42000"]));
     assert!(recs.iter().all(|r| r["src"] == "10.206.50.239:42000" || r["dst"] == "10.206.50.239:42000"));
+    let out = rtctool(&["--ndjson", "pcap", "decode", f, "--errors"]);
+    assert_eq!(out.status.code(), Some(1), "errors were found");
+    let unanswered: Vec<_> = ndjson(&out).into_iter().filter(|r| r["kind"] == "unanswered-request").collect();
+    assert!(!unanswered.is_empty());
+    assert!(unanswered.iter().all(|r| r["transaction_id"].as_str().unwrap().len() == 24), "{unanswered:?}");
     let out = rtctool(&["pcap", "decode", f, "--flow", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
 }

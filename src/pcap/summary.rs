@@ -399,7 +399,8 @@ impl Summary {
         }
     }
 
-    fn to_json(&self) -> Value {
+    /// The summary as JSON (what `--json` prints).
+    pub fn to_json(&self) -> Value {
         let mut flows: Vec<(&FlowKey, &FlowStats)> = self.flows.iter().collect();
         flows.sort_by(|a, b| a.0.cmp(b.0));
         let flows: Vec<Value> = flows

@@ -129,11 +129,58 @@ impl Transactions {
     pub fn unanswered(&self) -> impl Iterator<Item = (&[u8], &Request)> {
         self.order
             .iter()
-            .filter_map(|id| self.map.get(id).filter(|r| !r.answered).map(|r| (id.as_slice(), r)))
+            .filter_map(|id| self.map.get(id).filter(|r| !r.answered).map(|r| (id_of(id), r)))
     }
 
     /// All tracked requests.
     pub fn all(&self) -> impl Iterator<Item = (&[u8], &Request)> {
         self.order.iter().filter_map(|id| self.map.get(id).map(|r| (id_of(id), r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(port: u16) -> Request {
+        Request {
+            frame: 1,
+            time_ns: 0,
+            src: SocketAddr::from(([10, 0, 0, 1], port)),
+            dst: SocketAddr::from(([10, 0, 0, 2], 3478)),
+            sends: 1,
+            answered: false,
+            key: None,
+            ice: false,
+            method: Method::BINDING,
+        }
+    }
+
+    #[test]
+    fn ids_round_trip_and_retransmissions_are_told_from_copies() {
+        let mut t = Transactions::new();
+        let id = [7u8; 12];
+        assert_eq!(t.request(&id, req(5000)), Seen::New);
+        assert_eq!(t.request(&id, req(5000)), Seen::Retransmission);
+        assert_eq!(t.request(&id, req(6000)), Seen::Copy);
+        let classic = [9u8; 16];
+        t.request(&classic, req(5000));
+        let ids: Vec<&[u8]> = t.unanswered().map(|(id, _)| id).collect();
+        assert_eq!(ids, vec![&id[..], &classic[..]]);
+        assert!(t.response(&id).is_some());
+        assert_eq!(t.unanswered().count(), 1);
+        assert_eq!(t.get(&id).map(|r| r.sends), Some(2));
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut t = Transactions::new();
+        for i in 0..(MAX_TRANSACTIONS as u32 + 10) {
+            let mut id = [0u8; 12];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            t.request(&id, req(1));
+        }
+        assert_eq!(t.all().count(), MAX_TRANSACTIONS);
+        assert_eq!(t.forgotten, 10);
     }
 }
