@@ -64,6 +64,43 @@ FINGERPRINT and MESSAGE-INTEGRITY(-SHA256) checked, damage reported with its off
     /// Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures.
     #[command(subcommand)]
     Pcap(PcapCommand),
+    /// Find out what NAT (if any) is between this host and the Internet (RFC 5780).
+    #[command(
+        name = "nat-type",
+        long_about = "Find out what NAT or firewall is between this host and the Internet, with \
+RFC 5780 behaviour discovery against a STUN server that supports it (two IP addresses, two \
+ports, CHANGE-REQUEST; coturn does with two listening IPs).\n\n\
+Mapping behaviour (RFC 5780 4.3): Binding requests from one socket to the primary address, the \
+alternate IP and the alternate IP and port; the mapped addresses say whether the NAT keeps one \
+public address for every destination (endpoint-independent), one per destination IP \
+(address-dependent) or one per destination IP and port (address-and-port-dependent). When the \
+mapped address is the socket's own address there is no NAT.\n\n\
+Filtering behaviour (RFC 5780 4.4): from a fresh socket, requests asking the server to answer \
+from its other IP and port, then from its other port only; which answers get through says what \
+the NAT or firewall lets in.\n\n\
+The verdict is given in both vocabularies (RFC 4787 behaviours and the classic open internet, \
+full cone, restricted cone, port-restricted cone, symmetric, symmetric UDP firewall, UDP \
+blocked, or unknown with the reason), with the evidence: every test, where its answer came \
+from, what was mapped. An answer counts only with the right transaction id from the address the \
+test expects, so a server that ignores CHANGE-REQUEST is reported as such; requests are \
+retransmitted with the same transaction id, so one lost packet is not read as filtering; \
+MAPPED-ADDRESS is compared with XOR-MAPPED-ADDRESS to spot a rewriting ALG; OTHER-ADDRESS is \
+checked before it is used.\n\n\
+Fast: the tests run concurrently on their own sockets. --timeout bounds the wait for the \
+server's first answer (and DNS); the later tests wait in proportion to the measured round trip \
+(5 x max(3 x RTT, 100 ms)) before counting a test as unanswered.\n\n\
+--json prints {mapping, filtering, nat_type, local_address, mapped_address, rfc5780_supported, \
+behind_nat, reason, server, other_address, alg_detected, hairpinning, tests: [...], done_ms, ...}; \
+mapping and filtering are endpoint-independent, address-dependent, address-and-port-dependent \
+or null; nat_type is open-internet, full-cone, restricted-cone, port-restricted-cone, symmetric, \
+symmetric-udp-firewall, udp-blocked or unknown. --ndjson streams one object per test as it \
+ends, then the result.\n\n\
+Exit codes: 0 a verdict was reached; 1 UDP is blocked, or no verdict (unknown, with the reason); \
+2 usage error; 4 the server could not be reached (DNS failure, ICMP unreachable, or it alone \
+stayed silent while --server2 answered) or a socket could not be bound.",
+        after_help = "Examples:\n  rtctool nat-type stun.example.org\n  rtctool nat-type 203.0.113.10:3478 --hairpin -v\n  rtctool nat-type stun:stun.example.org --server2 stun2.example.net\n  rtctool --json nat-type 203.0.113.10 | jq -r .nat_type"
+    )]
+    NatType(NatTypeArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -124,6 +161,54 @@ pub enum InputFormat {
     Base64,
     /// Raw bytes.
     Raw,
+}
+
+/// Arguments of `rtctool nat-type`.
+#[derive(Debug, Args)]
+pub struct NatTypeArgs {
+    /// An RFC 5780 STUN server: HOST[:PORT], [IPV6]:PORT or stun:HOST[:PORT] (port 3478 by default).
+    #[arg(value_name = "SERVER[:PORT]", env = "RTCTOOL_NAT_SERVER", default_value = "stun.stunprotocol.org")]
+    pub server: String,
+
+    /// A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the
+    /// mapping behaviour is still found by comparing the mappings from the two.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub server2: Option<String>,
+
+    /// Send the mapping tests from this local address and port.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub local: Option<std::net::SocketAddr>,
+
+    /// Use IPv4 only.
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only.
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+
+    /// How long to wait for the server's first answer (and for DNS): 800ms, 2s, 1.5s...
+    #[arg(long, value_name = "DURATION", default_value = "800ms", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Also test hairpinning: send from a second socket to our own public address.
+    #[arg(long)]
+    pub hairpin: bool,
+}
+
+/// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: f64 = number.parse().map_err(|_| format!("'{s}' is not a duration (like 800ms or 2s)"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        other => return Err(format!("unknown unit '{other}' in '{s}' (ms, s or m)")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("'{s}': {e}"))
 }
 
 /// Arguments of `rtctool completions`.

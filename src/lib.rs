@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod core;
 pub mod error;
+pub mod nat;
 pub mod pcap;
 pub mod stun;
 
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Stun(cmd) => stun::run(cmd, &out),
         Command::Pcap(cmd) => pcap::run(cmd, &out),
+        Command::NatType(args) => nat::run(args, &out),
         Command::Completions(args) => completions(args),
     }
 }

@@ -3,3 +3,4 @@
 pub mod ice;
 pub mod output;
 pub mod stun;
+pub mod transact;

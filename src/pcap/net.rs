@@ -26,24 +26,7 @@ pub mod linktype {
     pub const LINUX_SLL2: u32 = 276;
 }
 
-/// Transport protocol of a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Transport {
-    /// UDP.
-    Udp,
-    /// TCP.
-    Tcp,
-}
-
-impl Transport {
-    /// `udp` or `tcp`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-        }
-    }
-}
+pub use crate::core::ice::Transport;
 
 /// TCP header fields the stream reassembly needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

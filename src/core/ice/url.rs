@@ -75,8 +75,9 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// The `?transport=` parameter of a TURN URI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A transport protocol: the `?transport=` parameter of a TURN URI, and the transport of a
+/// captured flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Transport {
     /// `transport=udp`.
     Udp,

@@ -1,0 +1,346 @@
+//! The thin shell around [`NatDiscovery`]: resolve the servers, bind the sockets, move
+//! datagrams and time in and out. Plain `std::net`: one receiving thread per socket feeding a
+//! channel, the main thread sending and waiting on the channel with the machine's deadline.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::discovery::{Config, Locals, NatDiscovery, Progress, Socket};
+use crate::core::ice::IceUrl;
+use crate::core::transact::TransactionId;
+use crate::{Error, Result};
+
+/// The default STUN port.
+pub const DEFAULT_PORT: u16 = 3478;
+
+/// Which address family to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+impl Family {
+    fn matches(self, addr: &SocketAddr) -> bool {
+        match self {
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        }
+    }
+}
+
+/// What `nat-type` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `HOST[:PORT]`, `[V6]:PORT` or `stun:HOST[:PORT]`.
+    pub server: String,
+    /// A second server, same syntax.
+    pub server2: Option<String>,
+    /// Where to bind the mapping socket.
+    pub local: Option<SocketAddr>,
+    /// Address family.
+    pub family: Option<Family>,
+    /// How long to wait for the first answer (and for DNS).
+    pub timeout: Duration,
+    /// Test hairpinning.
+    pub hairpin: bool,
+    /// SOFTWARE for requests.
+    pub software: Option<String>,
+}
+
+/// Split `HOST[:PORT]`, `[V6]:PORT`, a bare IPv6 address or a `stun:` URI into host and port.
+pub fn split_server(spec: &str) -> std::result::Result<(String, u16), String> {
+    let spec = spec.trim();
+    if spec.is_empty() {
+        return Err("empty server address".into());
+    }
+    if spec.contains(':')
+        && spec.split(':').next().is_some_and(|s| s.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        if let Ok(url) = IceUrl::parse(spec) {
+            if url.scheme.is_turn() || url.scheme.is_secure() {
+                return Err(format!("{spec}: nat-type needs a plain stun: server (UDP)"));
+            }
+            return Ok((
+                url.host.trim_start_matches('[').trim_end_matches(']').to_string(),
+                url.port_or_default(),
+            ));
+        }
+    }
+    if let Ok(sa) = spec.parse::<SocketAddr>() {
+        return Ok((sa.ip().to_string(), sa.port()));
+    }
+    if let Ok(ip) = spec.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok((ip.to_string(), DEFAULT_PORT));
+    }
+    match spec.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => {
+            let port = port.parse::<u16>().map_err(|_| format!("{spec}: '{port}' is not a port number"))?;
+            Ok((host.to_string(), port))
+        }
+        Some(_) => Err(format!("{spec}: write an IPv6 address with a port as [ADDRESS]:PORT")),
+        None => Ok((spec.to_string(), DEFAULT_PORT)),
+    }
+}
+
+/// Resolve a server, bounded in time (the system resolver may take long).
+pub fn resolve(spec: &str, family: Option<Family>, timeout: Duration) -> Result<SocketAddr> {
+    let (host, port) = split_server(spec).map_err(Error::usage)?;
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        let addr = SocketAddr::new(ip, port);
+        return match family {
+            Some(f) if !f.matches(&addr) => {
+                Err(Error::usage(format!("{spec} is not an address of the family asked for")))
+            }
+            _ => Ok(addr),
+        };
+    }
+    let (tx, rx) = mpsc::channel();
+    let query = host.clone();
+    thread::spawn(move || {
+        let _ = tx.send((query.as_str(), port).to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
+    });
+    let found = match rx.recv_timeout(timeout.max(Duration::from_millis(500))) {
+        Ok(Ok(addrs)) => addrs,
+        Ok(Err(e)) => return Err(Error::network(format!("resolving {host}: {e}"))),
+        Err(_) => {
+            return Err(Error::network(format!("resolving {host}: no answer from the resolver in time")))
+        }
+    };
+    found
+        .into_iter()
+        .find(|a| family.is_none_or(|f| f.matches(a)))
+        .ok_or_else(|| Error::network(format!("resolving {host}: no address of the family asked for")))
+}
+
+fn unspecified(like: &SocketAddr) -> IpAddr {
+    if like.is_ipv4() {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    }
+}
+
+fn bind(addr: SocketAddr, what: &str) -> Result<UdpSocket> {
+    UdpSocket::bind(addr).map_err(|e| Error::network(format!("binding the {what} socket to {addr}: {e}")))
+}
+
+enum Incoming {
+    Datagram(Socket, Vec<u8>, SocketAddr, Instant),
+    Unreachable(Socket, String, Instant),
+}
+
+/// How often receiving threads look at the stop flag.
+const POLL: Duration = Duration::from_millis(50);
+
+fn receive(socket: Socket, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
+    if udp.set_read_timeout(Some(POLL)).is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 65_536];
+    while !stop.load(Ordering::Relaxed) {
+        let msg = match udp.recv_from(&mut buf) {
+            Ok((n, from)) => Incoming::Datagram(socket, buf[..n].to_vec(), from, Instant::now()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Incoming::Unreachable(
+                socket,
+                "ICMP port unreachable: nothing listens there".into(),
+                Instant::now(),
+            ),
+            Err(e) => Incoming::Unreachable(socket, format!("receiving: {e}"), Instant::now()),
+        };
+        if out.send(msg).is_err() {
+            return;
+        }
+    }
+}
+
+/// Run a discovery against real servers. `on_progress` hears of each test as it starts and
+/// ends (for a spinner or an NDJSON stream).
+pub fn discover(
+    opts: &Options,
+    mut on_progress: impl FnMut(&NatDiscovery, Progress),
+) -> Result<NatDiscovery> {
+    let family = opts.family.or(match opts.local {
+        Some(SocketAddr::V4(_)) => Some(Family::V4),
+        Some(SocketAddr::V6(_)) => Some(Family::V6),
+        None => None,
+    });
+    let server = resolve(&opts.server, family, opts.timeout)?;
+    let server2 = match &opts.server2 {
+        Some(s) => {
+            Some(resolve(s, Some(if server.is_ipv4() { Family::V4 } else { Family::V6 }), opts.timeout)?)
+        }
+        None => None,
+    };
+
+    let any = SocketAddr::new(unspecified(&server), 0);
+    let local_ip = opts.local.map_or(any, |l| SocketAddr::new(l.ip(), 0));
+    let mapping = bind(opts.local.unwrap_or(any), "mapping")?;
+    let filtering = bind(local_ip, "filtering")?;
+    let probe = bind(local_ip, "probe")?;
+    probe.connect(server).map_err(|e| Error::network(format!("no route to {server}: {e}")))?;
+    let hairpin = if opts.hairpin { Some(bind(local_ip, "hairpin")?) } else { None };
+
+    // The address the OS sends from toward the server: what "no NAT" is compared with.
+    let source_ip =
+        probe.local_addr().map_err(|e| Error::network(format!("reading the local address: {e}")))?.ip();
+    let real = |udp: &UdpSocket| -> Result<SocketAddr> {
+        let a = udp.local_addr().map_err(|e| Error::network(format!("reading the local address: {e}")))?;
+        Ok(if a.ip().is_unspecified() { SocketAddr::new(source_ip, a.port()) } else { a })
+    };
+    let locals = Locals {
+        mapping: real(&mapping)?,
+        filtering: real(&filtering)?,
+        probe: Some(real(&probe)?),
+        hairpin: match &hairpin {
+            Some(h) => Some(real(h)?),
+            None => None,
+        },
+    };
+
+    let mut config = Config::new(server, opts.timeout);
+    config.server2 = server2;
+    config.hairpin = opts.hairpin;
+    config.software = opts.software.clone();
+
+    let sockets: Vec<(Socket, UdpSocket)> = [
+        Some((Socket::Mapping, mapping)),
+        Some((Socket::Filtering, filtering)),
+        Some((Socket::Probe, probe)),
+        hairpin.map(|h| (Socket::Hairpin, h)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    for (role, udp) in &sockets {
+        let clone = udp.try_clone().map_err(|e| Error::network(format!("cloning a socket: {e}")))?;
+        let (tx, stop, role) = (tx.clone(), stop.clone(), *role);
+        thread::spawn(move || receive(role, clone, tx, stop));
+    }
+    drop(tx);
+    let socket = |role: Socket| sockets.iter().find(|(r, _)| *r == role).map(|(_, s)| s);
+
+    let start = Instant::now();
+    // The machine always ends; this guards the loop against a bug.
+    let hard_stop = start + opts.timeout + Duration::from_secs(120);
+    let mut d = NatDiscovery::new(config, locals, TransactionId::random(), start);
+    let result = loop {
+        let mut failed = Vec::new();
+        while let Some(t) = d.poll_transmit() {
+            let sent = match socket(t.socket) {
+                // A connected socket sends with send(): some systems refuse sendto() on it.
+                Some(udp) if t.socket == Socket::Probe => udp.send(t.contents),
+                Some(udp) => udp.send_to(t.contents, t.destination),
+                None => Err(io::Error::other("no such socket")),
+            };
+            if let Err(e) = sent {
+                failed.push((t.socket, t.id, format!("sending to {} failed: {e}", t.destination)));
+            }
+        }
+        for (role, id, why) in failed {
+            d.handle_unreachable(role, Some(id), &why, Instant::now());
+        }
+        while let Some(p) = d.poll_event() {
+            on_progress(&d, p);
+        }
+        if d.is_done() {
+            break Ok(());
+        }
+        let now = Instant::now();
+        if now > hard_stop {
+            break Err(Error::network("the discovery did not end in time (a bug: please report it)"));
+        }
+        let wait = d.poll_timeout().map_or(POLL, |t| t.saturating_duration_since(now));
+        let mut next = rx.recv_timeout(wait).ok();
+        while let Some(msg) = next {
+            match msg {
+                Incoming::Datagram(role, bytes, from, at) => d.handle_input(role, &bytes, from, at),
+                Incoming::Unreachable(role, why, at) => {
+                    let why = match role {
+                        Socket::Probe => format!("{why} ({server})"),
+                        _ => why,
+                    };
+                    d.handle_unreachable(role, None, &why, at)
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        d.handle_timeout(Instant::now());
+    };
+    stop.store(true, Ordering::Relaxed);
+    result.map(|()| d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_spellings() {
+        let ok = |s: &str| split_server(s).unwrap();
+        assert_eq!(ok("stun.example.org"), ("stun.example.org".into(), 3478));
+        assert_eq!(ok("stun.example.org:19302"), ("stun.example.org".into(), 19302));
+        assert_eq!(ok("stun:stun.example.org"), ("stun.example.org".into(), 3478));
+        assert_eq!(ok("stun:stun.example.org:3479"), ("stun.example.org".into(), 3479));
+        assert_eq!(ok("203.0.113.10"), ("203.0.113.10".into(), 3478));
+        assert_eq!(ok("203.0.113.10:3479"), ("203.0.113.10".into(), 3479));
+        assert_eq!(ok("2001:db8::1"), ("2001:db8::1".into(), 3478));
+        assert_eq!(ok("[2001:db8::1]"), ("2001:db8::1".into(), 3478));
+        assert_eq!(ok("[2001:db8::1]:3479"), ("2001:db8::1".into(), 3479));
+        assert!(split_server("turn:turn.example.org").is_err());
+        assert!(split_server("host:notaport").is_err());
+        assert!(split_server("").is_err());
+    }
+
+    #[test]
+    fn literal_addresses_resolve_without_dns_and_respect_the_family() {
+        let t = Duration::from_millis(100);
+        assert_eq!(resolve("203.0.113.10", None, t).unwrap(), "203.0.113.10:3478".parse().unwrap());
+        assert!(resolve("203.0.113.10", Some(Family::V6), t).is_err());
+        assert_eq!(
+            resolve("[2001:db8::1]:1", Some(Family::V6), t).unwrap(),
+            "[2001:db8::1]:1".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn loopback_server_that_is_not_there() {
+        // Nothing listens on this port of the loopback: the connected probe hears ICMP port
+        // unreachable and the run ends at once with the server unreachable.
+        let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let opts = Options {
+            server: format!("127.0.0.1:{port}"),
+            server2: None,
+            local: None,
+            family: None,
+            timeout: Duration::from_millis(800),
+            hairpin: false,
+            software: None,
+        };
+        let started = Instant::now();
+        let d = discover(&opts, |_, _| {}).unwrap();
+        let r = d.report();
+        assert!(r.server_unreachable, "{r:#?}");
+        assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    }
+}

@@ -1,0 +1,168 @@
+//! `rtctool nat-type` without root: usage errors, and a real coturn with RFC 5780 on two
+//! loopback addresses (no NAT there, so the verdict is open Internet).
+
+use std::net::UdpSocket;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rtctool");
+
+fn rtctool(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("running rtctool")
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["nat-type", "203.0.113.10", "--timeout", "soon"][..],
+        &["nat-type", "203.0.113.10", "--timeout", "3parsecs"],
+        &["nat-type", "203.0.113.10", "-4", "-6"],
+        &["nat-type", "host:notaport"],
+        &["nat-type", "turn:turn.example.org"],
+        &["nat-type", "203.0.113.10", "-6"],
+        &["nat-type", "203.0.113.10", "--local", "nonsense"],
+    ] {
+        let out = rtctool(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = rtctool(&["nat-type", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["--server2", "--local", "--hairpin", "--timeout", "-4", "-6", "Exit codes", "udp-blocked"]
+    {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+}
+
+/// coturn on 127.0.0.1 and 127.0.0.2 at a free port pair; killed on drop.
+struct Coturn {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port_pair() -> u16 {
+    for _ in 0..100 {
+        let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = a.local_addr().unwrap().port();
+        if port < 65_000 && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port pair");
+}
+
+fn coturn() -> Option<Coturn> {
+    let have =
+        Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but turnserver is missing (apt-get install -y coturn)");
+        }
+        eprintln!("skipping: turnserver (coturn) is not installed");
+        return None;
+    }
+    let port = free_port_pair();
+    let dir = std::env::temp_dir().join(format!("rtctool-nat-cli-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new("turnserver")
+        .args(["-n", "-L", "127.0.0.1", "-L", "127.0.0.2", "--no-tls", "--no-dtls", "--no-cli", "--no-tcp"])
+        .args(["--listening-port", &port.to_string(), "--alt-listening-port", &(port + 1).to_string()])
+        .args(["--no-tcp-relay", "-a", "-u", "t:t", "-r", "test", "--simple-log", "--no-stdout-log"])
+        .arg("--log-file")
+        .arg(dir.join("turnserver.log"))
+        .arg("--pidfile")
+        .arg(dir.join("turnserver.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting turnserver");
+    let server = Coturn { child, port, dir };
+    // Ready when it answers a Binding request on the alternate address and port.
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let request = [0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let _ = probe.send_to(&request, ("127.0.0.2", port + 1));
+        if probe.recv_from(&mut [0u8; 512]).is_ok() {
+            return Some(server);
+        }
+    }
+    panic!("coturn did not answer on 127.0.0.2:{}", port + 1);
+}
+
+#[test]
+fn loopback_coturn_is_open_internet() {
+    let Some(server) = coturn() else { return };
+    let addr = format!("127.0.0.1:{}", server.port);
+    let out = rtctool(&["--json", "nat-type", &addr, "--hairpin"]);
+    let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    assert_eq!(j["nat_type"], "open-internet", "{j:#}");
+    assert_eq!(j["mapping"], "endpoint-independent");
+    assert_eq!(j["filtering"], "endpoint-independent");
+    assert_eq!(j["behind_nat"], false);
+    assert_eq!(j["rfc5780_supported"], true);
+    assert_eq!(j["other_address"], format!("127.0.0.2:{}", server.port + 1));
+    assert_eq!(j["local_address"], j["mapped_address"]);
+    assert!(j["local_address"].as_str().unwrap().starts_with("127.0.0.1:"), "the real address, not 0.0.0.0");
+    assert_eq!(j["hairpinning"], true);
+    assert!(j["software"].as_str().unwrap_or("").contains("Coturn"), "{j:#}");
+    let names: Vec<&str> =
+        j["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "mapping-1",
+            "mapping-2",
+            "mapping-3",
+            "filtering-1",
+            "filtering-2",
+            "filtering-3",
+            "probe",
+            "hairpin"
+        ]
+    );
+    for t in j["tests"].as_array().unwrap() {
+        assert!(matches!(t["outcome"].as_str(), Some("answered" | "received")), "{t:#}");
+    }
+    // filtering test II's answer came from the other address and port, as asked
+    assert_eq!(j["tests"][4]["from"], format!("127.0.0.2:{}", server.port + 1));
+
+    // --local binds the mapping socket where asked
+    let free = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let local = free.local_addr().unwrap().to_string();
+    drop(free);
+    let out = rtctool(&["--json", "nat-type", &addr, "--local", &local]);
+    let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(j["local_address"], local.as_str());
+    assert_eq!(j["mapped_address"], local.as_str());
+}
+
+#[test]
+fn nothing_listening_on_loopback_is_exit_4() {
+    let free = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let started = Instant::now();
+    let out = rtctool(&["nat-type", &addr]);
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stdout));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unreachable"), "{err}");
+    assert!(started.elapsed() < Duration::from_millis(700), "{:?}", started.elapsed());
+}
