@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('stun', 'stun', [CompletionResultType]::ParameterValue, 'Decode and verify STUN/TURN messages')
             [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
+            [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -142,6 +143,26 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;pcap;help;help' {
             break
         }
+        'rtctool;nat-type' {
+            [CompletionResult]::new('--server2', '--server2', [CompletionResultType]::ParameterName, 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Send the mapping tests from this local address and port')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the server''s first answer (and for DNS): 800ms, 2s, 1.5s...')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
+            [CompletionResult]::new('--hairpin', '--hairpin', [CompletionResultType]::ParameterName, 'Also test hairpinning: send from a second socket to our own public address')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'rtctool;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
@@ -159,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;help' {
             [CompletionResult]::new('stun', 'stun', [CompletionResultType]::ParameterValue, 'Decode and verify STUN/TURN messages')
             [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
+            [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -179,6 +201,9 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;pcap;summary' {
+            break
+        }
+        'rtctool;help;nat-type' {
             break
         }
         'rtctool;help;completions' {

@@ -22,6 +22,9 @@ _rtctool() {
             rtctool,help)
                 cmd="rtctool__subcmd__help"
                 ;;
+            rtctool,nat-type)
+                cmd="rtctool__subcmd__nat__subcmd__type"
+                ;;
             rtctool,pcap)
                 cmd="rtctool__subcmd__pcap"
                 ;;
@@ -33,6 +36,9 @@ _rtctool() {
                 ;;
             rtctool__subcmd__help,help)
                 cmd="rtctool__subcmd__help__subcmd__help"
+                ;;
+            rtctool__subcmd__help,nat-type)
+                cmd="rtctool__subcmd__help__subcmd__nat__subcmd__type"
                 ;;
             rtctool__subcmd__help,pcap)
                 cmd="rtctool__subcmd__help__subcmd__pcap"
@@ -86,7 +92,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap nat-type completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -130,7 +136,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun pcap completions help"
+            opts="stun pcap nat-type completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +164,20 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__nat__subcmd__type)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -234,6 +254,36 @@ _rtctool() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__nat__subcmd__type)
+            opts="-4 -6 -q -v -h --server2 --local --ipv4 --ipv6 --timeout --hairpin --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server2)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand stun 'Decode and verify STUN/TURN messages'
             cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+            cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -126,6 +127,25 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         }
         &'rtctool;pcap;help;help'= {
         }
+        &'rtctool;nat-type'= {
+            cand --server2 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two'
+            cand --local 'Send the mapping tests from this local address and port'
+            cand --timeout 'How long to wait for the server''s first answer (and for DNS): 800ms, 2s, 1.5s...'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -4 'Use IPv4 only'
+            cand --ipv4 'Use IPv4 only'
+            cand -6 'Use IPv6 only'
+            cand --ipv6 'Use IPv6 only'
+            cand --hairpin 'Also test hairpinning: send from a second socket to our own public address'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -142,6 +162,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help'= {
             cand stun 'Decode and verify STUN/TURN messages'
             cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+            cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -157,6 +178,8 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;pcap;decode'= {
         }
         &'rtctool;help;pcap;summary'= {
+        }
+        &'rtctool;help;nat-type'= {
         }
         &'rtctool;help;completions'= {
         }
