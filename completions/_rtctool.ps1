@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('stun', 'stun', [CompletionResultType]::ParameterValue, 'Decode and verify STUN/TURN messages')
             [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
+            [CompletionResult]::new('sdp', 'sdp', [CompletionResultType]::ParameterValue, 'Show, lint, diff and check SDP offers and answers')
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -143,6 +144,96 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;pcap;help;help' {
             break
         }
+        'rtctool;sdp' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS')
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find every problem in an SDP, each with rule id, severity, line, mid and explanation')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rtctool;sdp;show' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;sdp;lint' {
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Lint as an offer or an answer (default: the JSON type, else role rules are skipped)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('--list-rules', '--list-rules', [CompletionResultType]::ParameterName, 'Print every rule id with its severity and what it checks, then exit')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;sdp;diff' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;sdp;check' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;sdp;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS')
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find every problem in an SDP, each with rule id, severity, line, mid and explanation')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rtctool;sdp;help;show' {
+            break
+        }
+        'rtctool;sdp;help;lint' {
+            break
+        }
+        'rtctool;sdp;help;diff' {
+            break
+        }
+        'rtctool;sdp;help;check' {
+            break
+        }
+        'rtctool;sdp;help;help' {
+            break
+        }
         'rtctool;nat-type' {
             [CompletionResult]::new('--server2', '--server2', [CompletionResultType]::ParameterName, 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Send the mapping tests from this local address and port')
@@ -180,6 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;help' {
             [CompletionResult]::new('stun', 'stun', [CompletionResultType]::ParameterValue, 'Decode and verify STUN/TURN messages')
             [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
+            [CompletionResult]::new('sdp', 'sdp', [CompletionResultType]::ParameterValue, 'Show, lint, diff and check SDP offers and answers')
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -201,6 +293,25 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;pcap;summary' {
+            break
+        }
+        'rtctool;help;sdp' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS')
+            [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Find every problem in an SDP, each with rule id, severity, line, mid and explanation')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)')
+            break
+        }
+        'rtctool;help;sdp;show' {
+            break
+        }
+        'rtctool;help;sdp;lint' {
+            break
+        }
+        'rtctool;help;sdp;diff' {
+            break
+        }
+        'rtctool;help;sdp;check' {
             break
         }
         'rtctool;help;nat-type' {

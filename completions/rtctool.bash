@@ -28,6 +28,9 @@ _rtctool() {
             rtctool,pcap)
                 cmd="rtctool__subcmd__pcap"
                 ;;
+            rtctool,sdp)
+                cmd="rtctool__subcmd__sdp"
+                ;;
             rtctool,stun)
                 cmd="rtctool__subcmd__stun"
                 ;;
@@ -43,6 +46,9 @@ _rtctool() {
             rtctool__subcmd__help,pcap)
                 cmd="rtctool__subcmd__help__subcmd__pcap"
                 ;;
+            rtctool__subcmd__help,sdp)
+                cmd="rtctool__subcmd__help__subcmd__sdp"
+                ;;
             rtctool__subcmd__help,stun)
                 cmd="rtctool__subcmd__help__subcmd__stun"
                 ;;
@@ -51,6 +57,18 @@ _rtctool() {
                 ;;
             rtctool__subcmd__help__subcmd__pcap,summary)
                 cmd="rtctool__subcmd__help__subcmd__pcap__subcmd__summary"
+                ;;
+            rtctool__subcmd__help__subcmd__sdp,check)
+                cmd="rtctool__subcmd__help__subcmd__sdp__subcmd__check"
+                ;;
+            rtctool__subcmd__help__subcmd__sdp,diff)
+                cmd="rtctool__subcmd__help__subcmd__sdp__subcmd__diff"
+                ;;
+            rtctool__subcmd__help__subcmd__sdp,lint)
+                cmd="rtctool__subcmd__help__subcmd__sdp__subcmd__lint"
+                ;;
+            rtctool__subcmd__help__subcmd__sdp,show)
+                cmd="rtctool__subcmd__help__subcmd__sdp__subcmd__show"
                 ;;
             rtctool__subcmd__help__subcmd__stun,decode)
                 cmd="rtctool__subcmd__help__subcmd__stun__subcmd__decode"
@@ -73,6 +91,36 @@ _rtctool() {
             rtctool__subcmd__pcap__subcmd__help,summary)
                 cmd="rtctool__subcmd__pcap__subcmd__help__subcmd__summary"
                 ;;
+            rtctool__subcmd__sdp,check)
+                cmd="rtctool__subcmd__sdp__subcmd__check"
+                ;;
+            rtctool__subcmd__sdp,diff)
+                cmd="rtctool__subcmd__sdp__subcmd__diff"
+                ;;
+            rtctool__subcmd__sdp,help)
+                cmd="rtctool__subcmd__sdp__subcmd__help"
+                ;;
+            rtctool__subcmd__sdp,lint)
+                cmd="rtctool__subcmd__sdp__subcmd__lint"
+                ;;
+            rtctool__subcmd__sdp,show)
+                cmd="rtctool__subcmd__sdp__subcmd__show"
+                ;;
+            rtctool__subcmd__sdp__subcmd__help,check)
+                cmd="rtctool__subcmd__sdp__subcmd__help__subcmd__check"
+                ;;
+            rtctool__subcmd__sdp__subcmd__help,diff)
+                cmd="rtctool__subcmd__sdp__subcmd__help__subcmd__diff"
+                ;;
+            rtctool__subcmd__sdp__subcmd__help,help)
+                cmd="rtctool__subcmd__sdp__subcmd__help__subcmd__help"
+                ;;
+            rtctool__subcmd__sdp__subcmd__help,lint)
+                cmd="rtctool__subcmd__sdp__subcmd__help__subcmd__lint"
+                ;;
+            rtctool__subcmd__sdp__subcmd__help,show)
+                cmd="rtctool__subcmd__sdp__subcmd__help__subcmd__show"
+                ;;
             rtctool__subcmd__stun,decode)
                 cmd="rtctool__subcmd__stun__subcmd__decode"
                 ;;
@@ -92,7 +140,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap nat-type completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,7 +184,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun pcap nat-type completions help"
+            opts="stun pcap sdp nat-type completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +268,76 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help__subcmd__pcap__subcmd__summary)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__sdp)
+            opts="show lint diff check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__sdp__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__sdp__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__sdp__subcmd__lint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__sdp__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -412,6 +530,184 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__pcap__subcmd__summary)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help show lint diff check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__check)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__diff)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__help)
+            opts="show lint diff check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__help__subcmd__lint)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__lint)
+            opts="-q -v -h --as --list-rules --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --as)
+                    COMPREPLY=($(compgen -W "offer answer" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__sdp__subcmd__show)
             opts="-q -v -h --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand stun 'Decode and verify STUN/TURN messages'
             cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+            cand sdp 'Show, lint, diff and check SDP offers and answers'
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -127,6 +128,85 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         }
         &'rtctool;pcap;help;help'= {
         }
+        &'rtctool;sdp'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand show 'Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS'
+            cand lint 'Find every problem in an SDP, each with rule id, severity, line, mid and explanation'
+            cand diff 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)'
+            cand check 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;sdp;show'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;sdp;lint'= {
+            cand --as 'Lint as an offer or an answer (default: the JSON type, else role rules are skipped)'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand --list-rules 'Print every rule id with its severity and what it checks, then exit'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;sdp;diff'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;sdp;check'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;sdp;help'= {
+            cand show 'Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS'
+            cand lint 'Find every problem in an SDP, each with rule id, severity, line, mid and explanation'
+            cand diff 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)'
+            cand check 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;sdp;help;show'= {
+        }
+        &'rtctool;sdp;help;lint'= {
+        }
+        &'rtctool;sdp;help;diff'= {
+        }
+        &'rtctool;sdp;help;check'= {
+        }
+        &'rtctool;sdp;help;help'= {
+        }
         &'rtctool;nat-type'= {
             cand --server2 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two'
             cand --local 'Send the mapping tests from this local address and port'
@@ -162,6 +242,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help'= {
             cand stun 'Decode and verify STUN/TURN messages'
             cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+            cand sdp 'Show, lint, diff and check SDP offers and answers'
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -178,6 +259,20 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;pcap;decode'= {
         }
         &'rtctool;help;pcap;summary'= {
+        }
+        &'rtctool;help;sdp'= {
+            cand show 'Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS'
+            cand lint 'Find every problem in an SDP, each with rule id, severity, line, mid and explanation'
+            cand diff 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)'
+            cand check 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)'
+        }
+        &'rtctool;help;sdp;show'= {
+        }
+        &'rtctool;help;sdp;lint'= {
+        }
+        &'rtctool;help;sdp;diff'= {
+        }
+        &'rtctool;help;sdp;check'= {
         }
         &'rtctool;help;nat-type'= {
         }

@@ -64,6 +64,16 @@ FINGERPRINT and MESSAGE-INTEGRITY(-SHA256) checked, damage reported with its off
     /// Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures.
     #[command(subcommand)]
     Pcap(PcapCommand),
+    /// Show, lint, diff and check SDP offers and answers.
+    #[command(
+        subcommand,
+        long_about = "Show, lint, diff and check SDP offers and answers as pasted from browser \
+consoles, signalling logs and webrtc-internals: raw SDP (CRLF, LF or mixed line endings), an \
+RTCSessionDescription as JSON ({\"type\": \"offer\", \"sdp\": \"v=0\\r\\n...\"}) or the SDP as a JSON \
+string, detected automatically. Parsing is lossless and tolerant: a bad line is reported with its \
+line number and the rest is still read."
+    )]
+    Sdp(SdpCommand),
     /// Find out what NAT (if any) is between this host and the Internet (RFC 5780).
     #[command(
         name = "nat-type",
@@ -252,8 +262,8 @@ unreadable or not a capture.",
 transactions (answered, unanswered, error codes, RTT), TURN allocations (relayed address, \
 lifetime, refreshes, permissions, channels, bytes relayed, how each ended), ICE candidate pairs \
 (checks, success, nomination, role), DTLS handshakes and RTP streams (loss from sequence gaps, \
-RFC 3550 jitter; in ms when the payload type's clock rate is static, else in timestamp \
-units).\n\n\
+RFC 3550 jitter in ms: the clock rate is the payload type's static one or estimated from \
+the stream's RTP timestamps over at least half a second).\n\n\
 Exit codes: 0 summarised; 2 usage error; 3 the file is unreadable or not a capture.",
         after_help = "Examples:\n  rtctool pcap summary call.pcapng\n  rtctool --json pcap summary call.pcapng | jq .allocations"
     )]
@@ -320,4 +330,122 @@ pub struct PcapSummaryArgs {
     /// The capture (pcap or pcapng), or - for stdin.
     #[arg(value_name = "FILE")]
     pub file: String,
+}
+
+/// `rtctool sdp ...`
+#[derive(Debug, Subcommand)]
+pub enum SdpCommand {
+    /// Summarise an SDP: per m-section codecs, extensions, streams, candidates, ICE and DTLS.
+    #[command(
+        long_about = "Summarise an SDP: session parameters, then per m-section its mid, media, \
+direction, codecs by name with payload type, fmtp and rtcp-fb (rtx and red links shown), header \
+extensions, ssrcs, msid, rids and simulcast, a candidates table, ICE and DTLS parameters.\n\n\
+--json prints the full typed model (every value with its line number) plus every line of the \
+input with its ending, so the SDP can be rebuilt from it byte for byte.\n\n\
+Exit codes: 0 shown (even with unreadable lines, which are listed); 2 usage error; 3 the input \
+is unreadable, invalid JSON, or has no SDP line at all.",
+        after_help = "Examples:\n  rtctool sdp show offer.sdp\n  pbpaste | rtctool sdp show -\n  rtctool --json sdp show offer.json | jq '.media[] | {mid, direction}'"
+    )]
+    Show(SdpShowArgs),
+    /// Find every problem in an SDP, each with rule id, severity, line, mid and explanation.
+    #[command(
+        long_about = "Find every problem in an SDP: structure and line order, line endings and \
+whitespace, BUNDLE and mids, ICE credentials and candidates, DTLS fingerprints and setup roles, \
+payload types (rtpmap, fmtp, rtcp-fb, rtx apt, red), msid, ssrc-groups, simulcast and rids, \
+SCTP. Each problem has a stable rule id (--list-rules prints them all), a severity (error, \
+warning, info), a line number, the m-section's mid and a one-line explanation.\n\n\
+Rules that depend on the role (setup-role, bundle-only) need --as offer|answer, or a JSON input \
+whose type says it; otherwise they are skipped with an info note.\n\n\
+--json prints {problems: [{rule, severity, line, mid, message}]}.\n\n\
+Exit codes: 0 no error-severity problem (warnings and notes allowed); 1 at least one error; 2 \
+usage error; 3 the input is unreadable, invalid JSON, or has no SDP line at all.",
+        after_help = "Examples:\n  rtctool sdp lint offer.sdp\n  rtctool sdp lint --as answer answer.sdp\n  rtctool --json sdp lint offer.json | jq '.problems[] | select(.severity == \"error\")'\n  rtctool sdp lint --list-rules"
+    )]
+    Lint(SdpLintArgs),
+    /// What changed between two SDPs, semantically (ICE restart, codecs, direction...).
+    #[command(
+        long_about = "What changed between two SDPs, in WebRTC terms rather than lines: m-sections \
+are paired by mid (by position when they have none) and codecs by name, clock rate, channels and \
+fmtp, so a payload type renumbering is reported as such. Line order, line endings and \
+whitespace are not changes.\n\n\
+Kinds: session-version-changed, bundle-changed, media-added, media-removed, media-rejected, \
+media-order-changed, ice-restart, fingerprint-changed, setup-changed, direction-changed, \
+codec-added, codec-removed, payload-type-changed, codec-parameters-changed, rtcp-fb-changed, \
+extmap-changed, msid-changed, ssrc-changed, simulcast-changed, candidates-changed, \
+sctp-changed, attribute-changed.\n\n\
+--json prints {changes: [{kind, mid, before, after, message}]}.\n\n\
+Exit codes: 0 semantically equal; 1 different; 2 usage error; 3 an input is unreadable, invalid \
+JSON, or has no SDP line at all.",
+        after_help = "Examples:\n  rtctool sdp diff offer1.sdp offer2.sdp\n  rtctool --json sdp diff before.json after.json | jq -r '.changes[].kind'"
+    )]
+    Diff(SdpDiffArgs),
+    /// Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles).
+    #[command(
+        long_about = "Check an answer against its offer: the same number and order of m-sections \
+with the same media and proto, matching mids, rejected sections staying rejected, answer codecs, \
+rtcp-fb and header extensions among those offered, the answer's BUNDLE groups within the \
+offer's, DTLS setup roles that give one client and one server, and answer directions allowed by \
+the offered ones.\n\n\
+--json prints {problems: [{rule, severity, line, mid, message, side}]}, side telling which SDP \
+the line is in.\n\n\
+Exit codes: 0 the answer fits the offer; 1 at least one error; 2 usage error; 3 an input is \
+unreadable, invalid JSON, or has no SDP line at all.",
+        after_help = "Examples:\n  rtctool sdp check offer.sdp answer.sdp\n  rtctool --json sdp check offer.json answer.json"
+    )]
+    Check(SdpCheckArgs),
+}
+
+/// Arguments of `rtctool sdp show`.
+#[derive(Debug, Args)]
+pub struct SdpShowArgs {
+    /// SDP file (raw or JSON), or - for standard input.
+    #[arg(value_name = "FILE")]
+    pub input: String,
+}
+
+/// Arguments of `rtctool sdp lint`.
+#[derive(Debug, Args)]
+pub struct SdpLintArgs {
+    /// SDP file (raw or JSON), or - for standard input.
+    #[arg(value_name = "FILE", required_unless_present = "list_rules")]
+    pub input: Option<String>,
+
+    /// Lint as an offer or an answer (default: the JSON type, else role rules are skipped).
+    #[arg(long = "as", value_enum, value_name = "ROLE")]
+    pub role: Option<SdpRole>,
+
+    /// Print every rule id with its severity and what it checks, then exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// Whether an SDP is an offer or an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SdpRole {
+    /// An offer.
+    Offer,
+    /// An answer (or pranswer).
+    Answer,
+}
+
+/// Arguments of `rtctool sdp diff`.
+#[derive(Debug, Args)]
+pub struct SdpDiffArgs {
+    /// The first SDP (raw or JSON), or - for standard input.
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The second SDP.
+    #[arg(value_name = "B")]
+    pub b: String,
+}
+
+/// Arguments of `rtctool sdp check`.
+#[derive(Debug, Args)]
+pub struct SdpCheckArgs {
+    /// The offer (raw or JSON), or - for standard input.
+    #[arg(value_name = "OFFER")]
+    pub offer: String,
+    /// The answer.
+    #[arg(value_name = "ANSWER")]
+    pub answer: String,
 }

@@ -9,6 +9,7 @@ pub mod core;
 pub mod error;
 pub mod nat;
 pub mod pcap;
+pub mod sdp;
 pub mod stun;
 
 pub use error::{Error, ErrorKind, Outcome, Result};
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Stun(cmd) => stun::run(cmd, &out),
         Command::Pcap(cmd) => pcap::run(cmd, &out),
+        Command::Sdp(cmd) => sdp::run(cmd, &out),
         Command::NatType(args) => nat::run(args, &out),
         Command::Completions(args) => completions(args),
     }
