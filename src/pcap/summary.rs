@@ -432,7 +432,7 @@ impl Summary {
                     format!("never allocated (errors {:?})", al.errors)
                 } else if al
                     .lifetime_s
-                    .is_some_and(|l| al.last_ns + u64::from(l) * 1_000_000_000 < self.last_ns)
+                    .is_some_and(|l| al.last_ns.saturating_add(u64::from(l) * 1_000_000_000) < self.last_ns)
                 {
                     "expired (not refreshed in time)".to_string()
                 } else {
@@ -698,5 +698,44 @@ impl Sink for Summary {
 impl Default for Summary {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::stun::MessageBuilder;
+
+    fn msg<'a>(bytes: &'a [u8], time_ns: u64, from_client: bool) -> Msg<'a> {
+        let (c, srv): (SocketAddr, SocketAddr) =
+            ("198.51.100.7:40000".parse().unwrap(), "203.0.113.10:3478".parse().unwrap());
+        let (src, dst) = if from_client { (c, srv) } else { (srv, c) };
+        let m = Message::new_checked(bytes).unwrap();
+        Msg {
+            frame: 1,
+            time_ns,
+            src,
+            dst,
+            transport: Transport::Udp,
+            via: None,
+            framing: None,
+            body: Body::Stun(m),
+        }
+    }
+
+    #[test]
+    fn timestamps_at_the_end_of_time_do_not_overflow() {
+        // Found by the pcap_decode fuzz target: a capture whose clock is near u64::MAX ns.
+        let req = MessageBuilder::new(Class::Request, Method::ALLOCATE, [1; 12]).finish();
+        let mut resp = MessageBuilder::new(Class::SuccessResponse, Method::ALLOCATE, [1; 12]);
+        resp.xor_address(attr::XOR_RELAYED_ADDRESS, "203.0.113.10:50000".parse().unwrap())
+            .u32(attr::LIFETIME, 600);
+        let resp = resp.finish();
+        let mut s = Summary::new();
+        s.message(&msg(&req, u64::MAX - 10, true));
+        s.message(&msg(&resp, u64::MAX - 5, false));
+        let doc = s.to_json();
+        assert_eq!(doc["allocations"][0]["relayed_address"], "203.0.113.10:50000");
+        assert_eq!(doc["allocations"][0]["ended"], "still allocated at the end of the capture");
     }
 }

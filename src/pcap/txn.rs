@@ -127,9 +127,7 @@ impl Transactions {
 
     /// Requests never answered, in the order they were first sent.
     pub fn unanswered(&self) -> impl Iterator<Item = (&[u8], &Request)> {
-        self.order
-            .iter()
-            .filter_map(|id| self.map.get(id).filter(|r| !r.answered).map(|r| (id_of(id), r)))
+        self.order.iter().filter_map(|id| self.map.get(id).filter(|r| !r.answered).map(|r| (id_of(id), r)))
     }
 
     /// All tracked requests.
