@@ -238,6 +238,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--server2', '--server2', [CompletionResultType]::ParameterName, 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Send the mapping tests from this local address and port')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the server''s first answer (and for DNS): 800ms, 2s, 1.5s...')
+            [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Also measure how long an idle UDP binding lives (up to MAX, default 5m): bindings probed after growing idle times, then bisected. Takes about twice the lifetime found')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'Use IPv4 only')
             [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'Use IPv4 only')

@@ -380,7 +380,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__nat__subcmd__type)
-            opts="-4 -6 -q -v -h --server2 --local --ipv4 --ipv6 --timeout --hairpin --color --quiet --verbose --json --ndjson --help"
+            opts="-4 -6 -q -v -h --server2 --local --ipv4 --ipv6 --timeout --hairpin --lifetime --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,6 +395,10 @@ _rtctool() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lifetime)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -211,6 +211,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --server2 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two'
             cand --local 'Send the mapping tests from this local address and port'
             cand --timeout 'How long to wait for the server''s first answer (and for DNS): 800ms, 2s, 1.5s...'
+            cand --lifetime 'Also measure how long an idle UDP binding lives (up to MAX, default 5m): bindings probed after growing idle times, then bisected. Takes about twice the lifetime found'
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand -4 'Use IPv4 only'
             cand --ipv4 'Use IPv4 only'

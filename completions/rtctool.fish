@@ -165,6 +165,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand sdp; and __fish_seen_sub
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l server2 -d 'A second STUN server (RFC 5780 not needed): with a server that lacks RFC 5780, the mapping behaviour is still found by comparing the mappings from the two' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l local -d 'Send the mapping tests from this local address and port' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l timeout -d 'How long to wait for the server\'s first answer (and for DNS): 800ms, 2s, 1.5s...' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l lifetime -d 'Also measure how long an idle UDP binding lives (up to MAX, default 5m): bindings probed after growing idle times, then bisected. Takes about twice the lifetime found' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

@@ -99,6 +99,11 @@ checked before it is used.\n\n\
 Fast: the tests run concurrently on their own sockets. --timeout bounds the wait for the \
 server's first answer (and DNS); the later tests wait in proportion to the measured round trip \
 (5 x max(3 x RTT, 100 ms)) before counting a test as unanswered.\n\n\
+--lifetime measures how long the NAT keeps an idle binding (RFC 5780 4.6): bindings are made \
+together and each is probed once, after a growing idle time (1, 2, 4... s), from another socket \
+with RESPONSE-PORT set to the binding's port, so the probe does not refresh it; the first \
+binding gone brackets the lifetime, and rounds of three new bindings narrow it to a second. It \
+takes about twice the lifetime; MAX bounds the idle times tried.\n\n\
 --json prints {mapping, filtering, nat_type, local_address, mapped_address, rfc5780_supported, \
 behind_nat, reason, server, other_address, alg_detected, hairpinning, tests: [...], done_ms, ...}; \
 mapping and filtering are endpoint-independent, address-dependent, address-and-port-dependent \
@@ -108,7 +113,7 @@ ends, then the result.\n\n\
 Exit codes: 0 a verdict was reached; 1 UDP is blocked, or no verdict (unknown, with the reason); \
 2 usage error; 4 the server could not be reached (DNS failure, ICMP unreachable, or it alone \
 stayed silent while --server2 answered) or a socket could not be bound.",
-        after_help = "Examples:\n  rtctool nat-type stun.example.org\n  rtctool nat-type 203.0.113.10:3478 --hairpin -v\n  rtctool nat-type stun:stun.example.org --server2 stun2.example.net\n  rtctool --json nat-type 203.0.113.10 | jq -r .nat_type"
+        after_help = "Examples:\n  rtctool nat-type stun.example.org\n  rtctool nat-type 203.0.113.10:3478 --hairpin -v\n  rtctool nat-type stun.example.org --lifetime=2m\n  rtctool nat-type stun:stun.example.org --server2 stun2.example.net\n  rtctool --json nat-type 203.0.113.10 | jq -r .nat_type"
     )]
     NatType(NatTypeArgs),
     /// Print a shell completion script.
@@ -204,6 +209,12 @@ pub struct NatTypeArgs {
     /// Also test hairpinning: send from a second socket to our own public address.
     #[arg(long)]
     pub hairpin: bool,
+
+    /// Also measure how long an idle UDP binding lives (up to MAX, default 5m): bindings probed
+    /// after growing idle times, then bisected. Takes about twice the lifetime found.
+    #[arg(long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "5m",
+          value_parser = parse_duration)]
+    pub lifetime: Option<std::time::Duration>,
 }
 
 /// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.

@@ -273,3 +273,31 @@ fn human_and_ndjson_output() {
     assert_eq!(last["nat_type"], "port-restricted-cone");
     assert!(lines[..lines.len() - 1].iter().all(|l| l["event"] == "test" && l["name"].is_string()));
 }
+
+#[test]
+fn binding_lifetime() {
+    if !lab::available("binding lifetime") {
+        return;
+    }
+    let lab = Lab::up("port-restricted");
+    // The router forgets idle UDP flows after 3 s.
+    let out = lab.router(
+        "sysctl",
+        &[
+            "-qw",
+            "net.netfilter.nf_conntrack_udp_timeout=3",
+            "net.netfilter.nf_conntrack_udp_timeout_stream=3",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = nat_type(&lab, &[SERVER4, "--lifetime=20s"]);
+    let l = &run.json["binding_lifetime"];
+    assert_eq!(l["error"], Value::Null, "{l:#}");
+    let (lo, hi) = (l["at_least_s"].as_f64().unwrap(), l["less_than_s"].as_f64().unwrap());
+    assert!(lo <= 3.0 && 3.0 <= hi + 0.5 && hi - lo <= 1.0, "bracket [{lo}, {hi}] for a 3 s timeout: {l:#}");
+    // the verdict is still there
+    assert_eq!(run.json["nat_type"], "port-restricted-cone");
+    assert_eq!(run.code, 0);
+    // grew 1, 2, 4 s then bisected: well under the 20 s maximum
+    assert!(run.wall < Duration::from_secs(15), "{:?}", run.wall);
+}

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::behavior::{classify, FilteringBehavior, MappingBehavior, MappingVerdict, NatType};
+use super::lifetime::Lifetime;
 use crate::core::stun::{attr, Class, Message, MessageBuilder, Method, MAGIC_COOKIE};
 use crate::core::transact::{
     same_address, Client, Event, ExpectFrom, Response, Retransmit, RtoEstimator, StrayReason, TimedOut,
@@ -976,6 +977,8 @@ pub struct Report {
     pub tests: Vec<TestReport>,
     /// How long the discovery took.
     pub done_ms: f64,
+    /// The binding lifetime, when measured (`--lifetime`).
+    pub binding_lifetime: Option<Lifetime>,
 }
 
 impl Report {
@@ -1142,6 +1145,7 @@ impl Report {
             notes,
             tests,
             done_ms: ms(done),
+            binding_lifetime: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod behavior;
 pub mod discovery;
+pub mod lifetime;
 pub mod net;
 
 #[cfg(test)]
@@ -71,12 +72,21 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
             }
         },
     });
+    let d = match d {
+        Ok(d) => d,
+        Err(e) => {
+            spinner.finish();
+            return Err(e);
+        }
+    };
+    let mut report = d.report();
+    if let Some(max) = args.lifetime {
+        report.binding_lifetime = Some(lifetime(&d, &report, &opts, max, out, &spinner, &mut write_error)?);
+    }
     spinner.finish();
-    let d = d?;
     if let Some(e) = write_error {
         return Err(Error::input(format!("writing output: {e}")));
     }
-    let report = d.report();
 
     let mut w = stdout.lock();
     let written = match out.mode {
@@ -101,6 +111,63 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
         NatType::Unknown => Ok(Outcome::Found),
         _ => Ok(Outcome::Clean),
     }
+}
+
+/// `--lifetime`: measure after the discovery, when the server answered (and seems to do RFC
+/// 5780, which RESPONSE-PORT belongs to).
+fn lifetime(
+    d: &NatDiscovery,
+    report: &Report,
+    opts: &Options,
+    max: std::time::Duration,
+    out: &Output,
+    spinner: &Spinner,
+    write_error: &mut Option<io::Error>,
+) -> Result<lifetime::Lifetime> {
+    let skipped = |why: &str| lifetime::Lifetime {
+        at_least_s: None,
+        less_than_s: None,
+        error: Some(why.to_string()),
+        probes: Vec::new(),
+        done_s: 0.0,
+    };
+    if report.mapped_address.is_none() {
+        return Ok(skipped("not measured: the server did not answer"));
+    }
+    if report.rfc5780_supported == Some(false) && report.other_address.is_none() {
+        return Ok(skipped("not measured: the server does not support RFC 5780 (RESPONSE-PORT)"));
+    }
+    spinner.set_message(format!("binding lifetime (up to {} s)", max.as_secs()));
+    let local = opts.local.map(|l| l.ip()).or(Some(d.locals().mapping.ip()));
+    let stdout = io::stdout();
+    lifetime::measure(d.config().server, local, opts, max, |p| match (out.mode, p) {
+        (Mode::Ndjson, lifetime::LifetimeProgress::Probed(probe)) => {
+            let mut record = serde_json::to_value(&probe).unwrap_or_default();
+            if let Some(obj) = record.as_object_mut() {
+                obj.insert("event".into(), "lifetime-probe".into());
+            }
+            if let Err(e) = output::write_ndjson(&mut stdout.lock(), &record) {
+                write_error.get_or_insert(e);
+            }
+        }
+        (_, lifetime::LifetimeProgress::Bracket { at_least_s, less_than_s }) => {
+            spinner.set_message(format!(
+                "binding lifetime: alive after {} s, gone after {} s",
+                at_least_s.map_or("?".into(), |s| s.to_string()),
+                less_than_s.map_or("?".into(), |s| s.to_string())
+            ));
+        }
+        (_, lifetime::LifetimeProgress::Probed(probe)) => {
+            if out.verbose > 0 && !out.quiet {
+                let line = format!("{:<12} {}", "lifetime", probe.detail);
+                if spinner.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    spinner.println(line);
+                }
+            }
+        }
+    })
 }
 
 fn or_unknown<T: ToString>(v: Option<T>) -> String {
@@ -172,6 +239,25 @@ pub fn render(r: &Report, out: &Output) -> String {
             None => "hairpinning unknown",
         };
         root.push(format!("{verdict}: {}", test_line(test)));
+    }
+    if let Some(l) = &r.binding_lifetime {
+        let secs = |s: f64| format!("{s} s");
+        let label = match (&l.error, l.at_least_s, l.less_than_s) {
+            (Some(e), _, _) => format!("binding lifetime unknown: {e}"),
+            (None, lo, Some(hi)) => format!(
+                "binding lifetime: {} {}: keep-alives must come more often than every {}",
+                lo.map_or("under".into(), |lo| format!("between {} and", secs(lo))),
+                secs(hi),
+                secs(lo.unwrap_or(hi / 2.0))
+            ),
+            (None, Some(lo), None) => format!("binding lifetime: more than {} (the most tried)", secs(lo)),
+            (None, None, None) => "binding lifetime: unknown".into(),
+        };
+        let mut t = Tree::new(format!("{label} (measured in {:.1} s)", l.done_s));
+        for p in &l.probes {
+            t.push(format!("socket {:<2} {}", p.socket, p.detail));
+        }
+        root.push_tree(t);
     }
     for note in &r.notes {
         root.push(format!("{} {note}", "note:".yellow()));

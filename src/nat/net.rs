@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::discovery::{Config, Locals, NatDiscovery, Progress, Socket};
+use super::lifetime::{Lifetime, LifetimeConfig, LifetimeProgress, LifetimeSearch};
 use crate::core::ice::IceUrl;
 use crate::core::transact::TransactionId;
 use crate::{Error, Result};
@@ -133,21 +134,21 @@ fn bind(addr: SocketAddr, what: &str) -> Result<UdpSocket> {
 }
 
 enum Incoming {
-    Datagram(Socket, Vec<u8>, SocketAddr, Instant),
-    Unreachable(Socket, String, Instant),
+    Datagram(usize, Vec<u8>, SocketAddr, Instant),
+    Unreachable(usize, String, Instant),
 }
 
 /// How often receiving threads look at the stop flag.
 const POLL: Duration = Duration::from_millis(50);
 
-fn receive(socket: Socket, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
+fn receive(index: usize, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
     if udp.set_read_timeout(Some(POLL)).is_err() {
         return;
     }
     let mut buf = vec![0u8; 65_536];
     while !stop.load(Ordering::Relaxed) {
         let msg = match udp.recv_from(&mut buf) {
-            Ok((n, from)) => Incoming::Datagram(socket, buf[..n].to_vec(), from, Instant::now()),
+            Ok((n, from)) => Incoming::Datagram(index, buf[..n].to_vec(), from, Instant::now()),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -157,15 +158,161 @@ fn receive(socket: Socket, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Ar
                 continue
             }
             Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Incoming::Unreachable(
-                socket,
+                index,
                 "ICMP port unreachable: nothing listens there".into(),
                 Instant::now(),
             ),
-            Err(e) => Incoming::Unreachable(socket, format!("receiving: {e}"), Instant::now()),
+            Err(e) => Incoming::Unreachable(index, format!("receiving: {e}"), Instant::now()),
         };
         if out.send(msg).is_err() {
             return;
         }
+    }
+}
+
+/// The sockets of one run, by index. Each has a thread receiving into one channel; sockets a
+/// machine names that do not exist yet are bound on first use.
+struct Sockets {
+    list: Vec<Option<(UdpSocket, bool)>>,
+    bind_to: SocketAddr,
+    tx: mpsc::Sender<Incoming>,
+    rx: mpsc::Receiver<Incoming>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Sockets {
+    fn new(bind_to: SocketAddr) -> Self {
+        let (tx, rx) = mpsc::channel();
+        Sockets { list: Vec::new(), bind_to, tx, rx, stop: Arc::new(AtomicBool::new(false)) }
+    }
+
+    fn add(&mut self, index: usize, udp: UdpSocket, connected: bool) -> Result<()> {
+        let clone = udp.try_clone().map_err(|e| Error::network(format!("cloning a socket: {e}")))?;
+        let (tx, stop) = (self.tx.clone(), self.stop.clone());
+        thread::spawn(move || receive(index, clone, tx, stop));
+        if self.list.len() <= index {
+            self.list.resize_with(index + 1, || None);
+        }
+        self.list[index] = Some((udp, connected));
+        Ok(())
+    }
+
+    fn send(&mut self, index: usize, destination: SocketAddr, bytes: &[u8]) -> io::Result<usize> {
+        if self.list.get(index).is_none_or(Option::is_none) {
+            let udp = UdpSocket::bind(self.bind_to)?;
+            self.add(index, udp, false).map_err(|e| io::Error::other(e.to_string()))?;
+        }
+        match self.list.get(index) {
+            // A connected socket sends with send(): some systems refuse sendto() on it.
+            Some(Some((udp, true))) => udp.send(bytes),
+            Some(Some((udp, false))) => udp.send_to(bytes, destination),
+            _ => Err(io::Error::other("no such socket")),
+        }
+    }
+}
+
+impl Drop for Sockets {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A sans-IO machine the socket loop can drive; sockets are named by index.
+trait Driven {
+    fn poll_transmit(&mut self) -> Option<(usize, [u8; 12], SocketAddr, &[u8])>;
+    fn handle_input(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant);
+    fn handle_unreachable(&mut self, socket: usize, id: Option<[u8; 12]>, why: &str, now: Instant);
+    fn handle_timeout(&mut self, now: Instant);
+    fn poll_timeout(&self) -> Option<Instant>;
+    fn is_done(&self) -> bool;
+}
+
+impl Driven for NatDiscovery {
+    fn poll_transmit(&mut self) -> Option<(usize, [u8; 12], SocketAddr, &[u8])> {
+        NatDiscovery::poll_transmit(self).map(|t| (t.socket as usize, t.id, t.destination, t.contents))
+    }
+    fn handle_input(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+        if let Some(&role) = Socket::ALL.get(socket) {
+            NatDiscovery::handle_input(self, role, bytes, from, now);
+        }
+    }
+    fn handle_unreachable(&mut self, socket: usize, id: Option<[u8; 12]>, why: &str, now: Instant) {
+        if let Some(&role) = Socket::ALL.get(socket) {
+            let why = match (role, id) {
+                (Socket::Probe, None) => format!("{why} ({})", self.config().server),
+                _ => why.to_string(),
+            };
+            NatDiscovery::handle_unreachable(self, role, id, &why, now);
+        }
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        NatDiscovery::handle_timeout(self, now);
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        NatDiscovery::poll_timeout(self)
+    }
+    fn is_done(&self) -> bool {
+        NatDiscovery::is_done(self)
+    }
+}
+
+impl Driven for LifetimeSearch {
+    fn poll_transmit(&mut self) -> Option<(usize, [u8; 12], SocketAddr, &[u8])> {
+        LifetimeSearch::poll_transmit(self)
+    }
+    fn handle_input(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+        LifetimeSearch::handle_input(self, socket, bytes, from, now);
+    }
+    fn handle_unreachable(&mut self, socket: usize, _id: Option<[u8; 12]>, why: &str, now: Instant) {
+        LifetimeSearch::handle_unreachable(self, socket, why, now);
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        LifetimeSearch::handle_timeout(self, now);
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        LifetimeSearch::poll_timeout(self)
+    }
+    fn is_done(&self) -> bool {
+        LifetimeSearch::is_done(self)
+    }
+}
+
+/// The loop: send what the machine asks, wait for a datagram or its next deadline, feed it
+/// back, until it is done. `after` runs after every step (progress display).
+fn drive<M: Driven>(
+    m: &mut M,
+    sockets: &mut Sockets,
+    hard_stop: Instant,
+    mut after: impl FnMut(&mut M),
+) -> Result<()> {
+    loop {
+        let mut failed = Vec::new();
+        while let Some((socket, id, destination, bytes)) = m.poll_transmit() {
+            if let Err(e) = sockets.send(socket, destination, bytes) {
+                failed.push((socket, id, format!("sending to {destination} failed: {e}")));
+            }
+        }
+        for (socket, id, why) in failed {
+            m.handle_unreachable(socket, Some(id), &why, Instant::now());
+        }
+        after(m);
+        if m.is_done() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now > hard_stop {
+            return Err(Error::network("the tests did not end in time (a bug: please report it)"));
+        }
+        let wait = m.poll_timeout().map_or(POLL, |t| t.saturating_duration_since(now));
+        let mut next = sockets.rx.recv_timeout(wait).ok();
+        while let Some(msg) = next {
+            match msg {
+                Incoming::Datagram(socket, bytes, from, at) => m.handle_input(socket, &bytes, from, at),
+                Incoming::Unreachable(socket, why, at) => m.handle_unreachable(socket, None, &why, at),
+            }
+            next = sockets.rx.try_recv().ok();
+        }
+        m.handle_timeout(Instant::now());
     }
 }
 
@@ -218,75 +365,49 @@ pub fn discover(
     config.hairpin = opts.hairpin;
     config.software = opts.software.clone();
 
-    let sockets: Vec<(Socket, UdpSocket)> = [
-        Some((Socket::Mapping, mapping)),
-        Some((Socket::Filtering, filtering)),
-        Some((Socket::Probe, probe)),
-        hairpin.map(|h| (Socket::Hairpin, h)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    for (role, udp) in &sockets {
-        let clone = udp.try_clone().map_err(|e| Error::network(format!("cloning a socket: {e}")))?;
-        let (tx, stop, role) = (tx.clone(), stop.clone(), *role);
-        thread::spawn(move || receive(role, clone, tx, stop));
+    let mut sockets = Sockets::new(local_ip);
+    sockets.add(Socket::Mapping as usize, mapping, false)?;
+    sockets.add(Socket::Filtering as usize, filtering, false)?;
+    sockets.add(Socket::Probe as usize, probe, true)?;
+    if let Some(h) = hairpin {
+        sockets.add(Socket::Hairpin as usize, h, false)?;
     }
-    drop(tx);
-    let socket = |role: Socket| sockets.iter().find(|(r, _)| *r == role).map(|(_, s)| s);
 
     let start = Instant::now();
     // The machine always ends; this guards the loop against a bug.
     let hard_stop = start + opts.timeout + Duration::from_secs(120);
     let mut d = NatDiscovery::new(config, locals, TransactionId::random(), start);
-    let result = loop {
-        let mut failed = Vec::new();
-        while let Some(t) = d.poll_transmit() {
-            let sent = match socket(t.socket) {
-                // A connected socket sends with send(): some systems refuse sendto() on it.
-                Some(udp) if t.socket == Socket::Probe => udp.send(t.contents),
-                Some(udp) => udp.send_to(t.contents, t.destination),
-                None => Err(io::Error::other("no such socket")),
-            };
-            if let Err(e) = sent {
-                failed.push((t.socket, t.id, format!("sending to {} failed: {e}", t.destination)));
-            }
-        }
-        for (role, id, why) in failed {
-            d.handle_unreachable(role, Some(id), &why, Instant::now());
-        }
+    drive(&mut d, &mut sockets, hard_stop, |d| {
         while let Some(p) = d.poll_event() {
-            on_progress(&d, p);
+            on_progress(d, p);
         }
-        if d.is_done() {
-            break Ok(());
+    })?;
+    Ok(d)
+}
+
+/// Measure how long the NAT keeps an idle binding toward `server` (which must support
+/// RESPONSE-PORT), trying idle times up to `max`. Sockets are bound to `local` (its IP; the
+/// ports are the system's).
+pub fn measure(
+    server: SocketAddr,
+    local: Option<IpAddr>,
+    opts: &Options,
+    max: Duration,
+    mut on_progress: impl FnMut(LifetimeProgress),
+) -> Result<Lifetime> {
+    let bind_to = SocketAddr::new(local.unwrap_or_else(|| unspecified(&server)), 0);
+    let mut sockets = Sockets::new(bind_to);
+    let mut config = LifetimeConfig::new(server, max, opts.timeout);
+    config.software = opts.software.clone();
+    let start = Instant::now();
+    let hard_stop = start + max * 3 + opts.timeout + Duration::from_secs(60);
+    let mut search = LifetimeSearch::new(config, TransactionId::random(), start);
+    drive(&mut search, &mut sockets, hard_stop, |s| {
+        while let Some(p) = s.poll_event() {
+            on_progress(p);
         }
-        let now = Instant::now();
-        if now > hard_stop {
-            break Err(Error::network("the discovery did not end in time (a bug: please report it)"));
-        }
-        let wait = d.poll_timeout().map_or(POLL, |t| t.saturating_duration_since(now));
-        let mut next = rx.recv_timeout(wait).ok();
-        while let Some(msg) = next {
-            match msg {
-                Incoming::Datagram(role, bytes, from, at) => d.handle_input(role, &bytes, from, at),
-                Incoming::Unreachable(role, why, at) => {
-                    let why = match role {
-                        Socket::Probe => format!("{why} ({server})"),
-                        _ => why,
-                    };
-                    d.handle_unreachable(role, None, &why, at)
-                }
-            }
-            next = rx.try_recv().ok();
-        }
-        d.handle_timeout(Instant::now());
-    };
-    stop.store(true, Ordering::Relaxed);
-    result.map(|()| d)
+    })?;
+    Ok(search.result())
 }
 
 #[cfg(test)]

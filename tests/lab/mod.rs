@@ -103,6 +103,15 @@ impl Lab {
             .unwrap_or_else(|e| panic!("running {program} in {}-c: {e}", self.name))
     }
 
+    /// Run a program in the router namespace.
+    pub fn router(&self, program: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &format!("{}-r", self.name), program])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {program} in {}-r: {e}", self.name))
+    }
+
     /// Run `turnutils_natdiscovery -m -f SERVER` in the client namespace and read its verdict.
     pub fn natdiscovery(&self, server: &str) -> NatDiscoveryVerdict {
         let out = self.client("turnutils_natdiscovery", &["-m", "-f", server]);
