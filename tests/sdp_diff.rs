@@ -238,3 +238,21 @@ fn stream_and_transport_kinds() {
         assert!(kinds(&changes).contains(kind), "{find} → {replace}: no {kind}: {changes:#?}");
     }
 }
+
+#[test]
+fn duplicate_mids_pair_by_occurrence() {
+    // Found by the fuzzer: two sections with one mid used to pair both with the first.
+    let a = fixture("chrome-4-codecs-offer.json");
+    let video = a.find("m=video").unwrap();
+    let data = a.find("m=application").unwrap();
+    let twice = format!("{}{}", &a[..data], &a[video..data].replace("a=recvonly", "a=inactive"));
+    let sdp = Sdp::parse(&twice);
+    assert_eq!(diff(&sdp, &sdp), vec![]);
+    let lf = twice.replace("\r\n", "\n");
+    assert_eq!(diff(&sdp, &Sdp::parse(&lf)), vec![]);
+    let changes = diff(&Sdp::parse(&a), &sdp);
+    assert!(
+        changes.iter().any(|c| c.kind == "media-added" && c.mid.as_deref() == Some("1 (2)")),
+        "{changes:#?}"
+    );
+}

@@ -56,22 +56,20 @@ pub struct Change {
 pub fn diff(a: &Sdp<'_>, b: &Sdp<'_>) -> Vec<Change> {
     let mut d = Differ { out: Vec::new() };
     d.session(a, b);
-    let key = |m: &Media<'_>| m.mid().map_or_else(|| format!("#{}", m.index), str::to_string);
-    let b_keys: Vec<String> = b.media.iter().map(key).collect();
-    let a_keys: Vec<String> = a.media.iter().map(key).collect();
+    let (a_keys, b_keys) = (section_keys(a), section_keys(b));
     for (ma, ka) in a.media.iter().zip(&a_keys) {
         if !b_keys.contains(ka) {
             d.push(
                 "media-removed",
-                Some(ka),
+                Some(&ka.label),
                 Some(describe_media(ma)),
                 None,
-                format!("m={} section {ka} removed", ma.kind),
+                format!("m={} section {} removed", ma.kind, ka.label),
             );
         }
     }
-    let common_a: Vec<&String> = a_keys.iter().filter(|k| b_keys.contains(k)).collect();
-    let common_b: Vec<&String> = b_keys.iter().filter(|k| a_keys.contains(k)).collect();
+    let common_a: Vec<&SectionKey> = a_keys.iter().filter(|k| b_keys.contains(k)).collect();
+    let common_b: Vec<&SectionKey> = b_keys.iter().filter(|k| a_keys.contains(k)).collect();
     if common_a != common_b {
         d.push(
             "media-order-changed",
@@ -83,17 +81,48 @@ pub fn diff(a: &Sdp<'_>, b: &Sdp<'_>) -> Vec<Change> {
     }
     for (mb, kb) in b.media.iter().zip(&b_keys) {
         match a.media.iter().zip(&a_keys).find(|(_, ka)| *ka == kb) {
-            Some((ma, _)) => d.media(a, ma, b, mb, kb),
+            Some((ma, _)) => d.media(a, ma, b, mb, &kb.label),
             None => d.push(
                 "media-added",
-                Some(kb),
+                Some(&kb.label),
                 None,
                 Some(describe_media(mb)),
-                format!("m={} section {kb} added", mb.kind),
+                format!("m={} section {} added", mb.kind, kb.label),
             ),
         }
     }
     d.out
+}
+
+/// How m-sections are paired: by mid, by position when there is none. A mid used twice
+/// (invalid, but it happens) is told apart by its occurrence number.
+#[derive(Debug, PartialEq, Eq)]
+struct SectionKey {
+    mid: Option<String>,
+    n: usize,
+    label: String,
+}
+
+impl AsRef<str> for SectionKey {
+    fn as_ref(&self) -> &str {
+        &self.label
+    }
+}
+
+fn section_keys(sdp: &Sdp<'_>) -> Vec<SectionKey> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    sdp.media
+        .iter()
+        .map(|m| match m.mid() {
+            Some(mid) => {
+                let n = seen.entry(mid).or_insert(0);
+                *n += 1;
+                let label = if *n == 1 { mid.to_string() } else { format!("{mid} ({n})") };
+                SectionKey { mid: Some(mid.to_string()), n: *n, label }
+            }
+            None => SectionKey { mid: None, n: m.index, label: format!("#{}", m.index) },
+        })
+        .collect()
 }
 
 fn join<S: AsRef<str>>(items: &[S]) -> String {

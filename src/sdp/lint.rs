@@ -406,7 +406,9 @@ impl<'s, 'a> Linter<'s, 'a> {
     /// The m-section a line number is in.
     fn media_at(&self, line: Option<u32>) -> Option<&'s Media<'a>> {
         let index = (line? as usize).checked_sub(1)?;
-        self.sdp.media.iter().find(|m| m.lines.contains(&index))
+        // Sections are in line order: the last one starting at or before the line.
+        let after = self.sdp.media.partition_point(|m| m.lines.start <= index);
+        self.sdp.media.get(after.checked_sub(1)?).filter(|m| m.lines.contains(&index))
     }
 
     fn simulcast_draft(&mut self) {
@@ -571,8 +573,11 @@ impl<'s, 'a> Linter<'s, 'a> {
 
     fn bundle_conflicts(&mut self) {
         let sdp = self.sdp;
+        let by_mid: HashMap<&str, &Media<'_>> =
+            sdp.media.iter().rev().filter_map(|m| m.mid().map(|mid| (mid, m))).collect();
         for g in sdp.bundle_groups() {
-            let sections: Vec<&Media<'_>> = g.mids.iter().filter_map(|mid| sdp.media_by_mid(mid)).collect();
+            let sections: Vec<&Media<'_>> =
+                g.mids.iter().filter_map(|mid| by_mid.get(mid).copied()).collect();
             let mut pts: HashMap<u8, (String, &Media<'_>)> = HashMap::new();
             let mut ids: HashMap<u16, (&str, &Media<'_>)> = HashMap::new();
             for m in &sections {

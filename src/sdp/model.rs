@@ -914,6 +914,10 @@ impl<'a> Builder<'a> {
         }
         if is_rtp_proto(proto) {
             m.codecs.reserve_exact(formats.len());
+            // Browsers write about four rtcp-fb per video payload type and a dozen extmaps:
+            // one allocation each instead of a series of doublings.
+            m.rtcp_fbs.reserve(formats.len() * 4);
+            m.extmaps.reserve(16);
             for f in &formats {
                 match parse_pt(f) {
                     Some(pt) => {
