@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use super::dissect::{body_json, describe, Body, Via};
 use super::engine::{Msg, Sink};
 use super::fastfmt::{
-    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero,
+    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, LineBuf,
 };
 use super::keys::KeyBook;
 use super::txn::{KeyRef, Request, Seen, Transactions};
@@ -105,7 +105,7 @@ pub struct Decoder<W: Write> {
     pub printed: u64,
     /// Messages that matched `--errors` criteria (error responses, failed checks).
     pub errors_found: u64,
-    line: String,
+    line: LineBuf,
     io_error: Option<std::io::Error>,
     color: bool,
 }
@@ -124,7 +124,7 @@ impl<W: Write> Decoder<W> {
             problems: Vec::new(),
             printed: 0,
             errors_found: 0,
-            line: String::with_capacity(256),
+            line: LineBuf::with_capacity(256),
             io_error: None,
             color: colored::control::SHOULD_COLORIZE.should_colorize(),
         }
@@ -476,7 +476,7 @@ enum Paint {
     Bad,
 }
 
-fn paint(line: &mut String, text: &str, color: bool, how: Paint) {
+fn paint(line: &mut LineBuf, text: &str, color: bool, how: Paint) {
     if !color {
         line.push_str(text);
         return;
@@ -488,7 +488,7 @@ fn paint(line: &mut String, text: &str, color: bool, how: Paint) {
     };
 }
 
-fn summarize_attributes(line: &mut String, m: &Message<&[u8]>) {
+fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>) {
     let key = m.xor_key();
     let mut has_xor_mapped = false;
     for raw in m.attributes().filter_map(Result::ok) {

@@ -5,8 +5,62 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+/// A line of output as bytes: appending ASCII costs a byte store, not a UTF-8 encode.
+#[derive(Debug, Default, Clone)]
+pub struct LineBuf(Vec<u8>);
+
+impl LineBuf {
+    /// An empty line with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Self {
+        LineBuf(Vec::with_capacity(n))
+    }
+    /// Append text.
+    pub fn push_str(&mut self, s: &str) {
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    /// Append a character.
+    pub fn push(&mut self, c: char) {
+        if c.is_ascii() {
+            self.0.push(c as u8);
+        } else {
+            self.push_str(c.encode_utf8(&mut [0; 4]));
+        }
+    }
+    fn push_ascii(&mut self, b: u8) {
+        self.0.push(b);
+    }
+    /// Empty it, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The bytes (UTF-8: only text is ever appended).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    /// Cut the line at `at` (a character boundary) and return the tail as text.
+    pub fn split_off(&mut self, at: usize) -> String {
+        let tail = self.0.split_off(at.min(self.0.len()));
+        String::from_utf8_lossy(&tail).into_owned()
+    }
+}
+
+impl std::fmt::Write for LineBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
 /// Append a decimal integer.
-pub fn push_u64(out: &mut String, mut n: u64) {
+pub fn push_u64(out: &mut LineBuf, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -17,30 +71,30 @@ pub fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.extend(buf[i..].iter().map(|&d| d as char));
+    out.0.extend_from_slice(&buf[i..]);
 }
 
 /// Append a decimal integer right-aligned in `width` columns.
-pub fn push_u64_padded(out: &mut String, n: u64, width: usize) {
+pub fn push_u64_padded(out: &mut LineBuf, n: u64, width: usize) {
     let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(digits)));
+    out.0.extend(std::iter::repeat_n(b' ', width.saturating_sub(digits)));
     push_u64(out, n);
 }
 
 /// Append a decimal integer zero-padded to `width` digits.
-pub fn push_u64_padded_zero(out: &mut String, n: u64, width: usize) {
+pub fn push_u64_padded_zero(out: &mut LineBuf, n: u64, width: usize) {
     let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
-    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits)));
+    out.0.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits)));
     push_u64(out, n);
 }
 
 /// Append `ip:port` (IPv6 as `[ip]:port`), as `SocketAddr`'s Display does.
-pub fn push_sockaddr(out: &mut String, addr: &SocketAddr) {
+pub fn push_sockaddr(out: &mut LineBuf, addr: &SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             for (i, o) in v4.ip().octets().iter().enumerate() {
                 if i > 0 {
-                    out.push('.');
+                    out.push_ascii(b'.');
                 }
                 push_u64(out, u64::from(*o));
             }
@@ -49,36 +103,36 @@ pub fn push_sockaddr(out: &mut String, addr: &SocketAddr) {
             let _ = write!(out, "[{}]", v6.ip());
         }
     }
-    out.push(':');
+    out.push_ascii(b':');
     push_u64(out, u64::from(addr.port()));
 }
 
 /// Append lower-case hex.
-pub fn push_hex(out: &mut String, bytes: &[u8]) {
+pub fn push_hex(out: &mut LineBuf, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+        out.push_ascii(DIGITS[usize::from(b >> 4)]);
+        out.push_ascii(DIGITS[usize::from(b & 0x0f)]);
     }
 }
 
 /// Append seconds with six decimals, right-aligned in `width` columns (`{:>width.6}` of the
 /// seconds, without going through floating point).
-pub fn push_seconds(out: &mut String, ns: u64, width: usize) {
+pub fn push_seconds(out: &mut LineBuf, ns: u64, width: usize) {
     let secs = ns / 1_000_000_000;
     let micros = (ns % 1_000_000_000 + 500) / 1000;
     let (secs, micros) = if micros == 1_000_000 { (secs + 1, 0) } else { (secs, micros) };
     let int_digits = if secs == 0 { 1 } else { secs.ilog10() as usize + 1 };
-    out.extend(std::iter::repeat_n(' ', width.saturating_sub(int_digits + 7)));
+    out.0.extend(std::iter::repeat_n(b' ', width.saturating_sub(int_digits + 7)));
     push_u64(out, secs);
-    out.push('.');
+    out.push_ascii(b'.');
     let mut frac = [b'0'; 6];
     let mut m = micros;
     for d in frac.iter_mut().rev() {
         *d = b'0' + (m % 10) as u8;
         m /= 10;
     }
-    out.extend(frac.iter().map(|&d| d as char));
+    out.0.extend_from_slice(&frac);
 }
 
 /// FxHash (as in rustc): a fast hasher for keys that are already random, such as STUN
@@ -109,26 +163,26 @@ mod tests {
     #[test]
     fn matches_core_fmt() {
         for n in [0u64, 7, 10, 65535, u64::MAX] {
-            let mut s = String::new();
+            let mut s = LineBuf::default();
             push_u64(&mut s, n);
-            assert_eq!(s, n.to_string());
-            let mut s = String::new();
+            assert_eq!(s.as_bytes(), n.to_string().as_bytes());
+            let mut s = LineBuf::default();
             push_u64_padded(&mut s, n, 6);
-            assert_eq!(s, format!("{n:>6}"));
+            assert_eq!(s.as_bytes(), format!("{n:>6}").as_bytes());
         }
         for a in ["203.0.113.10:3478", "0.0.0.0:0", "[2001:db8::1]:443"] {
             let a: SocketAddr = a.parse().unwrap();
-            let mut s = String::new();
+            let mut s = LineBuf::default();
             push_sockaddr(&mut s, &a);
-            assert_eq!(s, a.to_string());
+            assert_eq!(s.as_bytes(), a.to_string().as_bytes());
         }
         for ns in [0u64, 286_000, 11_107_600_123, 999_999_999_700, 5_000_000_000] {
-            let mut s = String::new();
+            let mut s = LineBuf::default();
             push_seconds(&mut s, ns, 11);
-            assert_eq!(s, format!("{:>11.6}", ns as f64 / 1e9), "{ns}");
+            assert_eq!(s.as_bytes(), format!("{:>11.6}", ns as f64 / 1e9).as_bytes(), "{ns}");
         }
-        let mut s = String::new();
+        let mut s = LineBuf::default();
         push_hex(&mut s, &[0, 0xab, 0x10]);
-        assert_eq!(s, "00ab10");
+        assert_eq!(s.as_bytes(), b"00ab10");
     }
 }

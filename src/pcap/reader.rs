@@ -3,16 +3,16 @@
 //! by magic bytes. The file is read through one bounded buffer; only the block being decoded
 //! is ever in memory.
 //!
-//! pcap-file's slice parsers do the block parsing. Its `EnhancedPacketBlock::timestamp` is the
-//! raw tick count wrongly taken as nanoseconds (it ignores `if_tsresol`), so the raw count is
-//! recovered from it and scaled by the interface's resolution here.
+//! pcap-file's slice parsers find the blocks and records. Packet block bodies are read here
+//! directly: pcap-file's `EnhancedPacketBlock` would allocate the option list of every packet,
+//! and its timestamp is the raw tick count taken as nanoseconds whatever the interface's
+//! `if_tsresol` says, so ticks are scaled by each interface's resolution here.
 
 use std::io::{self, Read};
 
 use pcap_file::pcap::{PcapHeader, PcapParser};
-use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
-use pcap_file::pcapng::{Block, PcapNgParser};
-use pcap_file::{PcapError, TsResolution};
+use pcap_file::pcapng::PcapNgParser;
+use pcap_file::{Endianness, PcapError, TsResolution};
 
 /// Largest block or packet record accepted (a jumbo snaplen is 256 KiB; this leaves room).
 pub const MAX_RECORD: usize = 16 << 20;
@@ -246,15 +246,6 @@ impl<R: Read> CaptureReader<R> {
             }
             let avail = &self.buf[self.start..self.end];
             let base = self.buf.as_ptr() as usize;
-            // Outcome of parsing one record, as plain values so the buffer can be borrowed
-            // again afterwards.
-            enum Step {
-                Packet { used: usize, data_at: usize, len: usize, time_ns: u64, linktype: u32, orig_len: u32 },
-                Skip { used: usize, reason: String },
-                Meta { used: usize },
-                More,
-                Truncated(String),
-            }
             let step = match &mut self.format {
                 Format::Pcap { parser, linktype, nanos } => match parser.next_raw_packet(avail) {
                     Ok((rem, raw)) => {
@@ -279,99 +270,15 @@ impl<R: Read> CaptureReader<R> {
                     )),
                     Err(e) => Step::Truncated(format!("packet record at offset {}: {e}", self.offset)),
                 },
-                Format::PcapNg { parser, interfaces } => match parser.next_block(avail) {
-                    Ok((rem, block)) => {
+                Format::PcapNg { parser, interfaces } => match parser.next_raw_block(avail) {
+                    Ok((rem, raw)) => {
                         let used = avail.len() - rem.len();
-                        match block {
-                            Block::SectionHeader(_) => {
-                                interfaces.clear();
-                                Step::Meta { used }
-                            }
-                            Block::InterfaceDescription(idb) => {
-                                let mut iface = Interface {
-                                    linktype: u32::from(idb.linktype),
-                                    ticks_per_sec: 1_000_000,
-                                    offset_s: 0,
-                                };
-                                for opt in &idb.options {
-                                    match opt {
-                                        InterfaceDescriptionOption::IfTsResol(r) => {
-                                            iface.ticks_per_sec = ticks_per_sec(*r)
-                                        }
-                                        InterfaceDescriptionOption::IfTsOffset(o) => iface.offset_s = *o,
-                                        _ => {}
-                                    }
-                                }
-                                interfaces.push(iface);
-                                Step::Meta { used }
-                            }
-                            Block::EnhancedPacket(epb) => match interfaces.get(epb.interface_id as usize) {
-                                Some(iface) => {
-                                    // pcap-file stored the raw tick count as nanoseconds.
-                                    let ticks = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
-                                    let time_ns = to_ns(ticks, iface.ticks_per_sec)
-                                        .saturating_add(iface.offset_s.saturating_mul(1_000_000_000));
-                                    Step::Packet {
-                                        used,
-                                        data_at: epb.data.as_ptr() as usize - base,
-                                        len: epb.data.len(),
-                                        time_ns,
-                                        linktype: iface.linktype,
-                                        orig_len: epb.original_len,
-                                    }
-                                }
-                                None => Step::Skip {
-                                    used,
-                                    reason: format!(
-                                        "packet names interface {} which was never described",
-                                        epb.interface_id
-                                    ),
-                                },
-                            },
-                            Block::Packet(pb) => match interfaces.get(usize::from(pb.interface_id)) {
-                                Some(iface) => Step::Packet {
-                                    used,
-                                    data_at: pb.data.as_ptr() as usize - base,
-                                    len: pb.data.len(),
-                                    time_ns: to_ns(pb.timestamp, iface.ticks_per_sec),
-                                    linktype: iface.linktype,
-                                    orig_len: pb.original_len,
-                                },
-                                None => Step::Skip {
-                                    used,
-                                    reason: format!(
-                                        "packet names interface {} which was never described",
-                                        pb.interface_id
-                                    ),
-                                },
-                            },
-                            Block::SimplePacket(spb) => match interfaces.first() {
-                                Some(iface) => Step::Packet {
-                                    used,
-                                    data_at: spb.data.as_ptr() as usize - base,
-                                    len: spb.data.len(),
-                                    time_ns: 0,
-                                    linktype: iface.linktype,
-                                    orig_len: spb.original_len,
-                                },
-                                None => Step::Skip {
-                                    used,
-                                    reason: "simple packet block before any interface".into(),
-                                },
-                            },
-                            _ => Step::Meta { used },
-                        }
+                        let big = parser.section().endianness == Endianness::Big;
+                        let body: &[u8] = &raw.body;
+                        let body_at = body.as_ptr() as usize - base;
+                        ng_block(raw.type_, body, body_at, big, used, interfaces)
                     }
                     Err(PcapError::IncompleteBuffer) if !self.eof => Step::More,
-                    // The block's framing may still be sound: skip just this block.
-                    Err(e) if !matches!(e, PcapError::IncompleteBuffer) => match parser.next_raw_block(avail)
-                    {
-                        Ok((rem, raw)) => Step::Skip {
-                            used: avail.len() - rem.len(),
-                            reason: format!("unreadable pcapng block of type 0x{:x}: {e}", raw.type_),
-                        },
-                        Err(_) => Step::Truncated(format!("pcapng block at offset {}: {e}", self.offset)),
-                    },
                     Err(PcapError::IncompleteBuffer) => Step::Truncated(format!(
                         "the capture ends inside a block ({} bytes left at offset {})",
                         avail.len(),
@@ -412,6 +319,139 @@ impl<R: Read> CaptureReader<R> {
                 }
             }
         }
+    }
+}
+
+/// Outcome of parsing one record, as plain values so the buffer can be borrowed again
+/// afterwards.
+enum Step {
+    Packet { used: usize, data_at: usize, len: usize, time_ns: u64, linktype: u32, orig_len: u32 },
+    Skip { used: usize, reason: String },
+    Meta { used: usize },
+    More,
+    Truncated(String),
+}
+
+fn u16_at(b: &[u8], at: usize, big: bool) -> Option<u16> {
+    let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
+    Some(if big { u16::from_be_bytes(s) } else { u16::from_le_bytes(s) })
+}
+
+fn u32_at(b: &[u8], at: usize, big: bool) -> Option<u32> {
+    let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(if big { u32::from_be_bytes(s) } else { u32::from_le_bytes(s) })
+}
+
+/// Interpret one pcapng block body. Packet blocks are read here directly (pcap-file would
+/// allocate their option lists on every packet); `body_at` is the body's offset in the
+/// reader's buffer.
+fn ng_block(
+    typ: u32,
+    body: &[u8],
+    body_at: usize,
+    big: bool,
+    used: usize,
+    interfaces: &mut Vec<Interface>,
+) -> Step {
+    const SHB: u32 = 0x0a0d_0d0a;
+    match typ {
+        SHB => {
+            interfaces.clear();
+            Step::Meta { used }
+        }
+        // Interface Description Block.
+        1 => {
+            let Some(linktype) = u16_at(body, 0, big) else {
+                return Step::Skip { used, reason: "interface description block too short".into() };
+            };
+            let mut iface =
+                Interface { linktype: u32::from(linktype), ticks_per_sec: 1_000_000, offset_s: 0 };
+            let mut at = 8;
+            while let (Some(code), Some(len)) = (u16_at(body, at, big), u16_at(body, at + 2, big)) {
+                let value = body.get(at + 4..at + 4 + usize::from(len)).unwrap_or(&[]);
+                match (code, value) {
+                    (0, _) => break,
+                    (9, [r]) => iface.ticks_per_sec = ticks_per_sec(*r),
+                    (14, v) if v.len() == 8 => {
+                        let mut b = [0u8; 8];
+                        b.copy_from_slice(v);
+                        iface.offset_s = if big { u64::from_be_bytes(b) } else { u64::from_le_bytes(b) };
+                    }
+                    _ => {}
+                }
+                at += 4 + ((usize::from(len) + 3) & !3);
+            }
+            interfaces.push(iface);
+            Step::Meta { used }
+        }
+        // Enhanced Packet Block, and the obsolete Packet Block.
+        6 | 2 => {
+            let (iface_id, ticks, caplen, orig) = if typ == 6 {
+                (
+                    u32_at(body, 0, big),
+                    u32_at(body, 4, big).zip(u32_at(body, 8, big)),
+                    u32_at(body, 12, big),
+                    u32_at(body, 16, big),
+                )
+            } else {
+                (
+                    u16_at(body, 0, big).map(u32::from),
+                    u32_at(body, 4, big).zip(u32_at(body, 8, big)),
+                    u32_at(body, 12, big),
+                    u32_at(body, 16, big),
+                )
+            };
+            let (Some(iface_id), Some((hi, lo)), Some(caplen), Some(orig)) = (iface_id, ticks, caplen, orig)
+            else {
+                return Step::Skip { used, reason: "packet block too short".into() };
+            };
+            let caplen = caplen as usize;
+            if body.len() < 20 + caplen {
+                return Step::Skip {
+                    used,
+                    reason: format!(
+                        "packet block claims {caplen} captured bytes but holds {}",
+                        body.len().saturating_sub(20)
+                    ),
+                };
+            }
+            match interfaces.get(iface_id as usize) {
+                Some(iface) => {
+                    let ticks = (u64::from(hi) << 32) | u64::from(lo);
+                    let time_ns = to_ns(ticks, iface.ticks_per_sec)
+                        .saturating_add(iface.offset_s.saturating_mul(1_000_000_000));
+                    Step::Packet {
+                        used,
+                        data_at: body_at + 20,
+                        len: caplen,
+                        time_ns,
+                        linktype: iface.linktype,
+                        orig_len: orig,
+                    }
+                }
+                None => Step::Skip {
+                    used,
+                    reason: format!("packet names interface {iface_id} which was never described"),
+                },
+            }
+        }
+        // Simple Packet Block: no timestamp, interface 0.
+        3 => match (u32_at(body, 0, big), interfaces.first()) {
+            (Some(orig), Some(iface)) => {
+                let len = (orig as usize).min(body.len() - 4);
+                Step::Packet {
+                    used,
+                    data_at: body_at + 4,
+                    len,
+                    time_ns: 0,
+                    linktype: iface.linktype,
+                    orig_len: orig,
+                }
+            }
+            (None, _) => Step::Skip { used, reason: "simple packet block too short".into() },
+            (_, None) => Step::Skip { used, reason: "simple packet block before any interface".into() },
+        },
+        _ => Step::Meta { used },
     }
 }
 

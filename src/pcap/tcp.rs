@@ -232,14 +232,12 @@ impl TcpStreams {
                         rest.get(2..4).map(|h| (4 + usize::from(u16::from_be_bytes([h[0], h[1]])) + 3) & !3)
                     }
                     _ => {
-                        // Lost framing: find the next STUN header.
-                        let skip = (1..rest.len())
-                            .find(|&i| stun_at(rest, i))
-                            .unwrap_or(rest.len().saturating_sub(7).max(1));
+                        // Lost framing: report once, then look for the next STUN header
+                        // (the resync step keeps a possible partial header and waits).
                         out.push(StreamItem::Problem(format!(
-                            "TCP stream {src} → {dst}: {skip} bytes that are neither STUN nor ChannelData; skipped"
+                            "TCP stream {src} → {dst}: data that is neither STUN nor ChannelData; resynchronising"
                         )));
-                        at += skip;
+                        stream.resync = true;
                         continue;
                     }
                 },
