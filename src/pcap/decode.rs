@@ -130,12 +130,26 @@ impl<W: Write> Decoder<W> {
         }
     }
 
+    /// Queue output; it reaches the writer in chunks of about 64 KiB (one copy per line
+    /// instead of two).
     fn write(&mut self, bytes: &[u8]) {
-        if self.io_error.is_none() {
-            if let Err(e) = self.out.write_all(bytes) {
+        self.line.extend_from_slice(bytes);
+        self.flush_if_full();
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.line.len() >= 64 << 10 {
+            self.flush_pending();
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        if self.io_error.is_none() && !self.line.is_empty() {
+            if let Err(e) = self.out.write_all(self.line.as_bytes()) {
                 self.io_error = Some(e);
             }
         }
+        self.line.clear();
     }
 
     /// Whether output failed (e.g. a closed pipe); the caller stops reading then.
@@ -242,8 +256,8 @@ impl<W: Write> Decoder<W> {
     fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
         let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
         let color = self.color;
+        // Appended to the pending output directly.
         let mut line = std::mem::take(&mut self.line);
-        line.clear();
         push_u64_padded(&mut line, msg.frame, 6);
         line.push(' ');
         push_seconds(&mut line, rel_ns, 11);
@@ -327,8 +341,8 @@ impl<W: Write> Decoder<W> {
             line.push_str("  [RFC 4571]");
         }
         line.push('\n');
-        self.write(line.as_bytes());
         self.line = line;
+        self.flush_if_full();
     }
 
     fn record(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) -> Value {
@@ -455,6 +469,7 @@ impl<W: Write> Decoder<W> {
             let _ = crate::core::output::write_json(&mut buf, &doc);
             self.write(&buf);
         }
+        self.flush_pending();
         if let Err(e) = self.out.flush() {
             self.io_error.get_or_insert(e);
         }

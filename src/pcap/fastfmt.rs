@@ -29,6 +29,10 @@ impl LineBuf {
     fn push_ascii(&mut self, b: u8) {
         self.0.push(b);
     }
+    /// Append raw bytes (already encoded text).
+    pub fn extend_from_slice(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
     /// Empty it, keeping the allocation.
     pub fn clear(&mut self) {
         self.0.clear();
