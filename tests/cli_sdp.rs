@@ -108,6 +108,11 @@ fn list_rules() {
     for rule in rtctool::sdp::RULES {
         assert!(stdout.contains(rule.id), "{}", rule.id);
     }
+    let out = rtctool(&["--json", "sdp", "lint", "--list-rules"], None);
+    let v = json(&out);
+    assert_eq!(v["rules"].as_array().unwrap().len(), rtctool::sdp::RULES.len());
+    assert_eq!(v["rules"][0]["id"], "line-syntax");
+    assert_eq!(v["rules"][0]["severity"], "error");
 }
 
 #[test]

@@ -125,7 +125,21 @@ struct LintJson<'a> {
 
 fn lint_command(args: SdpLintArgs, out: &Output) -> Result<Outcome> {
     if args.list_rules {
-        write_out(|w| w.write_all(lint::rules_text().as_bytes()))?;
+        #[derive(serde::Serialize)]
+        struct RuleJson {
+            id: &'static str,
+            severity: Severity,
+            summary: &'static str,
+        }
+        let rules = || RULES.iter().map(|r| RuleJson { id: r.id, severity: r.severity, summary: r.summary });
+        match out.mode {
+            Mode::Json => {
+                let rules: Vec<RuleJson> = rules().collect();
+                write_out(|w| output::write_json(w, &serde_json::json!({ "rules": rules })))?
+            }
+            Mode::Ndjson => write_out(|w| rules().try_for_each(|r| output::write_ndjson(w, &r)))?,
+            Mode::Human => write_out(|w| w.write_all(lint::rules_text().as_bytes()))?,
+        }
         return Ok(Outcome::Clean);
     }
     let Some(path) = args.input else {
