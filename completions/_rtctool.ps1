@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
             [CompletionResult]::new('sdp', 'sdp', [CompletionResultType]::ParameterValue, 'Show, lint, diff and check SDP offers and answers')
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
+            [CompletionResult]::new('gather', 'gather', [CompletionResultType]::ParameterValue, 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -255,6 +256,35 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'rtctool;gather' {
+            [CompletionResult]::new('--stun', '--stun', [CompletionResultType]::ParameterName, 'A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable)')
+            [CompletionResult]::new('--turn', '--turn', [CompletionResultType]::ParameterName, 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the TURN password from the first line of this file')
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
+            [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused')
+            [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'IPv4 only')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'IPv6 only')
+            [CompletionResult]::new('--loopback', '--loopback', [CompletionResultType]::ParameterName, 'Include loopback addresses (127.0.0.1, ::1)')
+            [CompletionResult]::new('--link-local', '--link-local', [CompletionResultType]::ParameterName, 'Include link-local addresses (169.254.0.0/16, fe80::/10)')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Also TCP host candidates (tcptype active, port 9, as browsers advertise them)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'rtctool;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
@@ -274,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('pcap', 'pcap', [CompletionResultType]::ParameterValue, 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures')
             [CompletionResult]::new('sdp', 'sdp', [CompletionResultType]::ParameterValue, 'Show, lint, diff and check SDP offers and answers')
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
+            [CompletionResult]::new('gather', 'gather', [CompletionResultType]::ParameterValue, 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -316,6 +347,9 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;nat-type' {
+            break
+        }
+        'rtctool;help;gather' {
             break
         }
         'rtctool;help;completions' {

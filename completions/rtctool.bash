@@ -19,6 +19,9 @@ _rtctool() {
             rtctool,completions)
                 cmd="rtctool__subcmd__completions"
                 ;;
+            rtctool,gather)
+                cmd="rtctool__subcmd__gather"
+                ;;
             rtctool,help)
                 cmd="rtctool__subcmd__help"
                 ;;
@@ -36,6 +39,9 @@ _rtctool() {
                 ;;
             rtctool__subcmd__help,completions)
                 cmd="rtctool__subcmd__help__subcmd__completions"
+                ;;
+            rtctool__subcmd__help,gather)
+                cmd="rtctool__subcmd__help__subcmd__gather"
                 ;;
             rtctool__subcmd__help,help)
                 cmd="rtctool__subcmd__help__subcmd__help"
@@ -140,7 +146,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,8 +189,62 @@ _rtctool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rtctool__subcmd__gather)
+            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --relay-only --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stun)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --turn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rtctool__subcmd__help)
-            opts="stun pcap sdp nat-type completions help"
+            opts="stun pcap sdp nat-type gather completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +258,20 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__gather)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
             cand sdp 'Show, lint, diff and check SDP offers and answers'
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+            cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -227,6 +228,34 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'rtctool;gather'= {
+            cand --stun 'A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable)'
+            cand --turn 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable)'
+            cand -u 'TURN username (when the URL has none)'
+            cand --username 'TURN username (when the URL has none)'
+            cand --password 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)'
+            cand --password-file 'Read the TURN password from the first line of this file'
+            cand -i 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
+            cand --interface 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
+            cand --timeout 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand --relay-only 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused'
+            cand -4 'IPv4 only'
+            cand --ipv4 'IPv4 only'
+            cand -6 'IPv6 only'
+            cand --ipv6 'IPv6 only'
+            cand --loopback 'Include loopback addresses (127.0.0.1, ::1)'
+            cand --link-local 'Include link-local addresses (169.254.0.0/16, fe80::/10)'
+            cand --tcp 'Also TCP host candidates (tcptype active, port 9, as browsers advertise them)'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -245,6 +274,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand pcap 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
             cand sdp 'Show, lint, diff and check SDP offers and answers'
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+            cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -276,6 +306,8 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;sdp;check'= {
         }
         &'rtctool;help;nat-type'= {
+        }
+        &'rtctool;help;gather'= {
         }
         &'rtctool;help;completions'= {
         }

@@ -37,6 +37,7 @@ complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "stun" -d 'Decode an
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
@@ -177,6 +178,27 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s v -l verbos
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l stun -d 'A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l turn -d 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s u -l username -d 'TURN username (when the URL has none)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password -d 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password-file -d 'Read the TURN password from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s i -l interface -d 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l timeout -d 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l relay-only -d 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s 4 -l ipv4 -d 'IPv4 only'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s 6 -l ipv6 -d 'IPv6 only'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l loopback -d 'Include loopback addresses (127.0.0.1, ::1)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l link-local -d 'Include link-local addresses (169.254.0.0/16, fe80::/10)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l tcp -d 'Also TCP host candidates (tcptype active, port 9, as browsers advertise them)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s o -l output -d 'Write to this file instead of stdout' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -186,12 +208,13 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l ver
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'

@@ -116,6 +116,50 @@ stayed silent while --server2 answered) or a socket could not be bound.",
         after_help = "Examples:\n  rtctool nat-type stun.example.org\n  rtctool nat-type 203.0.113.10:3478 --hairpin -v\n  rtctool nat-type stun.example.org --lifetime=2m\n  rtctool nat-type stun:stun.example.org --server2 stun2.example.net\n  rtctool --json nat-type 203.0.113.10 | jq -r .nat_type"
     )]
     NatType(NatTypeArgs),
+    /// Gather ICE candidates like a browser, with a verdict on every STUN/TURN server.
+    #[command(
+        long_about = "Gather ICE candidates the way a browser does (the webrtc samples \"Trickle \
+ICE\" page, from a terminal), and say for every STUN and TURN server whether it works and, if \
+not, what happened.\n\n\
+Host candidates come from every interface that is up (IPv4 and IPv6; loopback and link-local \
+addresses only with --loopback, --link-local or --interface, or when a server is on the \
+loopback). From each local address: a STUN Binding to every --stun server (the mapped address \
+becomes a srflx candidate, deduplicated as Chromium does: not when it is the local address, \
+not twice per socket), and a TURN Allocate to every --turn server over UDP or TCP \
+(?transport=tcp): the 401 challenge is answered with the long-term credentials, a 438 stale \
+nonce is followed, a 300 Try Alternate is followed to its ALTERNATE-SERVER, an IPv6 path asks \
+for an IPv6 relay (REQUESTED-ADDRESS-FAMILY). The relayed address becomes a relay candidate \
+(and, over UDP, the mapped address a srflx one: a TURN server is a STUN server too). Every \
+server is probed at once; requests are retransmitted over UDP with the same transaction id \
+(RTO 250 ms, doubling) and every answer is checked: transaction id, source address, \
+FINGERPRINT, and MESSAGE-INTEGRITY once keyed. Allocations are released (Refresh with \
+LIFETIME 0) before the command ends.\n\n\
+Priorities and foundations follow Chromium: type preference (host 126, srflx 100, relay 2 over \
+UDP, 1 over TCP, 0 over TLS; TCP host 90) | local preference (127 for the first interface, one \
+less per next, << 8 | 30 for IPv4, 40 for IPv6) | 256 - component.\n\n\
+Credentials: turn:USER:PASS@HOST in the URL, else --username and --password (or \
+--password-file), else RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD. The password is never \
+printed.\n\n\
+Output: each candidate as it arrives with the milliseconds since the start, a failing server \
+when it fails, then a verdict per server (RTT, mapped and relayed address, lifetime, SOFTWARE), \
+the done time with the counts by type, and a diagnosis in plain words. Failures say what \
+happened: DNS failure, no answer after N transmissions, ICMP unreachable (with who sent it), \
+refused TCP connection, the STUN error code and reason (401, 438, 441, 437, 486, 508...), an \
+answer that failed MESSAGE-INTEGRITY or came from the wrong address. --timeout bounds the \
+whole gathering (and DNS and connections); releasing the allocations takes at most 1 s more.\n\n\
+--json prints {candidates: [{foundation, component, protocol, priority, address, port, type, \
+related_address, related_port, tcptype, url, relay_protocol, elapsed_ms, ...}], servers: [{url, \
+kind, transport, ok, rtt_ms, mapped_address, relayed_address, lifetime_s, software, error: \
+{code, reason, kind} | null, local_address, released, steps, ...}], done_ms, counts, diagnosis}; \
+error.code is the STUN error code, or 701 when the server could not be reached (as in \
+RTCPeerConnectionIceErrorEvent). --ndjson streams candidate, server, complete and released \
+events, then a done summary.\n\n\
+Exit codes: 0 every server answered as expected (or there was none); 1 a server failed; 2 \
+usage error; 3 the password file is unreadable; 4 no server could be reached at all, or no \
+socket could be bound.",
+        after_help = "Examples:\n  rtctool gather --stun stun.example.org:3478\n  rtctool gather --turn turn:alice@turn.example.org --password-file ~/.turnpass\n  RTCTOOL_TURN_PASSWORD=secret rtctool gather --turn 'turn:alice@turn.example.org?transport=tcp' --relay-only\n  rtctool gather --stun stun:127.0.0.1:3478 --interface lo -v\n  rtctool --json gather --turn turn:alice@turn.example.org | jq '.servers[] | {url, ok, error}'"
+    )]
+    Gather(GatherArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -215,6 +259,65 @@ pub struct NatTypeArgs {
     #[arg(long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "5m",
           value_parser = parse_duration)]
     pub lifetime: Option<std::time::Duration>,
+}
+
+/// Arguments of `rtctool gather`.
+#[derive(Debug, Args)]
+pub struct GatherArgs {
+    /// A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable).
+    #[arg(long = "stun", value_name = "URL")]
+    pub stun: Vec<String>,
+
+    /// A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable).
+    #[arg(long = "turn", value_name = "URL")]
+    pub turn: Vec<String>,
+
+    /// TURN username (when the URL has none).
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell
+    /// history).
+    #[arg(long, value_name = "PASSWORD", conflicts_with = "password_file")]
+    pub password: Option<String>,
+
+    /// Read the TURN password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused.
+    #[arg(long)]
+    pub relay_only: bool,
+
+    /// IPv4 only.
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// IPv6 only.
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+
+    /// Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a
+    /// loopback interface includes its addresses.
+    #[arg(short = 'i', long, value_name = "NAME|ADDRESS")]
+    pub interface: Vec<String>,
+
+    /// Include loopback addresses (127.0.0.1, ::1).
+    #[arg(long)]
+    pub loopback: bool,
+
+    /// Include link-local addresses (169.254.0.0/16, fe80::/10).
+    #[arg(long)]
+    pub link_local: bool,
+
+    /// Also TCP host candidates (tcptype active, port 9, as browsers advertise them).
+    #[arg(long)]
+    pub tcp: bool,
+
+    /// How long gathering may take at most (DNS, connections and retransmissions included):
+    /// 800ms, 3s...
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 /// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod core;
 pub mod error;
+pub mod gather;
 pub mod nat;
 pub mod pcap;
 pub mod sdp;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Pcap(cmd) => pcap::run(cmd, &out),
         Command::Sdp(cmd) => sdp::run(cmd, &out),
         Command::NatType(args) => nat::run(args, &out),
+        Command::Gather(args) => gather::run(args, &out),
         Command::Completions(args) => completions(args),
     }
 }

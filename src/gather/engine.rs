@@ -1,0 +1,1498 @@
+//! The diag engine: ICE candidate gathering as a sans-IO state machine.
+//!
+//! The machine owns no socket and reads no clock. The caller binds one UDP socket per local
+//! address and hands their addresses in ([`Local`]); the machine emits the host candidates at
+//! once, then, as the caller reports server names resolved ([`Gatherer::handle_resolved`]),
+//! probes every server from every local socket of the same family:
+//!
+//! * a STUN server gets a Binding request: the mapped address becomes a srflx candidate,
+//!   deduplicated per socket as Chromium does it (not when it is the local address itself, not
+//!   twice for one socket);
+//! * a TURN server gets an Allocate: the 401 challenge is answered with the long-term
+//!   credentials, a 438 stale nonce is followed, a 300 Try Alternate is followed to its
+//!   ALTERNATE-SERVER, an IPv6 path asks for an IPv6 relay (REQUESTED-ADDRESS-FAMILY); the
+//!   relayed address becomes a relay candidate and, over UDP, the mapped address a srflx one
+//!   (a TURN server is a STUN server too, as in browsers). Over TCP and TLS the caller opens
+//!   the connection the machine asks for ([`Command::Connect`]) and feeds the byte stream.
+//!
+//! Requests go through [`Transaction`]s: RFC 8489 retransmissions over UDP with the same
+//! transaction id, every response checked (transaction id, source address, FINGERPRINT,
+//! MESSAGE-INTEGRITY once keyed). `Config::timeout` bounds the whole gathering; each failure
+//! is recorded per server with what happened. When every probe has its verdict, gathering is
+//! complete ([`Event::Complete`]) and the allocations are released with a Refresh of
+//! LIFETIME 0, bounded by `Config::release_timeout`.
+
+use std::collections::{HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use super::report::{FailureKind, GatheredCandidate, ServerError, ServerReport, Step, UNREACHABLE_CODE};
+use crate::core::ice::priority::{
+    priority, CHROMIUM_TYPE_PREFERENCE_HOST_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TCP,
+    CHROMIUM_TYPE_PREFERENCE_RELAY_TLS, CHROMIUM_TYPE_PREFERENCE_RELAY_UDP, TYPE_PREFERENCE_HOST,
+    TYPE_PREFERENCE_SRFLX,
+};
+use crate::core::ice::{
+    foundation, Candidate, CandidateType, Credentials, EffectiveTransport, IceUrl, TcpType,
+};
+use crate::core::stun::{attr, Class, IntegrityKey, Message, MessageBuilder, Method};
+use crate::core::transact::{
+    same_address, AuthFailure, AuthStep, LongTermAuth, Received, Response, Retransmit, State, Stray,
+    StrayReason, TimedOut, Transaction, TransactionId,
+};
+
+/// A STUN or TURN server to probe.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// The URL, without its password (that lives in `credentials` only).
+    pub url: IceUrl,
+    /// Long-term credentials for TURN.
+    pub credentials: Option<Credentials>,
+}
+
+impl Server {
+    /// A server; a password in the URL is moved out of it (use [`crate::core::ice::resolve_credentials`]
+    /// first to pick it up).
+    pub fn new(mut url: IceUrl, credentials: Option<Credentials>) -> Self {
+        url.password = None;
+        Server { url, credentials }
+    }
+
+    /// The URL as printed everywhere: the password never appears.
+    pub fn label(&self) -> String {
+        self.url.to_string()
+    }
+
+    /// `stun:`/`stuns:` or `turn:`/`turns:`.
+    pub fn is_turn(&self) -> bool {
+        self.url.scheme.is_turn()
+    }
+
+    /// How requests reach it.
+    pub fn transport(&self) -> EffectiveTransport {
+        self.url.effective_transport()
+    }
+
+    /// The host to resolve (IPv6 without brackets).
+    pub fn host(&self) -> &str {
+        &self.url.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.url.port_or_default()
+    }
+}
+
+/// A local UDP socket the caller bound: the base of host candidates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Local {
+    /// The bound address, with its real port.
+    pub address: SocketAddr,
+    /// Its interface.
+    pub interface: String,
+    /// The local preference of candidates on this base (see
+    /// [`super::interfaces::local_preference`]).
+    pub preference: u16,
+}
+
+/// What the engine does.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The servers.
+    pub servers: Vec<Server>,
+    /// Bounds gathering: DNS, connections and every transaction end by then.
+    pub timeout: Duration,
+    /// Bounds the release of allocations after gathering.
+    pub release_timeout: Duration,
+    /// The initial retransmission timeout over UDP (RFC 8489 §6.2.1).
+    pub rto: Duration,
+    /// Gather relay candidates only (`iceTransportPolicy: "relay"`): no host or srflx
+    /// candidates, STUN servers unused.
+    pub relay_only: bool,
+    /// Also TCP host candidates (`tcptype active`, port 9, as browsers advertise them).
+    pub tcp_candidates: bool,
+    /// SOFTWARE of our requests.
+    pub software: Option<String>,
+    /// How many 300 Try Alternate redirections are followed.
+    pub max_redirects: u8,
+}
+
+impl Config {
+    /// Defaults for these servers: 3 s to gather, 1 s to release, RTO 250 ms (Chromium's).
+    pub fn new(servers: Vec<Server>) -> Self {
+        Config {
+            servers,
+            timeout: Duration::from_secs(3),
+            release_timeout: Duration::from_secs(1),
+            rto: Duration::from_millis(250),
+            relay_only: false,
+            tcp_candidates: false,
+            software: None,
+            max_redirects: 3,
+        }
+    }
+}
+
+/// How a datagram or stream chunk travels: which socket or connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// The local UDP socket with this index (the order of the `Local`s).
+    Udp(usize),
+    /// The stream connection with this number (from [`Command::Connect`]).
+    Stream(usize),
+}
+
+/// Bytes to send now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit<'a> {
+    /// Which socket or connection.
+    pub via: Via,
+    /// Where to (for a stream, its remote end).
+    pub destination: SocketAddr,
+    /// The bytes.
+    pub contents: &'a [u8],
+}
+
+/// Something for the caller to do besides sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Open a TCP connection (with TLS on top when `tls` names the server) from an address of
+    /// `local`'s family, and report it with [`Gatherer::handle_connected`] or
+    /// [`Gatherer::handle_connect_failed`].
+    Connect {
+        /// The connection's number.
+        conn: usize,
+        /// Where to.
+        remote: SocketAddr,
+        /// The local address to bind to, when there is one to prefer.
+        local: Option<IpAddr>,
+        /// The server name for TLS (SNI and certificate check); `None`: plain TCP.
+        tls: Option<String>,
+    },
+    /// Bind another UDP socket on the address of local socket `like` (a second allocation to
+    /// one TURN server needs its own 5-tuple) and report it with [`Gatherer::handle_bound`].
+    Bind {
+        /// The new socket's index.
+        socket: usize,
+        /// The local socket whose address to bind to.
+        like: usize,
+    },
+    /// Close a connection.
+    Close {
+        /// The connection's number.
+        conn: usize,
+    },
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A candidate arrived (index into [`Gatherer::candidates`]).
+    Candidate(usize),
+    /// A server probe reached its verdict (index into [`Gatherer::reports`]).
+    Verdict(usize),
+    /// Every probe has its verdict: gathering is complete.
+    Complete,
+    /// An allocation was released, or its release failed (index into the reports).
+    Released(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Connecting,
+    Binding,
+    Allocating,
+    Allocated,
+    Releasing,
+    Done,
+}
+
+#[derive(Debug)]
+struct Probe {
+    report: usize,
+    server: usize,
+    via: Via,
+    /// The base: the local socket's address, or the connection's local end.
+    base: Option<SocketAddr>,
+    interface: Option<String>,
+    preference: u16,
+    destination: SocketAddr,
+    phase: Phase,
+    tx: Option<Transaction>,
+    auth: Option<LongTermAuth>,
+    redirects: u8,
+    stale_release_retries: u8,
+}
+
+#[derive(Debug)]
+struct Conn {
+    probe: usize,
+    remote: SocketAddr,
+    buffer: Vec<u8>,
+    open: bool,
+}
+
+/// The gathering state machine. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Gatherer {
+    config: Config,
+    locals: Vec<Local>,
+    ids: TransactionId,
+    start: Instant,
+    deadline: Instant,
+    dns_pending: Vec<bool>,
+    probes: Vec<Probe>,
+    conns: Vec<Conn>,
+    reports: Vec<ServerReport>,
+    candidates: Vec<GatheredCandidate>,
+    srflx_seen: HashSet<(usize, SocketAddr)>,
+    /// (socket, TURN server) pairs with an allocation under way: one 5-tuple, one allocation.
+    allocations: HashSet<(usize, SocketAddr)>,
+    /// Sockets bound on request, by index from `locals.len()`: which local they copy.
+    extra_sockets: Vec<usize>,
+    events: VecDeque<Event>,
+    commands: VecDeque<Command>,
+    complete_at: Option<Instant>,
+    release_deadline: Option<Instant>,
+    finished: bool,
+    notes: Vec<String>,
+}
+
+impl Gatherer {
+    /// Start gathering at `now`: host candidates are ready at once. Server names are resolved
+    /// by the caller, who reports each with [`Gatherer::handle_resolved`] (literal addresses
+    /// too); [`Gatherer::servers_to_resolve`] lists them.
+    pub fn new(config: Config, locals: Vec<Local>, ids: TransactionId, now: Instant) -> Self {
+        let dns_pending =
+            config.servers.iter().map(|s| !config.relay_only || s.is_turn()).collect::<Vec<_>>();
+        let mut notes = Vec::new();
+        if config.relay_only && config.servers.iter().any(|s| !s.is_turn()) {
+            notes.push("STUN servers are not used with --relay-only (relay candidates only)".to_string());
+        }
+        let mut g = Gatherer {
+            deadline: now + config.timeout,
+            config,
+            locals,
+            ids,
+            start: now,
+            dns_pending,
+            probes: Vec::new(),
+            conns: Vec::new(),
+            reports: Vec::new(),
+            candidates: Vec::new(),
+            srflx_seen: HashSet::new(),
+            allocations: HashSet::new(),
+            extra_sockets: Vec::new(),
+            events: VecDeque::new(),
+            commands: VecDeque::new(),
+            complete_at: None,
+            release_deadline: None,
+            finished: false,
+            notes,
+        };
+        if !g.config.relay_only {
+            for i in 0..g.locals.len() {
+                let local = g.locals[i].clone();
+                let host = candidate(
+                    CandidateType::Host,
+                    "udp",
+                    local.address,
+                    local.address.ip(),
+                    None,
+                    None,
+                    TYPE_PREFERENCE_HOST,
+                    local.preference,
+                );
+                g.add_candidate(host, None, None, Some(local.interface.clone()), now);
+                if g.config.tcp_candidates {
+                    let mut tcp = candidate(
+                        CandidateType::Host,
+                        "tcp",
+                        SocketAddr::new(local.address.ip(), 9),
+                        local.address.ip(),
+                        None,
+                        None,
+                        CHROMIUM_TYPE_PREFERENCE_HOST_TCP,
+                        local.preference,
+                    );
+                    tcp.tcptype = Some(TcpType::Active);
+                    g.add_candidate(tcp, None, None, Some(local.interface.clone()), now);
+                }
+            }
+        }
+        g.check_complete(now);
+        g
+    }
+
+    /// The servers whose names (or literal addresses) the caller must resolve: index and host.
+    pub fn servers_to_resolve(&self) -> Vec<(usize, String, u16)> {
+        self.config
+            .servers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.dns_pending[*i])
+            .map(|(i, s)| (i, s.host().to_string(), s.port()))
+            .collect()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The local sockets.
+    pub fn locals(&self) -> &[Local] {
+        &self.locals
+    }
+
+    /// Every candidate so far, in arrival order.
+    pub fn candidates(&self) -> &[GatheredCandidate] {
+        &self.candidates
+    }
+
+    /// Every server verdict so far (and the ones still open).
+    pub fn reports(&self) -> &[ServerReport] {
+        &self.reports
+    }
+
+    /// Remarks on the run (servers not used...).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Add a remark (the caller's: an address that could not be bound...).
+    pub fn add_note(&mut self, note: impl Into<String>) {
+        self.notes.push(note.into());
+    }
+
+    /// When the run started.
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
+    /// Time from the start to the end of gathering, once complete.
+    pub fn done_after(&self) -> Option<Duration> {
+        self.complete_at.map(|t| t.saturating_duration_since(self.start))
+    }
+
+    /// Whether everything is over: gathering complete and allocations released (or given up).
+    pub fn is_done(&self) -> bool {
+        self.finished
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next command.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// The next bytes to send, if any are due.
+    pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
+        for p in &mut self.probes {
+            let (via, destination) = (p.via, p.destination);
+            if let Some(tx) = p.tx.as_mut() {
+                if let Some(contents) = tx.poll_transmit() {
+                    return Some(Transmit { via, destination, contents });
+                }
+            }
+        }
+        None
+    }
+
+    /// The next instant [`Gatherer::handle_timeout`] is needed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.finished {
+            return None;
+        }
+        let tx = self.probes.iter().filter_map(|p| p.tx.as_ref()?.poll_timeout()).min();
+        let waiting_outside =
+            self.dns_pending.iter().any(|&d| d) || self.probes.iter().any(|p| p.phase == Phase::Connecting);
+        let deadline = waiting_outside.then_some(self.deadline);
+        [tx, deadline].into_iter().flatten().min()
+    }
+
+    fn ms(&self, now: Instant) -> f64 {
+        round_ms(now.saturating_duration_since(self.start))
+    }
+
+    fn step(&mut self, report: usize, now: Instant, what: impl Into<String>) {
+        let at_ms = self.ms(now);
+        self.reports[report].steps.push(Step { at_ms, what: what.into() });
+    }
+
+    fn new_report(&mut self, server: usize) -> usize {
+        let s = &self.config.servers[server];
+        let kind = if s.is_turn() { "turn" } else { "stun" };
+        self.reports.push(ServerReport::new(s.label(), kind, s.transport().as_str()));
+        self.reports.len() - 1
+    }
+
+    /// A server's name resolved (or failed to): probes start from every local socket that can
+    /// reach one of its addresses.
+    pub fn handle_resolved(
+        &mut self,
+        server: usize,
+        result: std::result::Result<Vec<SocketAddr>, String>,
+        now: Instant,
+    ) {
+        if !self.dns_pending.get(server).copied().unwrap_or(false) {
+            return;
+        }
+        self.dns_pending[server] = false;
+        let host = self.config.servers[server].host().to_string();
+        let addrs = match result {
+            Ok(addrs) if !addrs.is_empty() => addrs,
+            Ok(_) => {
+                let r = self.new_report(server);
+                self.fail(r, None, FailureKind::Dns, format!("DNS: {host} has no address"), now);
+                self.check_complete(now);
+                return;
+            }
+            Err(e) => {
+                let r = self.new_report(server);
+                self.fail(r, None, FailureKind::Dns, format!("DNS: resolving {host}: {e}"), now);
+                self.check_complete(now);
+                return;
+            }
+        };
+        let transport = self.config.servers[server].transport();
+        let mut started = 0;
+        match transport {
+            EffectiveTransport::Udp => {
+                for i in 0..self.locals.len() {
+                    let local = self.locals[i].clone();
+                    let Some(&destination) = addrs.iter().find(|a| reachable(&local.address, a)) else {
+                        continue;
+                    };
+                    let r = self.new_report(server);
+                    self.reports[r].server_address = Some(destination);
+                    let turn = self.config.servers[server].is_turn();
+                    let shared = !turn || self.allocations.insert((i, destination));
+                    self.probes.push(Probe {
+                        report: r,
+                        server,
+                        via: Via::Udp(i),
+                        base: Some(local.address),
+                        interface: Some(local.interface.clone()),
+                        preference: local.preference,
+                        destination,
+                        phase: Phase::Done,
+                        tx: None,
+                        auth: None,
+                        redirects: 0,
+                        stale_release_retries: 0,
+                    });
+                    let p = self.probes.len() - 1;
+                    started += 1;
+                    if shared {
+                        self.reports[r].local_address = Some(local.address);
+                        self.begin(p, now);
+                    } else {
+                        // Another allocation to this server from this socket would be refused
+                        // (437): it gets a socket of its own, as a second browser tab would.
+                        let socket = self.locals.len() + self.extra_sockets.len();
+                        self.extra_sockets.push(i);
+                        self.probes[p].via = Via::Udp(socket);
+                        self.probes[p].base = None;
+                        self.probes[p].phase = Phase::Connecting;
+                        self.step(r, now, "another allocation to this server: binding a socket of its own");
+                        self.commands.push_back(Command::Bind { socket, like: i });
+                    }
+                }
+            }
+            EffectiveTransport::Tcp | EffectiveTransport::Tls => {
+                // One connection per address family, from the first local address of that
+                // family (and scope) that can reach the server.
+                let mut families = Vec::new();
+                for i in 0..self.locals.len() {
+                    let local = self.locals[i].clone();
+                    let Some(&destination) = addrs.iter().find(|a| reachable(&local.address, a)) else {
+                        continue;
+                    };
+                    if families.contains(&destination.is_ipv4()) {
+                        continue;
+                    }
+                    families.push(destination.is_ipv4());
+                    let r = self.new_report(server);
+                    self.reports[r].server_address = Some(destination);
+                    self.probes.push(Probe {
+                        report: r,
+                        server,
+                        via: Via::Stream(0),
+                        base: None,
+                        interface: None,
+                        preference: local.preference,
+                        destination,
+                        phase: Phase::Connecting,
+                        tx: None,
+                        auth: None,
+                        redirects: 0,
+                        stale_release_retries: 0,
+                    });
+                    let p = self.probes.len() - 1;
+                    self.connect(p, Some(local.address.ip()), now);
+                    started += 1;
+                }
+            }
+        }
+        if started == 0 {
+            let r = self.new_report(server);
+            let families: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+            let have = if self.locals.is_empty() {
+                "there is no usable local address".to_string()
+            } else {
+                let list: Vec<String> = self.locals.iter().map(|l| l.address.ip().to_string()).collect();
+                format!("the local addresses are {}", list.join(", "))
+            };
+            self.reports[r].server_address = addrs.first().copied();
+            self.fail(
+                r,
+                None,
+                FailureKind::NoRoute,
+                format!("no local address can reach {} ({have})", families.join(", ")),
+                now,
+            );
+        }
+        self.check_complete(now);
+    }
+
+    /// Ask the caller for a connection for probe `p`.
+    fn connect(&mut self, p: usize, local: Option<IpAddr>, now: Instant) {
+        let conn = self.conns.len();
+        let remote = self.probes[p].destination;
+        self.conns.push(Conn { probe: p, remote, buffer: Vec::new(), open: true });
+        self.probes[p].via = Via::Stream(conn);
+        self.probes[p].phase = Phase::Connecting;
+        let server = &self.config.servers[self.probes[p].server];
+        let tls = (server.transport() == EffectiveTransport::Tls).then(|| server.host().to_string());
+        let what = if tls.is_some() { "TLS" } else { "TCP" };
+        let r = self.probes[p].report;
+        self.step(r, now, format!("{what} connecting to {remote}"));
+        self.commands.push_back(Command::Connect { conn, remote, local, tls });
+    }
+
+    /// A socket asked for with [`Command::Bind`] is bound (at `result`), or could not be.
+    pub fn handle_bound(
+        &mut self,
+        socket: usize,
+        result: std::result::Result<SocketAddr, String>,
+        now: Instant,
+    ) {
+        let Some(p) =
+            self.probes.iter().position(|p| p.via == Via::Udp(socket) && p.phase == Phase::Connecting)
+        else {
+            return;
+        };
+        let r = self.probes[p].report;
+        match result {
+            Ok(address) => {
+                self.probes[p].base = Some(address);
+                self.reports[r].local_address = Some(address);
+                self.begin(p, now);
+            }
+            Err(why) => {
+                self.probes[p].phase = Phase::Done;
+                self.fail(r, None, FailureKind::Connect, format!("binding a UDP socket: {why}"), now);
+            }
+        }
+        self.check_complete(now);
+    }
+
+    /// A connection asked for is up; `local` is its local end.
+    pub fn handle_connected(&mut self, conn: usize, local: SocketAddr, now: Instant) {
+        let Some(c) = self.conns.get(conn) else { return };
+        let p = c.probe;
+        if self.probes[p].phase != Phase::Connecting || self.probes[p].via != Via::Stream(conn) {
+            return;
+        }
+        let r = self.probes[p].report;
+        self.probes[p].base = Some(local);
+        if let Some(l) = self.locals.iter().find(|l| l.address.ip() == local.ip()) {
+            self.probes[p].preference = l.preference;
+            self.probes[p].interface = Some(l.interface.clone());
+        }
+        self.reports[r].local_address = Some(local);
+        self.step(r, now, format!("connected from {local}"));
+        self.begin(p, now);
+    }
+
+    /// A connection asked for could not be opened.
+    pub fn handle_connect_failed(&mut self, conn: usize, kind: FailureKind, why: &str, now: Instant) {
+        let Some(c) = self.conns.get_mut(conn) else { return };
+        c.open = false;
+        let p = c.probe;
+        if self.probes[p].phase != Phase::Connecting || self.probes[p].via != Via::Stream(conn) {
+            return;
+        }
+        let r = self.probes[p].report;
+        self.probes[p].phase = Phase::Done;
+        self.fail(r, None, kind, why.to_string(), now);
+        self.check_complete(now);
+    }
+
+    /// Bytes arrived on a connection.
+    pub fn handle_stream(&mut self, conn: usize, bytes: &[u8], now: Instant) {
+        let Some(c) = self.conns.get_mut(conn) else { return };
+        if !c.open {
+            return;
+        }
+        c.buffer.extend_from_slice(bytes);
+        let (remote, p) = (c.remote, c.probe);
+        while let Some(frame) = self.next_frame(conn) {
+            match frame {
+                Ok(message) => {
+                    if message[0] >> 6 == 0 {
+                        self.input(p, &message, remote, now);
+                    }
+                }
+                Err(why) => {
+                    self.protocol_violation(p, why, now);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The next complete frame buffered on a connection: a STUN message, a ChannelData frame
+    /// (padded to 4 over streams, RFC 8656 §12.5), or why the bytes are not STUN.
+    fn next_frame(&mut self, conn: usize) -> Option<std::result::Result<Vec<u8>, String>> {
+        let c = self.conns.get_mut(conn)?;
+        let b = &c.buffer;
+        if b.len() < 4 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
+        let frame = match b[0] >> 6 {
+            0 => 20 + len,
+            1 => 4 + len.div_ceil(4) * 4,
+            _ => {
+                let what = if b[0] == 0x16 && b[1] == 0x03 {
+                    "a TLS handshake: the port speaks TLS, use turns:".to_string()
+                } else if b.starts_with(b"HTTP") {
+                    "an HTTP response: the port is a web server".to_string()
+                } else {
+                    format!("bytes that are not STUN (starting {:02x} {:02x})", b[0], b[1])
+                };
+                c.buffer.clear();
+                return Some(Err(format!("the server sent {what}")));
+            }
+        };
+        if b.len() < frame {
+            return None;
+        }
+        Some(Ok(c.buffer.drain(..frame).collect()))
+    }
+
+    fn protocol_violation(&mut self, p: usize, why: String, now: Instant) {
+        let r = self.probes[p].report;
+        match self.probes[p].phase {
+            Phase::Connecting | Phase::Binding | Phase::Allocating => {
+                self.drop_tx(p);
+                self.probes[p].phase = Phase::Done;
+                self.fail(r, None, FailureKind::Protocol, why, now);
+                self.close(p);
+                self.check_complete(now);
+            }
+            _ => self.step(r, now, why),
+        }
+    }
+
+    /// A connection ended (the peer closed it, or reading failed).
+    pub fn handle_closed(&mut self, conn: usize, why: &str, now: Instant) {
+        let Some(c) = self.conns.get_mut(conn) else { return };
+        if !c.open {
+            return;
+        }
+        c.open = false;
+        let p = c.probe;
+        if self.probes[p].via != Via::Stream(conn) {
+            return;
+        }
+        let r = self.probes[p].report;
+        match self.probes[p].phase {
+            Phase::Connecting | Phase::Binding | Phase::Allocating => {
+                self.drop_tx(p);
+                self.probes[p].phase = Phase::Done;
+                self.fail(
+                    r,
+                    None,
+                    FailureKind::Unreachable,
+                    format!("the server closed the connection: {why}"),
+                    now,
+                );
+            }
+            Phase::Allocated | Phase::Releasing => {
+                // RFC 8656 §3.7: closing the connection deletes its allocation.
+                self.drop_tx(p);
+                self.probes[p].phase = Phase::Done;
+                self.step(r, now, format!("connection closed ({why}): the allocation went with it"));
+                self.released(r, true, None);
+            }
+            _ => {}
+        }
+        self.check_complete(now);
+    }
+
+    /// A datagram arrived on local socket `socket`.
+    pub fn handle_datagram(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+        let Ok(msg) = Message::new_checked(bytes) else { return };
+        let id = msg.transaction_id();
+        let Some(p) = self
+            .probes
+            .iter()
+            .position(|p| p.via == Via::Udp(socket) && p.tx.as_ref().is_some_and(|t| t.id() == id))
+        else {
+            return;
+        };
+        self.input(p, bytes, from, now);
+    }
+
+    fn input(&mut self, p: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+        let Some(tx) = self.probes[p].tx.as_mut() else { return };
+        match tx.handle_input(bytes, from, now) {
+            Received::Answered => {
+                if let State::Answered(response) = tx.state() {
+                    let response = response.clone();
+                    self.on_response(p, response, now);
+                }
+            }
+            Received::Refused(stray) => {
+                let r = self.probes[p].report;
+                self.step(r, now, format!("refused an answer from {}: it {}", stray.from, stray.reason));
+            }
+            Received::NotOurs | Received::Late => {}
+        }
+        self.check_complete(now);
+    }
+
+    /// ICMP unreachable (or another error) on a UDP socket about packets sent to `destination`
+    /// (`None` when the system does not say which).
+    pub fn handle_unreachable(
+        &mut self,
+        socket: usize,
+        destination: Option<SocketAddr>,
+        why: &str,
+        now: Instant,
+    ) {
+        let Some(destination) = destination else { return };
+        self.fail_sends(Via::Udp(socket), destination, FailureKind::Unreachable, why, now);
+    }
+
+    /// Sending failed.
+    pub fn handle_send_error(&mut self, via: Via, destination: SocketAddr, why: &str, now: Instant) {
+        self.fail_sends(via, destination, FailureKind::Unreachable, why, now);
+    }
+
+    fn fail_sends(&mut self, via: Via, destination: SocketAddr, kind: FailureKind, why: &str, now: Instant) {
+        for p in 0..self.probes.len() {
+            if self.probes[p].via != via || !same_address(self.probes[p].destination, destination) {
+                continue;
+            }
+            let r = self.probes[p].report;
+            match self.probes[p].phase {
+                phase @ (Phase::Binding | Phase::Allocating) => {
+                    let method = if phase == Phase::Binding { "Binding" } else { "Allocate" };
+                    self.drop_tx(p);
+                    self.probes[p].phase = Phase::Done;
+                    self.fail(r, None, kind, format!("{method} to {destination}: {why}"), now);
+                }
+                Phase::Releasing => {
+                    self.drop_tx(p);
+                    self.probes[p].phase = Phase::Done;
+                    self.released(r, false, Some(format!("Refresh: {why}")));
+                }
+                _ => {}
+            }
+        }
+        self.check_complete(now);
+    }
+
+    /// Let time pass: retransmissions fall due, transactions and the deadline expire.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        for p in 0..self.probes.len() {
+            let Some(tx) = self.probes[p].tx.as_mut() else { continue };
+            let was_waiting = !tx.is_done();
+            tx.handle_timeout(now);
+            if was_waiting {
+                if let State::TimedOut(t) = tx.state() {
+                    let t = t.clone();
+                    let strays = tx.strays().to_vec();
+                    self.on_timeout(p, &t, &strays, now);
+                }
+            }
+        }
+        if now >= self.deadline {
+            for server in 0..self.dns_pending.len() {
+                if self.dns_pending[server] {
+                    self.dns_pending[server] = false;
+                    let host = self.config.servers[server].host().to_string();
+                    let r = self.new_report(server);
+                    let ms = self.config.timeout.as_millis();
+                    self.fail(
+                        r,
+                        None,
+                        FailureKind::Dns,
+                        format!("DNS: no answer for {host} within {ms} ms"),
+                        now,
+                    );
+                }
+            }
+            for p in 0..self.probes.len() {
+                if self.probes[p].phase == Phase::Connecting {
+                    self.probes[p].phase = Phase::Done;
+                    let r = self.probes[p].report;
+                    let what = if self.config.servers[self.probes[p].server].transport()
+                        == EffectiveTransport::Tls
+                    {
+                        "TLS connection"
+                    } else {
+                        "TCP connection"
+                    };
+                    let why = format!(
+                        "{what} to {} not established within {} ms",
+                        self.probes[p].destination,
+                        self.config.timeout.as_millis()
+                    );
+                    self.fail(r, None, FailureKind::Timeout, why, now);
+                    self.close(p);
+                }
+            }
+        }
+        self.check_complete(now);
+    }
+
+    fn on_timeout(&mut self, p: usize, t: &TimedOut, strays: &[Stray], now: Instant) {
+        let r = self.probes[p].report;
+        self.drop_tx(p);
+        let method = match self.probes[p].phase {
+            Phase::Binding => "Binding",
+            Phase::Allocating => "Allocate",
+            Phase::Releasing => "Refresh",
+            _ => "request",
+        };
+        let destination = self.probes[p].destination;
+        let over_stream = matches!(self.probes[p].via, Via::Stream(_));
+        let (kind, why) = if let Some(s) =
+            strays.iter().find(|s| matches!(s.reason, StrayReason::WrongSource { .. }))
+        {
+            (
+                FailureKind::WrongSource,
+                format!(
+                    "{method}: the answer came from {} instead of {destination} and was refused (a NAT or load balancer rewriting the source?)",
+                    s.from
+                ),
+            )
+        } else if strays
+            .iter()
+            .any(|s| matches!(s.reason, StrayReason::BadIntegrity | StrayReason::MissingIntegrity))
+        {
+            (
+                FailureKind::Integrity,
+                format!(
+                    "{method}: the answer failed MESSAGE-INTEGRITY and was refused (the server's key for this user differs: another password or realm, or the message was altered)"
+                ),
+            )
+        } else if let Some(s) = strays.first() {
+            (FailureKind::Protocol, format!("{method}: the only answer {} and was refused", s.reason))
+        } else if over_stream {
+            (
+                FailureKind::Timeout,
+                format!("{method} to {destination}: no answer within {} ms", t.waited.as_millis()),
+            )
+        } else {
+            (FailureKind::Timeout, format!("{method} to {destination}: {t}"))
+        };
+        match self.probes[p].phase {
+            Phase::Binding | Phase::Allocating => {
+                self.probes[p].phase = Phase::Done;
+                self.fail(r, None, kind, why, now);
+                self.close(p);
+            }
+            Phase::Releasing => {
+                self.probes[p].phase = Phase::Done;
+                self.released(r, false, Some(why));
+            }
+            _ => {}
+        }
+    }
+
+    /// Start (or restart, after a redirection) the probe's first request.
+    fn begin(&mut self, p: usize, now: Instant) {
+        let server = &self.config.servers[self.probes[p].server];
+        if server.is_turn() {
+            self.probes[p].auth = server
+                .credentials
+                .as_ref()
+                .map(|c| LongTermAuth::new(c.username.clone(), c.password.expose()));
+            self.probes[p].phase = Phase::Allocating;
+            self.send_allocate(p, now);
+        } else {
+            self.probes[p].phase = Phase::Binding;
+            let mut b = MessageBuilder::new(Class::Request, Method::BINDING, self.ids.next_id());
+            if let Some(s) = &self.config.software {
+                b.text(attr::SOFTWARE, s);
+            }
+            b.fingerprint();
+            let r = self.probes[p].report;
+            self.step(r, now, format!("Binding request to {}", self.probes[p].destination));
+            self.start_tx(p, b.finish(), None, self.deadline, now);
+        }
+    }
+
+    fn send_allocate(&mut self, p: usize, now: Instant) {
+        let ipv6 = self.probes[p].destination.is_ipv6();
+        let mut b = MessageBuilder::new(Class::Request, Method::ALLOCATE, self.ids.next_id());
+        b.raw(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]);
+        if ipv6 {
+            b.raw(attr::REQUESTED_ADDRESS_FAMILY, &[2, 0, 0, 0]);
+        }
+        if let Some(s) = &self.config.software {
+            b.text(attr::SOFTWARE, s);
+        }
+        let mut key = None;
+        let signed = match self.probes[p].auth.as_mut() {
+            Some(auth) if auth.is_ready() => {
+                auth.sign(&mut b);
+                key = auth.key().cloned();
+                true
+            }
+            _ => false,
+        };
+        b.fingerprint();
+        let r = self.probes[p].report;
+        let what = format!(
+            "Allocate{}{} to {}",
+            if signed { " (authenticated)" } else { "" },
+            if ipv6 { " for an IPv6 relay" } else { "" },
+            self.probes[p].destination
+        );
+        self.step(r, now, what);
+        self.start_tx(p, b.finish(), key, self.deadline, now);
+    }
+
+    fn send_refresh(&mut self, p: usize, until: Instant, now: Instant) {
+        let mut b = MessageBuilder::new(Class::Request, Method::REFRESH, self.ids.next_id());
+        b.u32(attr::LIFETIME, 0);
+        if let Some(s) = &self.config.software {
+            b.text(attr::SOFTWARE, s);
+        }
+        let mut key = None;
+        if let Some(auth) = self.probes[p].auth.as_mut() {
+            if auth.is_ready() {
+                auth.sign(&mut b);
+                key = auth.key().cloned();
+            }
+        }
+        b.fingerprint();
+        self.probes[p].phase = Phase::Releasing;
+        let r = self.probes[p].report;
+        self.step(r, now, "Refresh with LIFETIME 0 (release)");
+        self.start_tx(p, b.finish(), key, until, now);
+    }
+
+    fn start_tx(
+        &mut self,
+        p: usize,
+        request: Vec<u8>,
+        key: Option<IntegrityKey>,
+        until: Instant,
+        now: Instant,
+    ) {
+        let left = until.saturating_duration_since(now);
+        // Over a stream the request is sent once (RFC 8489 §6.2.2): the transport retransmits.
+        let schedule = match self.probes[p].via {
+            Via::Udp(_) => Retransmit::new(self.config.rto, 7, 16).with_limit(left),
+            Via::Stream(_) => Retransmit::new(left, 1, 1).with_limit(left),
+        };
+        let destination = self.probes[p].destination;
+        let tx = match Transaction::new(request, destination, schedule, now) {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Our own request is malformed: a bug, reported rather than hidden.
+                let r = self.probes[p].report;
+                self.probes[p].phase = Phase::Done;
+                self.fail(r, None, FailureKind::Protocol, format!("internal error: {e}"), now);
+                return;
+            }
+        };
+        self.drop_tx(p);
+        self.probes[p].tx = Some(match key {
+            Some(k) => tx.with_key(k),
+            None => tx,
+        });
+    }
+
+    fn on_response(&mut self, p: usize, response: Response, now: Instant) {
+        let r = self.probes[p].report;
+        {
+            let report = &mut self.reports[r];
+            if report.rtt_ms.is_none() {
+                report.rtt_ms = response.rtt.map(round_ms);
+            }
+            if let Some(sw) = response.text(attr::SOFTWARE) {
+                report.software = Some(sw);
+            }
+            if let Some(o) = response.address(attr::RESPONSE_ORIGIN) {
+                report.response_origin = Some(o);
+            }
+            if let Some(o) = response.address(attr::OTHER_ADDRESS) {
+                report.other_address = Some(o);
+            }
+        }
+        let error = response.error().map(|(code, reason)| (code, reason.trim().to_string()));
+        let answered = match &error {
+            None => "success".to_string(),
+            Some((code, reason)) => format!("{code} {reason}"),
+        };
+        let took = match response.rtt {
+            Some(rtt) => format!("{} ms", round_ms(rtt)),
+            None => format!("{} ms, {} transmissions", round_ms(response.elapsed), response.transmissions),
+        };
+        match self.probes[p].phase {
+            Phase::Binding => {
+                self.step(r, now, format!("Binding {answered} ({took})"));
+                self.drop_tx(p);
+                self.probes[p].phase = Phase::Done;
+                match error {
+                    Some((code, reason)) => {
+                        self.fail(r, Some(code), FailureKind::StunError, reason, now);
+                    }
+                    None => match mapped(&response) {
+                        Some(m) => {
+                            self.reports[r].mapped_address = Some(m);
+                            self.succeed(r, now);
+                            if matches!(self.probes[p].via, Via::Udp(_)) {
+                                self.srflx(p, m, now);
+                            } else {
+                                self.reports[r].note =
+                                    Some("a mapping over TCP/TLS is not a UDP candidate".into());
+                            }
+                        }
+                        None => self.fail(
+                            r,
+                            None,
+                            FailureKind::Protocol,
+                            "Binding success without XOR-MAPPED-ADDRESS".into(),
+                            now,
+                        ),
+                    },
+                }
+                self.close_if_done(p);
+            }
+            Phase::Allocating => {
+                self.step(r, now, format!("Allocate {answered} ({took})"));
+                self.drop_tx(p);
+                match error {
+                    None => self.allocated(p, &response, now),
+                    Some((code, reason)) => self.allocate_error(p, code, reason, &response, now),
+                }
+            }
+            Phase::Releasing => {
+                self.step(r, now, format!("Refresh {answered} ({took})"));
+                self.drop_tx(p);
+                match error {
+                    None => {
+                        self.probes[p].phase = Phase::Done;
+                        self.released(r, true, None);
+                        self.close(p);
+                    }
+                    Some((438, _)) if self.probes[p].stale_release_retries < 2 => {
+                        self.probes[p].stale_release_retries += 1;
+                        let step = self.probes[p].auth.as_mut().map(|a| a.handle_error(&response.message()));
+                        if step == Some(AuthStep::Retry) {
+                            let until = self.release_deadline.unwrap_or(now);
+                            self.send_refresh(p, until, now);
+                        } else {
+                            self.probes[p].phase = Phase::Done;
+                            self.released(r, false, Some("Refresh: 438 Stale Nonce".into()));
+                            self.close(p);
+                        }
+                    }
+                    Some((code, reason)) => {
+                        self.probes[p].phase = Phase::Done;
+                        let why = if code == 437 {
+                            format!("Refresh: 437 {reason} (the server no longer has the allocation)")
+                        } else {
+                            format!("Refresh: {code} {reason}")
+                        };
+                        self.released(r, false, Some(why));
+                        self.close(p);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Forget the probe's transaction, counting its transmissions. Late answers to its
+    /// retransmissions are then nobody's and ignored.
+    fn drop_tx(&mut self, p: usize) {
+        if let Some(tx) = self.probes[p].tx.take() {
+            let r = self.probes[p].report;
+            self.reports[r].transmissions += tx.transmissions();
+        }
+    }
+
+    fn allocated(&mut self, p: usize, response: &Response, now: Instant) {
+        let r = self.probes[p].report;
+        if let Some(auth) = self.probes[p].auth.as_mut() {
+            auth.handle_success();
+        }
+        let Some(relayed) = response.address(attr::XOR_RELAYED_ADDRESS) else {
+            self.probes[p].phase = Phase::Done;
+            self.fail(
+                r,
+                None,
+                FailureKind::Protocol,
+                "Allocate success without XOR-RELAYED-ADDRESS".into(),
+                now,
+            );
+            self.close(p);
+            return;
+        };
+        self.probes[p].phase = Phase::Allocated;
+        let mapped = mapped(response);
+        let lifetime = response
+            .message()
+            .attribute(attr::LIFETIME)
+            .and_then(|a| <[u8; 4]>::try_from(a.value).ok().map(u32::from_be_bytes));
+        {
+            let report = &mut self.reports[r];
+            report.relayed_address = Some(relayed);
+            report.mapped_address = mapped;
+            report.lifetime_s = lifetime;
+        }
+        self.succeed(r, now);
+        let base = self.probes[p].base.unwrap_or(relayed);
+        let server_ip = self.probes[p].destination.ip();
+        let transport = self.config.servers[self.probes[p].server].transport();
+        if let (Some(m), Via::Udp(_), false) = (mapped, self.probes[p].via, self.config.relay_only) {
+            self.srflx(p, m, now);
+        }
+        let type_preference = match transport {
+            EffectiveTransport::Udp => CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
+            EffectiveTransport::Tcp => CHROMIUM_TYPE_PREFERENCE_RELAY_TCP,
+            EffectiveTransport::Tls => CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
+        };
+        let related = mapped.unwrap_or(base);
+        let c = candidate(
+            CandidateType::Relay,
+            transport.as_str(),
+            relayed,
+            base.ip(),
+            Some(server_ip),
+            Some(related),
+            type_preference,
+            self.probes[p].preference,
+        );
+        let url = Some(self.config.servers[self.probes[p].server].label());
+        let interface = self.probes[p].interface.clone();
+        self.add_candidate(c, url, Some(transport.as_str()), interface, now);
+        let note = self.reports[r].note.take();
+        self.reports[r].note = Some(match note {
+            Some(n) => format!("relay candidate; {n}"),
+            None => "relay candidate".into(),
+        });
+    }
+
+    fn allocate_error(&mut self, p: usize, code: u16, reason: String, response: &Response, now: Instant) {
+        let r = self.probes[p].report;
+        if let Some(realm) = response.text(attr::REALM) {
+            self.reports[r].realm = Some(realm);
+        }
+        if code == 300 {
+            return self.redirect(p, response, now);
+        }
+        if matches!(code, 401 | 438 | 441) {
+            let Some(auth) = self.probes[p].auth.as_mut() else {
+                self.probes[p].phase = Phase::Done;
+                let realm =
+                    self.reports[r].realm.clone().map(|r| format!(", realm \"{r}\"")).unwrap_or_default();
+                self.fail(
+                    r,
+                    Some(code),
+                    FailureKind::Auth,
+                    format!("{reason} (the server wants credentials{realm}: give --username and --password)"),
+                    now,
+                );
+                self.close(p);
+                return;
+            };
+            match auth.handle_error(&response.message()) {
+                AuthStep::Retry => {
+                    let algorithm = auth.algorithm();
+                    let nonce_step =
+                        if code == 438 { "stale nonce: retrying with the new one" } else { "challenged" };
+                    self.step(r, now, format!("{nonce_step} (password algorithm {algorithm:?})"));
+                    self.send_allocate(p, now);
+                    return;
+                }
+                AuthStep::Failed(failure) => {
+                    self.probes[p].phase = Phase::Done;
+                    let why = match failure {
+                        AuthFailure::Rejected { .. } => {
+                            format!(
+                                "{reason} (the server rejected the credentials: wrong username or password)"
+                            )
+                        }
+                        other => other.to_string(),
+                    };
+                    self.fail(r, Some(code), FailureKind::Auth, why, now);
+                    self.close(p);
+                    return;
+                }
+                AuthStep::NotAuth => {}
+            }
+        }
+        self.probes[p].phase = Phase::Done;
+        let explained = match code {
+            403 => format!("{reason} (the server refuses this user or address)"),
+            437 => format!("{reason} (an allocation already exists for this 5-tuple)"),
+            440 => format!("{reason} (no relay of the family asked for)"),
+            442 => format!("{reason} (the server does not relay UDP)"),
+            486 => format!("{reason} (this user has too many allocations)"),
+            508 => format!("{reason} (the server is out of relay ports)"),
+            _ => reason,
+        };
+        self.fail(r, Some(code), FailureKind::StunError, explained, now);
+        self.close(p);
+    }
+
+    fn redirect(&mut self, p: usize, response: &Response, now: Instant) {
+        let r = self.probes[p].report;
+        let from = self.probes[p].destination;
+        let Some(alternate) = response.address(attr::ALTERNATE_SERVER) else {
+            self.probes[p].phase = Phase::Done;
+            self.fail(
+                r,
+                Some(300),
+                FailureKind::Protocol,
+                "Try Alternate without ALTERNATE-SERVER".into(),
+                now,
+            );
+            self.close(p);
+            return;
+        };
+        if self.probes[p].redirects >= self.config.max_redirects || same_address(alternate, from) {
+            self.probes[p].phase = Phase::Done;
+            self.fail(
+                r,
+                Some(300),
+                FailureKind::Protocol,
+                format!(
+                    "Try Alternate to {alternate}: redirected {} times, a loop?",
+                    self.probes[p].redirects + 1
+                ),
+                now,
+            );
+            self.close(p);
+            return;
+        }
+        if alternate.is_ipv4() != from.is_ipv4() {
+            self.probes[p].phase = Phase::Done;
+            self.fail(
+                r,
+                Some(300),
+                FailureKind::Protocol,
+                format!("Try Alternate to {alternate}, another address family than {from}"),
+                now,
+            );
+            self.close(p);
+            return;
+        }
+        self.probes[p].redirects += 1;
+        self.probes[p].destination = alternate;
+        self.reports[r].alternate_server = Some(alternate);
+        self.reports[r].server_address = Some(alternate);
+        self.step(r, now, format!("300 Try Alternate: following to {alternate}"));
+        match self.probes[p].via {
+            Via::Udp(_) => self.begin(p, now),
+            Via::Stream(_) => {
+                self.close(p);
+                let local = self.probes[p].base.map(|b| b.ip());
+                self.connect(p, local, now);
+            }
+        }
+    }
+
+    fn srflx(&mut self, p: usize, m: SocketAddr, now: Instant) {
+        let r = self.probes[p].report;
+        let Via::Udp(socket) = self.probes[p].via else { return };
+        let Some(base) = self.probes[p].base else { return };
+        if self.config.relay_only {
+            return;
+        }
+        if socket >= self.locals.len() {
+            self.reports[r].note =
+                Some("a socket of its own, not a host candidate's: no srflx from it".into());
+            return;
+        }
+        if same_address(m, base) {
+            self.reports[r].note =
+                Some("mapped address = local address (no NAT): no srflx candidate, as in browsers".into());
+            return;
+        }
+        if !self.srflx_seen.insert((socket, m)) {
+            self.reports[r].note = Some("same mapped address as another server: srflx not repeated".into());
+            return;
+        }
+        let c = candidate(
+            CandidateType::Srflx,
+            "udp",
+            m,
+            base.ip(),
+            Some(self.probes[p].destination.ip()),
+            Some(base),
+            TYPE_PREFERENCE_SRFLX,
+            self.probes[p].preference,
+        );
+        let url = Some(self.config.servers[self.probes[p].server].label());
+        let interface = self.probes[p].interface.clone();
+        self.add_candidate(c, url, None, interface, now);
+        self.reports[r].note = Some("srflx candidate".into());
+    }
+
+    fn add_candidate(
+        &mut self,
+        candidate: Candidate,
+        url: Option<String>,
+        relay_protocol: Option<&'static str>,
+        interface: Option<String>,
+        now: Instant,
+    ) {
+        let elapsed_ms = self.ms(now);
+        self.candidates.push(GatheredCandidate { candidate, url, relay_protocol, interface, elapsed_ms });
+        self.events.push_back(Event::Candidate(self.candidates.len() - 1));
+    }
+
+    fn succeed(&mut self, r: usize, now: Instant) {
+        let at = self.ms(now);
+        let report = &mut self.reports[r];
+        report.ok = true;
+        report.elapsed_ms = Some(at);
+        self.events.push_back(Event::Verdict(r));
+    }
+
+    fn fail(&mut self, r: usize, code: Option<u16>, kind: FailureKind, reason: String, now: Instant) {
+        let at = self.ms(now);
+        self.step(r, now, format!("failed: {reason}"));
+        let report = &mut self.reports[r];
+        report.ok = false;
+        report.elapsed_ms = Some(at);
+        report.error = Some(ServerError { code: code.unwrap_or(UNREACHABLE_CODE), reason, kind });
+        self.events.push_back(Event::Verdict(r));
+    }
+
+    fn released(&mut self, r: usize, ok: bool, why: Option<String>) {
+        self.reports[r].released = Some(ok);
+        self.reports[r].release_error = why;
+        self.events.push_back(Event::Released(r));
+    }
+
+    fn close(&mut self, p: usize) {
+        if let Via::Stream(conn) = self.probes[p].via {
+            if let Some(c) = self.conns.get_mut(conn) {
+                if c.open {
+                    c.open = false;
+                    self.commands.push_back(Command::Close { conn });
+                }
+            }
+        }
+    }
+
+    fn close_if_done(&mut self, p: usize) {
+        if self.probes[p].phase == Phase::Done {
+            self.close(p);
+        }
+    }
+
+    fn check_complete(&mut self, now: Instant) {
+        if self.finished {
+            return;
+        }
+        if self.complete_at.is_none() {
+            let busy = self.dns_pending.iter().any(|&d| d)
+                || self
+                    .probes
+                    .iter()
+                    .any(|p| matches!(p.phase, Phase::Connecting | Phase::Binding | Phase::Allocating));
+            if busy {
+                return;
+            }
+            self.complete_at = Some(now);
+            self.events.push_back(Event::Complete);
+            let until = now + self.config.release_timeout;
+            self.release_deadline = Some(until);
+            for p in 0..self.probes.len() {
+                if self.probes[p].phase == Phase::Allocated {
+                    self.send_refresh(p, until, now);
+                }
+            }
+        }
+        if self.probes.iter().all(|p| p.phase != Phase::Releasing) {
+            for p in 0..self.probes.len() {
+                self.close(p);
+            }
+            self.finished = true;
+        }
+    }
+}
+
+/// Whether a local socket can send to `server`: same family, and loopback only to loopback
+/// (a socket bound to 127.0.0.1 cannot reach the Internet; a test's loopback server is not
+/// probed from real interfaces).
+fn reachable(local: &SocketAddr, server: &SocketAddr) -> bool {
+    let (l, s) = (local.ip().to_canonical(), server.ip().to_canonical());
+    l.is_ipv4() == s.is_ipv4() && l.is_loopback() == s.is_loopback()
+}
+
+/// XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from an old server.
+fn mapped(response: &Response) -> Option<SocketAddr> {
+    response.address(attr::XOR_MAPPED_ADDRESS).or_else(|| response.address(attr::MAPPED_ADDRESS))
+}
+
+fn round_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+/// A gathered candidate, component 1, with its foundation and priority computed the way
+/// Chromium does (`transport` feeds the foundation: relays reached over UDP, TCP and TLS
+/// differ; the candidate's own protocol is UDP except for TCP host candidates).
+#[allow(clippy::too_many_arguments)]
+fn candidate(
+    typ: CandidateType,
+    transport: &str,
+    address: SocketAddr,
+    base_ip: IpAddr,
+    server_ip: Option<IpAddr>,
+    related: Option<SocketAddr>,
+    type_preference: u8,
+    local_preference: u16,
+) -> Candidate {
+    let protocol = if typ == CandidateType::Host { transport } else { "udp" };
+    Candidate {
+        foundation: foundation(typ, base_ip, server_ip, transport),
+        component: 1,
+        transport: protocol.to_string(),
+        priority: priority(type_preference, local_preference, 1),
+        address: address.ip().to_canonical().to_string(),
+        port: address.port(),
+        typ,
+        related_address: related.map(|r| r.ip().to_canonical().to_string()),
+        related_port: related.map(|r| r.port()),
+        tcptype: None,
+        generation: None,
+        ufrag: None,
+        network_id: None,
+        network_cost: None,
+        extensions: Vec::new(),
+    }
+}

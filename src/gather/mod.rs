@@ -1,0 +1,225 @@
+//! `rtctool gather`: ICE candidate gathering the way a browser does it, with a verdict on
+//! every STUN and TURN server and what went wrong when something did.
+//!
+//! * [`engine`]: the diag engine, a sans-IO state machine ([`engine::Gatherer`]) over the
+//!   project's STUN transactions: Binding, Allocate with long-term credentials, release;
+//! * [`net`]: the socket loop around it (std only; TLS through [`tls`]);
+//! * [`interfaces`]: where host candidates come from;
+//! * [`report`]: the `--json` shapes; [`render`]: the human output and the diagnosis.
+
+pub mod engine;
+pub mod interfaces;
+pub mod net;
+pub mod render;
+pub mod report;
+pub mod tls;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::cli::GatherArgs;
+use crate::core::ice::{resolve_credentials, url::process_env, IceUrl, Scheme};
+use crate::core::output::{self, Mode, Output};
+use crate::{Error, Outcome, Result};
+
+pub use engine::{Config, Event, Gatherer, Server};
+pub use report::{Counts, FailureKind, GatherReport, GatheredCandidate, ServerError, ServerReport};
+
+/// Read a `--stun`/`--turn` value: a URL of the right kind, or a bare `HOST[:PORT]` that gets
+/// the option's scheme.
+pub fn parse_server_url(value: &str, turn: bool) -> std::result::Result<IceUrl, String> {
+    let option = if turn { "--turn" } else { "--stun" };
+    let has_scheme = value.split_once(':').is_some_and(|(scheme, _)| Scheme::from_name(scheme).is_some());
+    let text = if has_scheme {
+        value.to_string()
+    } else {
+        format!("{}:{value}", if turn { "turn" } else { "stun" })
+    };
+    let url = IceUrl::parse(&text).map_err(|e| format!("{option} {}: {e}", redact(value)))?;
+    if url.scheme.is_secure() {
+        let plain = if turn { "turn:" } else { "stun:" };
+        return Err(format!(
+            "{option} {}: {}: (over TLS) is not supported yet; use {plain} over UDP or ?transport=tcp",
+            redact(value),
+            url.scheme
+        ));
+    }
+    if url.scheme.is_turn() != turn {
+        let other = if turn { "--stun" } else { "--turn" };
+        return Err(format!(
+            "{option} takes {} URLs ({} goes with {other})",
+            if turn { "turn:/turns:" } else { "stun:/stuns:" },
+            url.scheme
+        ));
+    }
+    Ok(url)
+}
+
+/// A value as it may be echoed in an error: everything before an `@` (credentials) hidden.
+fn redact(value: &str) -> String {
+    match value.rsplit_once('@') {
+        Some((before, after)) => {
+            let scheme = before.split_once(':').map(|(s, _)| format!("{s}:")).unwrap_or_default();
+            format!("{scheme}***@{after}")
+        }
+        None => value.to_string(),
+    }
+}
+
+/// The servers of a command line, with their credentials (URL, then flags, then environment).
+pub fn servers(args: &GatherArgs) -> Result<Vec<Server>> {
+    let password = match (&args.password, &args.password_file) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::input(format!("reading the password file {}: {e}", path.display())))?;
+            Some(text.lines().next().unwrap_or("").to_string())
+        }
+        (None, None) => None,
+    };
+    let mut list = Vec::new();
+    for (value, turn) in args.stun.iter().map(|v| (v, false)).chain(args.turn.iter().map(|v| (v, true))) {
+        let url = parse_server_url(value, turn).map_err(Error::usage)?;
+        let credentials = if turn {
+            resolve_credentials(&url, args.username.as_deref(), password.as_deref(), process_env)
+        } else {
+            None
+        };
+        list.push(Server::new(url, credentials));
+    }
+    Ok(list)
+}
+
+/// Run `rtctool gather`.
+pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
+    let servers = servers(&args)?;
+    let mut config = Config::new(servers);
+    config.timeout = args.timeout;
+    config.release_timeout = args.timeout.min(Duration::from_secs(1));
+    config.relay_only = args.relay_only;
+    config.tcp_candidates = args.tcp;
+    config.software = Some(format!("rtctool {}", env!("CARGO_PKG_VERSION")));
+    let opts = net::Options {
+        filter: interfaces::Filter {
+            only: args.interface.clone(),
+            loopback: args.loopback,
+            link_local: args.link_local,
+            ipv4: !args.ipv6,
+            ipv6: !args.ipv4,
+        },
+        tls: tls::TlsOptions::default(),
+    };
+    if config.relay_only && !config.servers.iter().any(Server::is_turn) {
+        return Err(Error::usage("--relay-only gathers relay candidates only: give a --turn server"));
+    }
+
+    let stdout = io::stdout();
+    let mut write_error: Option<io::Error> = None;
+    let mut live = render::Live::new(out);
+    let g = net::gather(config, &opts, |g, event| {
+        let mut w = stdout.lock();
+        let written = match out.mode {
+            Mode::Ndjson => ndjson_event(&mut w, g, event),
+            Mode::Human => live.event(&mut w, g, event),
+            Mode::Json => Ok(()),
+        };
+        if let Err(e) = written {
+            write_error.get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(Error::input(format!("writing output: {e}")));
+    }
+
+    let report = report_of(&g);
+    let mut w = stdout.lock();
+    let written = match out.mode {
+        Mode::Json => output::write_json(&mut w, &report),
+        Mode::Ndjson => {
+            let done = serde_json::json!({
+                "event": "done",
+                "done_ms": report.done_ms,
+                "counts": report.counts,
+                "diagnosis": report.diagnosis,
+                "notes": report.notes,
+            });
+            output::write_ndjson(&mut w, &done)
+        }
+        Mode::Human => live.finish(&mut w, &report),
+    };
+    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    outcome(&report)
+}
+
+/// The report of a finished run.
+pub fn report_of(g: &Gatherer) -> GatherReport {
+    let candidates = g.candidates().to_vec();
+    let servers = g.reports().to_vec();
+    let counts = Counts::of(&candidates);
+    let diagnosis = render::diagnose(&servers, &candidates, g.config().relay_only);
+    let mut notes = g.notes().to_vec();
+    if g.config().servers.is_empty() {
+        notes.push("no --stun or --turn server: host candidates only".into());
+    }
+    GatherReport {
+        engine: "diag",
+        candidates,
+        servers,
+        done_ms: g.done_after().map_or(0.0, |d| (d.as_secs_f64() * 10_000.0).round() / 10.0),
+        counts,
+        diagnosis,
+        notes,
+    }
+}
+
+/// The exit status: 0 when every server answered as expected, 1 when any failed, 4 when none
+/// could be reached at all.
+pub fn outcome(report: &GatherReport) -> Result<Outcome> {
+    let failed: Vec<&ServerReport> = report.servers.iter().filter(|s| !s.ok).collect();
+    if failed.is_empty() {
+        return Ok(Outcome::Clean);
+    }
+    let unreached = failed.iter().all(|s| s.error.as_ref().is_some_and(|e| e.kind.is_unreached()));
+    if unreached && failed.len() == report.servers.len() {
+        let first =
+            failed.first().and_then(|s| s.error.as_ref()).map(|e| e.reason.clone()).unwrap_or_default();
+        let more = if failed.len() > 1 { format!(" (and {} more)", failed.len() - 1) } else { String::new() };
+        return Err(Error::network(format!("no server could be reached: {first}{more}")));
+    }
+    Ok(Outcome::Found)
+}
+
+fn ndjson_event(w: &mut impl Write, g: &Gatherer, event: Event) -> io::Result<()> {
+    let tagged = |value: serde_json::Value, tag: &str| {
+        let mut value = value;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("event".into(), tag.into());
+        }
+        value
+    };
+    let record = match event {
+        Event::Candidate(i) => {
+            tagged(serde_json::to_value(&g.candidates()[i]).unwrap_or_default(), "candidate")
+        }
+        Event::Verdict(r) => tagged(serde_json::to_value(&g.reports()[r]).unwrap_or_default(), "server"),
+        Event::Released(r) => {
+            let s = &g.reports()[r];
+            serde_json::json!({
+                "event": "released",
+                "url": s.url,
+                "local_address": s.local_address,
+                "relayed_address": s.relayed_address,
+                "released": s.released,
+                "release_error": s.release_error,
+            })
+        }
+        Event::Complete => {
+            let done_ms = g.done_after().map_or(0.0, |d| (d.as_secs_f64() * 10_000.0).round() / 10.0);
+            serde_json::json!({ "event": "complete", "done_ms": done_ms })
+        }
+    };
+    output::write_ndjson(w, &record)
+}

@@ -1,0 +1,371 @@
+//! Human output of `rtctool gather`, and the plain-language diagnosis every output carries.
+//!
+//! Candidates are printed as they arrive, one line each with the elapsed time, like the
+//! webrtc samples "Trickle ICE" page (its priority column too: type preference | local
+//! preference | 256 − component); a server that fails is printed when it does, like
+//! `onicecandidateerror`. When gathering is over: the verdict per server, the done time with
+//! the counts, and the diagnosis.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use colored::Colorize;
+
+use super::engine::{Event, Gatherer};
+use super::report::{FailureKind, GatherReport, GatheredCandidate, ServerReport};
+use crate::core::ice::{CandidateType, PriorityParts};
+use crate::core::output::{Align, Output, Table, Tree};
+
+/// The streaming human renderer.
+#[derive(Debug)]
+pub struct Live {
+    quiet: bool,
+    verbose: u8,
+    header: bool,
+    address_width: usize,
+}
+
+impl Live {
+    /// A renderer with the run's output settings.
+    pub fn new(out: &Output) -> Self {
+        Live { quiet: out.quiet, verbose: out.verbose, header: false, address_width: 15 }
+    }
+
+    fn header(&mut self, w: &mut impl Write, g: &Gatherer) -> io::Result<()> {
+        if self.header {
+            return Ok(());
+        }
+        self.header = true;
+        self.address_width =
+            g.locals().iter().map(|l| l.address.ip().to_string().len()).max().unwrap_or(0).max(15);
+        let line = format!(
+            "{:>8}  {:<5}  {:<10}  {:<8}  {:<aw$}  {:>5}  {:<17}  {}",
+            "Time ms",
+            "Type",
+            "Foundation",
+            "Protocol",
+            "Address",
+            "Port",
+            "Priority",
+            "URL",
+            aw = self.address_width
+        );
+        writeln!(w, "{}", line.trim_end().bold())
+    }
+
+    /// Print what an event shows.
+    pub fn event(&mut self, w: &mut impl Write, g: &Gatherer, event: Event) -> io::Result<()> {
+        match event {
+            Event::Candidate(i) => {
+                self.header(w, g)?;
+                let line = candidate_line(&g.candidates()[i], self.address_width);
+                writeln!(w, "{line}")?;
+                if self.verbose > 0 {
+                    writeln!(w, "{:>10}{}", "", g.candidates()[i].candidate.to_string().dimmed())?;
+                }
+                w.flush()
+            }
+            Event::Verdict(r) => {
+                let s = &g.reports()[r];
+                if let Some(e) = &s.error {
+                    self.header(w, g)?;
+                    let at = s.elapsed_ms.map_or(String::new(), |ms| format!("{ms:.1}"));
+                    let from = s.local_address.map(|l| format!(" from {l}")).unwrap_or_default();
+                    writeln!(
+                        w,
+                        "{:>8}  {:<5}  {} ({}{from}): {}",
+                        at,
+                        "error".red().bold(),
+                        s.url,
+                        s.transport,
+                        e.to_string().red()
+                    )?;
+                    w.flush()?;
+                }
+                Ok(())
+            }
+            Event::Released(_) | Event::Complete => Ok(()),
+        }
+    }
+
+    /// The end: verdicts, done line, diagnosis.
+    pub fn finish(&mut self, w: &mut impl Write, report: &GatherReport) -> io::Result<()> {
+        if report.candidates.is_empty() && report.servers.iter().all(|s| s.ok) {
+            writeln!(w, "no candidates")?;
+        }
+        if !report.servers.is_empty() && !self.quiet {
+            writeln!(w)?;
+            write!(w, "{}", verdict_table(&report.servers))?;
+            for s in &report.servers {
+                if let Some(e) = &s.release_error {
+                    writeln!(
+                        w,
+                        "{} {}: allocation {} not released: {e}",
+                        "note:".yellow(),
+                        s.url,
+                        or_dash(s.relayed_address)
+                    )?;
+                }
+            }
+        }
+        if self.verbose > 0 && !report.servers.is_empty() {
+            writeln!(w)?;
+            for s in &report.servers {
+                let from = s.local_address.map(|l| format!(" from {l}")).unwrap_or_default();
+                let mut t = Tree::new(format!("{} ({}{from})", s.url, s.transport));
+                for step in &s.steps {
+                    t.push(format!("{:>8.1} ms  {}", step.at_ms, step.what));
+                }
+                write!(w, "{t}")?;
+            }
+        }
+        if !self.quiet {
+            for note in &report.notes {
+                writeln!(w, "{} {note}", "note:".yellow())?;
+            }
+        }
+        writeln!(w)?;
+        let c = &report.counts;
+        writeln!(
+            w,
+            "{} {:.1} ms: {} host, {} srflx, {} relay",
+            "Done in".bold(),
+            report.done_ms,
+            c.host,
+            c.srflx,
+            c.relay
+        )?;
+        let failing = report.servers.iter().any(|s| !s.ok);
+        for d in &report.diagnosis {
+            let d = if failing { d.yellow().to_string() } else { d.green().to_string() };
+            writeln!(w, "  {d}")?;
+        }
+        w.flush()
+    }
+}
+
+fn or_dash<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+/// One candidate line of the live table.
+pub fn candidate_line(g: &GatheredCandidate, address_width: usize) -> String {
+    let c = &g.candidate;
+    let parts = PriorityParts::from_priority(c.priority);
+    let priority =
+        format!("{} | {} | {}", parts.type_preference, parts.local_preference, 256 - parts.component);
+    let typ = match c.typ {
+        CandidateType::Host => c.typ.as_str().normal(),
+        CandidateType::Srflx | CandidateType::Prflx => c.typ.as_str().cyan(),
+        CandidateType::Relay => c.typ.as_str().green(),
+    };
+    let mut protocol = c.protocol();
+    if let Some(t) = c.tcptype {
+        protocol.push_str(&format!(" {t}"));
+    }
+    let mut url = g.url.clone().unwrap_or_default();
+    if let Some(via) = g.relay_protocol {
+        url.push_str(&format!(" (relay over {via})"));
+    }
+    // Pad before colouring: the escapes would count as width.
+    let typ = format!("{typ}{}", " ".repeat(5usize.saturating_sub(c.typ.as_str().len())));
+    let line = format!(
+        "{:>8.1}  {typ}  {:<10}  {:<8}  {:<aw$}  {:>5}  {:<17}  {}",
+        g.elapsed_ms,
+        c.foundation,
+        protocol,
+        c.address,
+        c.port,
+        priority,
+        url,
+        aw = address_width
+    );
+    line.trim_end().to_string()
+}
+
+/// The per-server verdict table.
+pub fn verdict_table(servers: &[ServerReport]) -> Table {
+    let mut t = Table::new([
+        "Server",
+        "Transport",
+        "From",
+        "Result",
+        "RTT ms",
+        "Mapped",
+        "Relayed",
+        "Lifetime",
+        "Software",
+    ]);
+    t.align(4, Align::Right);
+    for s in servers {
+        let result = match (&s.error, s.released) {
+            (Some(e), _) => match e.kind {
+                FailureKind::StunError | FailureKind::Auth if e.code != super::report::UNREACHABLE_CODE => {
+                    format!("error {}", e.code).red().to_string()
+                }
+                kind => kind_name(kind).red().to_string(),
+            },
+            (None, Some(true)) => "ok, released".green().to_string(),
+            (None, Some(false)) => "ok, not released".yellow().to_string(),
+            (None, None) => "ok".green().to_string(),
+        };
+        t.row([
+            s.url.clone(),
+            s.transport.to_string(),
+            or_dash(s.local_address),
+            result,
+            s.rtt_ms.map_or("-".into(), |r| format!("{r:.1}")),
+            or_dash(s.mapped_address),
+            or_dash(s.relayed_address),
+            s.lifetime_s.map_or("-".into(), |l| format!("{l} s")),
+            s.software.clone().unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    t
+}
+
+/// A short name of a failure class, for the table.
+pub fn kind_name(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Dns => "DNS failure",
+        FailureKind::NoRoute => "no route",
+        FailureKind::Timeout => "timeout",
+        FailureKind::Unreachable => "unreachable",
+        FailureKind::Connect => "connect failed",
+        FailureKind::Tls => "TLS failure",
+        FailureKind::StunError => "error",
+        FailureKind::Auth => "auth failed",
+        FailureKind::Integrity => "integrity failure",
+        FailureKind::WrongSource => "wrong source",
+        FailureKind::Protocol => "protocol error",
+    }
+}
+
+fn server_word(s: &ServerReport) -> &'static str {
+    if s.kind == "turn" {
+        "TURN"
+    } else {
+        "STUN"
+    }
+}
+
+/// The plain-language diagnosis: failures first (one line per server and problem), then what
+/// the candidates say.
+pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], relay_only: bool) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    fn push(lines: &mut Vec<String>, line: String) {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    // UDP failing where TCP to the same host works says the network blocks UDP.
+    let host_of =
+        |url: &str| url.split_once('@').map_or(url, |(_, h)| h).split(['?']).next().unwrap_or("").to_string();
+    let tcp_ok: Vec<String> =
+        servers.iter().filter(|s| s.ok && s.transport != "udp").map(|s| host_of(&s.url)).collect();
+    let any_srflx = candidates.iter().any(|c| c.typ() == CandidateType::Srflx);
+    let mut silent_stun: Vec<String> = Vec::new();
+    let mut silent_detail = String::new();
+
+    for s in servers {
+        let Some(e) = &s.error else { continue };
+        let who = format!("{} {}", server_word(s), s.url);
+        let line = match e.kind {
+            FailureKind::Auth if e.code == 401 && e.reason.contains("wants credentials") => {
+                format!("{who} needs credentials (401): give --username and --password (or RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD)")
+            }
+            FailureKind::Auth if e.code == 401 || e.code == 441 => {
+                let realm = s.realm.as_ref().map(|r| format!(" for realm \"{r}\"")).unwrap_or_default();
+                let phrase = e.reason.split(" (").next().unwrap_or(&e.reason);
+                format!(
+                    "{who} rejected the credentials ({} {phrase}): check the username and password{realm}",
+                    e.code
+                )
+            }
+            FailureKind::Auth => format!("{who}: authentication failed: {}", e.reason),
+            FailureKind::Timeout if s.transport == "udp" && tcp_ok.contains(&host_of(&s.url)) => {
+                format!("{who} gets no answer over UDP but answers over TCP/TLS: UDP to the server seems blocked; clients will have to relay over TCP")
+            }
+            FailureKind::Timeout if s.transport == "udp" && s.kind == "stun" && !any_srflx => {
+                silent_stun.push(s.url.clone());
+                if silent_stun.len() > 1 {
+                    continue;
+                }
+                // Filled in below, once every silent STUN server is known.
+                String::new()
+            }
+            FailureKind::Timeout if s.transport == "udp" => {
+                format!(
+                    "{who} did not answer over UDP ({}): blocked by a firewall, or nothing listens there",
+                    e.reason
+                )
+            }
+            FailureKind::Timeout => format!("{who} did not answer: {}", e.reason),
+            FailureKind::Unreachable => format!("{who} cannot be reached: {}", e.reason),
+            FailureKind::Dns => format!("{who}: {}", e.reason),
+            FailureKind::NoRoute => format!("{who}: {}", e.reason),
+            FailureKind::Connect | FailureKind::Tls => format!("{who}: {}", e.reason),
+            FailureKind::StunError => format!("{who} answered {} {}", e.code, e.reason),
+            FailureKind::Integrity | FailureKind::WrongSource | FailureKind::Protocol => {
+                format!("{who}: {}", e.reason)
+            }
+        };
+        if line.is_empty() {
+            silent_detail = e.reason.split(": ").last().unwrap_or("").to_string();
+        }
+        push(&mut lines, line);
+    }
+    if let Some(at) = lines.iter().position(String::is_empty) {
+        let servers = silent_stun.join(", ");
+        let one = silent_stun.len() == 1;
+        lines[at] = format!(
+            "no srflx: UDP to the STUN server{} seems blocked ({servers}: {silent_detail})",
+            if one { "" } else { "s" }
+        );
+    }
+
+    // A NAT that maps each destination to another port (seen as one base with two srflx).
+    let mut by_base: BTreeMap<String, Vec<&GatheredCandidate>> = BTreeMap::new();
+    for c in candidates.iter().filter(|c| c.typ() == CandidateType::Srflx) {
+        let base = format!("{:?}:{:?}", c.candidate.related_address, c.candidate.related_port);
+        by_base.entry(base).or_default().push(c);
+    }
+    if by_base.values().any(|v| v.len() > 1) {
+        push(&mut lines, "the NAT gives each server another mapping (address-dependent mapping, \"symmetric\"): srflx candidates will rarely connect peer-to-peer; rely on TURN".into());
+    }
+    let relays: Vec<&'static str> = {
+        let mut v: Vec<&'static str> = candidates.iter().filter_map(|c| c.relay_protocol).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let has_relay = !relays.is_empty();
+    if relay_only && !has_relay {
+        push(
+            &mut lines,
+            "no relay candidate: with a relay-only policy this client cannot connect to anyone".into(),
+        );
+    }
+    let no_nat = servers.iter().any(|s| s.ok && s.note.as_deref().is_some_and(|n| n.contains("no NAT")));
+    if no_nat && !any_srflx {
+        push(&mut lines, "no NAT between here and the STUN/TURN servers: the mapped address is the local address, so there is no srflx candidate (none is needed)".into());
+    }
+    if servers.iter().all(|s| s.ok) {
+        let mut good = Vec::new();
+        if !servers.is_empty() {
+            good.push(format!("every server answered ({} checked)", servers.len()));
+        }
+        if has_relay {
+            good.push(format!("relay works over {}", relays.join(", ")));
+        }
+        if any_srflx {
+            good.push("srflx found".into());
+        }
+        if !good.is_empty() {
+            push(&mut lines, good.join("; "));
+        }
+    } else if has_relay {
+        push(&mut lines, format!("relay works over {} all the same", relays.join(", ")));
+    }
+    lines
+}
