@@ -257,8 +257,8 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;gather' {
-            [CompletionResult]::new('--stun', '--stun', [CompletionResultType]::ParameterName, 'A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable)')
-            [CompletionResult]::new('--turn', '--turn', [CompletionResultType]::ParameterName, 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable)')
+            [CompletionResult]::new('--stun', '--stun', [CompletionResultType]::ParameterName, 'A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable)')
+            [CompletionResult]::new('--turn', '--turn', [CompletionResultType]::ParameterName, 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp], or turns:... over TLS (port 5349 by default) (repeatable)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)')
@@ -266,6 +266,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
             [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system''s')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
             [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
@@ -275,6 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--loopback', '--loopback', [CompletionResultType]::ParameterName, 'Include loopback addresses (127.0.0.1, ::1)')
             [CompletionResult]::new('--link-local', '--link-local', [CompletionResultType]::ParameterName, 'Include link-local addresses (169.254.0.0/16, fe80::/10)')
             [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Also TCP host candidates (tcptype active, port 9, as browsers advertise them)')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the TLS certificate of turns:/stuns: servers')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')

@@ -229,8 +229,8 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'rtctool;gather'= {
-            cand --stun 'A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable)'
-            cand --turn 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable)'
+            cand --stun 'A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable)'
+            cand --turn 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp], or turns:... over TLS (port 5349 by default) (repeatable)'
             cand -u 'TURN username (when the URL has none)'
             cand --username 'TURN username (when the URL has none)'
             cand --password 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)'
@@ -238,6 +238,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -i 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
             cand --interface 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
             cand --timeout 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...'
+            cand --ca-file 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system''s'
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand --relay-only 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused'
             cand -4 'IPv4 only'
@@ -247,6 +248,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --loopback 'Include loopback addresses (127.0.0.1, ::1)'
             cand --link-local 'Include link-local addresses (169.254.0.0/16, fe80::/10)'
             cand --tcp 'Also TCP host candidates (tcptype active, port 9, as browsers advertise them)'
+            cand --insecure 'Do not check the TLS certificate of turns:/stuns: servers'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'More detail (repeat for more)'

@@ -178,13 +178,14 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s v -l verbos
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l stun -d 'A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable)' -r
-complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l turn -d 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l stun -d 'A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l turn -d 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp], or turns:... over TLS (port 5349 by default) (repeatable)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s u -l username -d 'TURN username (when the URL has none)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password -d 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password-file -d 'Read the TURN password from the first line of this file' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s i -l interface -d 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l timeout -d 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l ca-file -d 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system\'s' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -194,6 +195,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s 6 -l ipv6 -d 
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l loopback -d 'Include loopback addresses (127.0.0.1, ::1)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l link-local -d 'Include link-local addresses (169.254.0.0/16, fe80::/10)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l tcp -d 'Also TCP host candidates (tcptype active, port 9, as browsers advertise them)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l insecure -d 'Do not check the TLS certificate of turns:/stuns: servers'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s q -l quiet -d 'Print only results and errors'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s v -l verbose -d 'More detail (repeat for more)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l json -d 'Print one JSON document on stdout when the command ends'

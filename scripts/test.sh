@@ -11,7 +11,7 @@ set -euo pipefail
 # System packages the tests need, as "COMMAND:PACKAGE" pairs: PACKAGE is installed when COMMAND
 # is not on the PATH. tshark is the reference decoder of the pcap tests; later issues add e.g.
 #   turnserver:coturn tshark:tshark nft:nftables ip:iproute2
-REQUIRED_PACKAGES=(tshark:tshark turnserver:coturn nft:nftables ip:iproute2)
+REQUIRED_PACKAGES=(tshark:tshark turnserver:coturn nft:nftables ip:iproute2 openssl:openssl)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

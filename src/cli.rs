@@ -126,11 +126,12 @@ addresses only with --loopback, --link-local or --interface, or when a server is
 loopback). From each local address: a STUN Binding to every --stun server (the mapped address \
 becomes a srflx candidate, deduplicated as Chromium does: not when it is the local address, \
 not twice per socket), and a TURN Allocate to every --turn server over UDP or TCP \
-(?transport=tcp): the 401 challenge is answered with the long-term credentials, a 438 stale \
+(?transport=tcp) or TLS (turns:): the 401 challenge is answered with the long-term credentials, a 438 stale \
 nonce is followed, a 300 Try Alternate is followed to its ALTERNATE-SERVER, an IPv6 path asks \
 for an IPv6 relay (REQUESTED-ADDRESS-FAMILY). The relayed address becomes a relay candidate \
-(and, over UDP, the mapped address a srflx one: a TURN server is a STUN server too). Every \
-server is probed at once; requests are retransmitted over UDP with the same transaction id \
+(and, over UDP, the mapped address a srflx one: a TURN server is a STUN server too). TLS \
+(turns:, stuns:) checks the server certificate against the system CA bundle (or --ca-file) and \
+the server name; --insecure skips the check. Every server is probed at once; requests are retransmitted over UDP with the same transaction id \
 (RTO 250 ms, doubling) and every answer is checked: transaction id, source address, \
 FINGERPRINT, and MESSAGE-INTEGRITY once keyed. Allocations are released (Refresh with \
 LIFETIME 0) before the command ends.\n\n\
@@ -144,7 +145,7 @@ Output: each candidate as it arrives with the milliseconds since the start, a fa
 when it fails, then a verdict per server (RTT, mapped and relayed address, lifetime, SOFTWARE), \
 the done time with the counts by type, and a diagnosis in plain words. Failures say what \
 happened: DNS failure, no answer after N transmissions, ICMP unreachable (with who sent it), \
-refused TCP connection, the STUN error code and reason (401, 438, 441, 437, 486, 508...), an \
+refused TCP connection, a TLS failure (untrusted or wrong-name certificate), the STUN error code and reason (401, 438, 441, 437, 486, 508...), an \
 answer that failed MESSAGE-INTEGRITY or came from the wrong address. --timeout bounds the \
 whole gathering (and DNS and connections); releasing the allocations takes at most 1 s more.\n\n\
 --json prints {candidates: [{foundation, component, protocol, priority, address, port, type, \
@@ -155,7 +156,7 @@ error.code is the STUN error code, or 701 when the server could not be reached (
 RTCPeerConnectionIceErrorEvent). --ndjson streams candidate, server, complete and released \
 events, then a done summary.\n\n\
 Exit codes: 0 every server answered as expected (or there was none); 1 a server failed; 2 \
-usage error; 3 the password file is unreadable; 4 no server could be reached at all, or no \
+usage error; 3 the password file or --ca-file is unreadable; 4 no server could be reached at all, or no \
 socket could be bound.",
         after_help = "Examples:\n  rtctool gather --stun stun.example.org:3478\n  rtctool gather --turn turn:alice@turn.example.org --password-file ~/.turnpass\n  RTCTOOL_TURN_PASSWORD=secret rtctool gather --turn 'turn:alice@turn.example.org?transport=tcp' --relay-only\n  rtctool gather --stun stun:127.0.0.1:3478 --interface lo -v\n  rtctool --json gather --turn turn:alice@turn.example.org | jq '.servers[] | {url, ok, error}'"
     )]
@@ -264,11 +265,12 @@ pub struct NatTypeArgs {
 /// Arguments of `rtctool gather`.
 #[derive(Debug, Args)]
 pub struct GatherArgs {
-    /// A STUN server: stun:HOST[:PORT] or HOST[:PORT] (repeatable).
+    /// A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable).
     #[arg(long = "stun", value_name = "URL")]
     pub stun: Vec<String>,
 
-    /// A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp] (repeatable).
+    /// A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp], or turns:... over TLS
+    /// (port 5349 by default) (repeatable).
     #[arg(long = "turn", value_name = "URL")]
     pub turn: Vec<String>,
 
@@ -318,6 +320,14 @@ pub struct GatherArgs {
     /// 800ms, 3s...
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
+
+    /// Do not check the TLS certificate of turns:/stuns: servers.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system's.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.

@@ -58,7 +58,8 @@ fn free_port() -> u16 {
         let free = port < 65_000
             && UdpSocket::bind(("::1", port)).is_ok()
             && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok();
+            && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port + 2)).is_ok();
         if free {
             return port;
         }
@@ -67,6 +68,47 @@ fn free_port() -> u16 {
 }
 
 fn coturn() -> Option<Coturn> {
+    coturn_with(None)
+}
+
+/// A test CA and a server certificate it signed, for 127.0.0.1 and localhost (not ::1).
+struct Certs {
+    ca: std::path::PathBuf,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+}
+
+fn make_certs(dir: &std::path::Path) -> Option<Certs> {
+    let have =
+        Command::new("sh").args(["-c", "command -v openssl"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but openssl is missing (apt-get install -y openssl)");
+        }
+        eprintln!("skipping: openssl is not installed");
+        return None;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let ext = dir.join("ext.cnf");
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let script = "set -e
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem \
+            -days 2 -subj /CN=rtctool-test-ca 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr \
+            -subj /CN=localhost 2>/dev/null
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
+            -extfile ext.cnf 2>/dev/null";
+    let out = Command::new("sh").arg("-c").arg(script).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    Some(Certs { ca: dir.join("ca.pem"), cert: dir.join("server.pem"), key: dir.join("server.key") })
+}
+
+/// coturn, with TLS on `port + 2` when certificates are given.
+fn coturn_with(tls: Option<&Certs>) -> Option<Coturn> {
     let have =
         Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
     if !have {
@@ -79,8 +121,21 @@ fn coturn() -> Option<Coturn> {
     let port = free_port();
     let dir = std::env::temp_dir().join(format!("rtctool-gather-cli-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let child = Command::new("turnserver")
-        .args(["-n", "-L", "127.0.0.1", "-L", "::1", "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay"])
+    let mut cmd = Command::new("turnserver");
+    cmd.args(["-n", "-L", "127.0.0.1", "-L", "::1", "--no-dtls", "--no-cli", "--no-tcp-relay"]);
+    match tls {
+        None => {
+            cmd.arg("--no-tls");
+        }
+        Some(c) => {
+            cmd.args(["--tls-listening-port", &(port + 2).to_string()])
+                .arg("--cert")
+                .arg(&c.cert)
+                .arg("--pkey")
+                .arg(&c.key);
+        }
+    }
+    let child = cmd
         .args(["--listening-port", &port.to_string(), "--alt-listening-port", &(port + 1).to_string()])
         .args(["-a", "-u", &format!("{USER}:{PASSWORD}"), "-r", "gather.test"])
         .args(["--simple-log", "--no-stdout-log", "--allow-loopback-peers"])
@@ -107,9 +162,12 @@ fn coturn() -> Option<Coturn> {
             }
         }
     }
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "coturn does not take TCP on {port}");
-        std::thread::sleep(Duration::from_millis(20));
+    let tcp_ports = if tls.is_some() { vec![port, port + 2] } else { vec![port] };
+    for p in tcp_ports {
+        while TcpStream::connect(("127.0.0.1", p)).is_err() {
+            assert!(Instant::now() < deadline, "coturn does not take TCP on {p}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     Some(server)
 }
@@ -131,7 +189,6 @@ fn usage_errors_exit_2() {
         &["gather", "--turn", "stun:127.0.0.1"],
         &["gather", "--stun", "http://example.org"],
         &["gather", "--turn", "turn:host:notaport"],
-        &["gather", "--turn", "turns:turn.example.org"],
         &["gather", "--relay-only", "--stun", "stun:127.0.0.1"],
         &["gather", "--timeout", "soon"],
         &["gather", "-4", "-6"],
@@ -437,4 +494,53 @@ fn passwords_are_never_printed() {
             assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {stderr}");
         }
     }
+}
+
+#[test]
+fn turn_over_tls_checks_the_certificate() {
+    let dir = std::env::temp_dir().join(format!("rtctool-gather-tls-{}", std::process::id()));
+    let Some(certs) = make_certs(&dir) else { return };
+    let Some(server) = coturn_with(Some(&certs)) else { return };
+    let turns = format!("turns:{USER}:{PASSWORD}@127.0.0.1:{}", server.port + 2);
+    let ca = certs.ca.to_str().unwrap();
+
+    // Trusted through --ca-file: a relay over TLS, Chromium's type preference 0.
+    let out = rtctool(&["--json", "gather", "--turn", &turns, "--ca-file", ca, "--interface", "lo"]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    let relays = candidates_of(&j, "relay");
+    assert_eq!(relays.len(), 1, "{j:#}");
+    assert_eq!(relays[0]["relay_protocol"], "tls");
+    assert_eq!(priority_parts(relays[0]).0, 0);
+    let s = &j["servers"][0];
+    assert_eq!((s["transport"].as_str(), s["released"].as_bool()), (Some("tls"), Some(true)), "{s:#}");
+
+    // The system's CAs do not know the test CA.
+    let out = rtctool(&["--json", "gather", "--turn", &turns, "--interface", "lo"]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{j:#}");
+    let e = &j["servers"][0]["error"];
+    assert_eq!(e["kind"], "tls", "{j:#}");
+    assert!(e["reason"].as_str().unwrap().contains("not signed by a trusted CA"), "{j:#}");
+
+    // --insecure goes through, and says so.
+    let out = rtctool(&["--json", "gather", "--turn", &turns, "--insecure", "--interface", "lo"]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    assert!(
+        j["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("--insecure")),
+        "{j:#}"
+    );
+
+    // The certificate names 127.0.0.1 and localhost, not ::1.
+    let v6 = format!("turns:{USER}:{PASSWORD}@[::1]:{}", server.port + 2);
+    let out = rtctool(&["--json", "gather", "--turn", &v6, "--ca-file", ca, "--interface", "lo"]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{j:#}");
+    assert!(j["servers"][0]["error"]["reason"].as_str().unwrap().contains("not valid for ::1"), "{j:#}");
+
+    // A --ca-file that is not there is the user's error.
+    let out = rtctool(&["gather", "--turn", &turns, "--ca-file", "/nonexistent/ca.pem", "--interface", "lo"]);
+    assert_eq!(out.status.code(), Some(3));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -39,14 +39,6 @@ pub fn parse_server_url(value: &str, turn: bool) -> std::result::Result<IceUrl, 
         format!("{}:{value}", if turn { "turn" } else { "stun" })
     };
     let url = IceUrl::parse(&text).map_err(|e| format!("{option} {}: {e}", redact(value)))?;
-    if url.scheme.is_secure() {
-        let plain = if turn { "turn:" } else { "stun:" };
-        return Err(format!(
-            "{option} {}: {}: (over TLS) is not supported yet; use {plain} over UDP or ?transport=tcp",
-            redact(value),
-            url.scheme
-        ));
-    }
     if url.scheme.is_turn() != turn {
         let other = if turn { "--stun" } else { "--turn" };
         return Err(format!(
@@ -110,8 +102,11 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
             ipv4: !args.ipv6,
             ipv6: !args.ipv4,
         },
-        tls: tls::TlsOptions::default(),
+        tls: tls::TlsOptions { insecure: args.insecure, ca_file: args.ca_file.clone() },
     };
+    if config.servers.iter().any(|s| s.url.scheme.is_secure()) {
+        tls::check(&opts.tls).map_err(|e| Error::input(format!("TLS: {e}")))?;
+    }
     if config.relay_only && !config.servers.iter().any(Server::is_turn) {
         return Err(Error::usage("--relay-only gathers relay candidates only: give a --turn server"));
     }

@@ -286,6 +286,9 @@ pub fn gather(
     for note in notes {
         g.add_note(note);
     }
+    if opts.tls.insecure && g.config().servers.iter().any(|s| s.url.scheme.is_secure()) {
+        g.add_note("--insecure: TLS server certificates were not checked");
+    }
     for (server, host, port) in g.servers_to_resolve() {
         match host.parse::<IpAddr>() {
             Ok(ip) => g.handle_resolved(server, Ok(vec![SocketAddr::new(ip, port)]), start),

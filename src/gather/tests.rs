@@ -732,3 +732,27 @@ fn json_keys_are_the_contract() {
     assert_eq!(s["mapped_address"], "198.51.100.1:5000");
     let _: BTreeMap<String, serde_json::Value> = serde_json::from_value(v).unwrap();
 }
+
+#[test]
+fn turns_asks_for_tls_with_the_server_name() {
+    let config = Config::new(vec![turn("turns:turn.example.org", Some(PASSWORD))]);
+    let t0 = Instant::now();
+    let mut g = Gatherer::new(config, vec![local("10.0.0.5:5000", 32542)], TransactionId::sequence(1), t0);
+    assert_eq!(g.servers_to_resolve(), vec![(0, "turn.example.org".to_string(), 5349)]);
+    g.handle_resolved(0, Ok(vec![sa("203.0.113.10:5349")]), t0);
+    assert_eq!(
+        g.poll_command(),
+        Some(Command::Connect {
+            conn: 0,
+            remote: sa("203.0.113.10:5349"),
+            local: Some("10.0.0.5".parse().unwrap()),
+            tls: Some("turn.example.org".into()),
+        })
+    );
+    g.handle_connect_failed(0, FailureKind::Tls, "the server's certificate has expired", t0 + ms(30));
+    assert!(g.is_done());
+    let e = g.reports()[0].error.clone().unwrap();
+    assert_eq!((e.kind, e.code), (FailureKind::Tls, 701));
+    let report = super::report_of(&g);
+    assert!(report.diagnosis[0].contains("certificate has expired"), "{:?}", report.diagnosis);
+}
