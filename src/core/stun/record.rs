@@ -17,7 +17,7 @@ use crate::core::output::Tree;
 /// How many levels of STUN messages inside others (ChannelData payloads, DATA attributes) are
 /// decoded. Real traffic nests one or two (TURN over TURN); a crafted 64 KiB message can nest
 /// 2,700, which overflowed the stack of the decoder and of every recursive walk of its report.
-pub const MAX_NESTING: usize = 8;
+const MAX_NESTING: usize = 8;
 
 /// Chooses the integrity keys for a message (given its bytes): from user credentials, or, in
 /// a capture, by the message's USERNAME and REALM. No keys means `unchecked`, never `bad`.
