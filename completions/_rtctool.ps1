@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('sdp', 'sdp', [CompletionResultType]::ParameterValue, 'Show, lint, diff and check SDP offers and answers')
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('gather', 'gather', [CompletionResultType]::ParameterValue, 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server')
+            [CompletionResult]::new('loopback', 'loopback', [CompletionResultType]::ParameterValue, 'Run a whole WebRTC call between two peers in this process, and measure it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -287,6 +288,36 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'rtctool;loopback' {
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long media and data flow once the call is up (0: stop as soon as it is up)')
+            [CompletionResult]::new('--media', '--media', [CompletionResultType]::ParameterName, 'Which synthetic media each peer sends')
+            [CompletionResult]::new('--bitrate', '--bitrate', [CompletionResultType]::ParameterName, 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M')
+            [CompletionResult]::new('--fps', '--fps', [CompletionResultType]::ParameterName, 'Video frames per second (1 to 120)')
+            [CompletionResult]::new('--datachannel', '--datachannel', [CompletionResultType]::ParameterName, 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none')
+            [CompletionResult]::new('--ice-server', '--ice-server', [CompletionResultType]::ParameterName, 'A STUN or TURN server for both peers: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed')
+            [CompletionResult]::new('--loss', '--loss', [CompletionResultType]::ParameterName, 'Drop this percentage of packets in each direction (0 to 100)')
+            [CompletionResult]::new('--delay', '--delay', [CompletionResultType]::ParameterName, 'Delay every packet by this much one way: 40ms, 0.1s (a bare number is milliseconds)')
+            [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Vary each packet''s delay within +/- this (without reordering): 10ms')
+            [CompletionResult]::new('--max-loss', '--max-loss', [CompletionResultType]::ParameterName, 'Fail (exit 1) when a stream loses more than this percentage of its frames')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long the call may take to connect (ICE, DTLS, data channel) before giving up')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('--throughput', '--throughput', [CompletionResultType]::ParameterName, 'Bulk data-channel transfer for the whole --duration (same as --datachannel bulk)')
+            [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Use relay candidates only: the call goes through the TURN server(s) of --ice-server')
+            [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Bind the peers to ::1 instead of 127.0.0.1')
+            [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Bind the peers to ::1 instead of 127.0.0.1')
+            [CompletionResult]::new('--stock-timers', '--stock-timers', [CompletionResultType]::ParameterName, 'Keep webrtc-rs''s default timers (200 ms ICE checks) and do not wake its driver while connecting: the library''s out-of-the-box connect time, for comparison')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'rtctool;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
@@ -307,6 +338,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('sdp', 'sdp', [CompletionResultType]::ParameterValue, 'Show, lint, diff and check SDP offers and answers')
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('gather', 'gather', [CompletionResultType]::ParameterValue, 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server')
+            [CompletionResult]::new('loopback', 'loopback', [CompletionResultType]::ParameterValue, 'Run a whole WebRTC call between two peers in this process, and measure it')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -352,6 +384,9 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;gather' {
+            break
+        }
+        'rtctool;help;loopback' {
             break
         }
         'rtctool;help;completions' {

@@ -25,6 +25,9 @@ _rtctool() {
             rtctool,help)
                 cmd="rtctool__subcmd__help"
                 ;;
+            rtctool,loopback)
+                cmd="rtctool__subcmd__loopback"
+                ;;
             rtctool,nat-type)
                 cmd="rtctool__subcmd__nat__subcmd__type"
                 ;;
@@ -45,6 +48,9 @@ _rtctool() {
                 ;;
             rtctool__subcmd__help,help)
                 cmd="rtctool__subcmd__help__subcmd__help"
+                ;;
+            rtctool__subcmd__help,loopback)
+                cmd="rtctool__subcmd__help__subcmd__loopback"
                 ;;
             rtctool__subcmd__help,nat-type)
                 cmd="rtctool__subcmd__help__subcmd__nat__subcmd__type"
@@ -146,7 +152,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,7 +254,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun pcap sdp nat-type gather completions help"
+            opts="stun pcap sdp nat-type gather loopback completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,6 +296,20 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__loopback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -450,6 +470,76 @@ _rtctool() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__loopback)
+            opts="-6 -q -v -h --duration --media --bitrate --fps --datachannel --throughput --ice-server --username --password --relay-only --ipv6 --loss --delay --jitter --max-loss --timeout --stock-timers --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --media)
+                    COMPREPLY=($(compgen -W "none audio video both" -- "${cur}"))
+                    return 0
+                    ;;
+                --bitrate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --datachannel)
+                    COMPREPLY=($(compgen -W "ping bulk none" -- "${cur}"))
+                    return 0
+                    ;;
+                --ice-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --loss)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jitter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-loss)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

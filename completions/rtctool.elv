@@ -33,6 +33,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand sdp 'Show, lint, diff and check SDP offers and answers'
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+            cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -258,6 +259,35 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'rtctool;loopback'= {
+            cand --duration 'How long media and data flow once the call is up (0: stop as soon as it is up)'
+            cand --media 'Which synthetic media each peer sends'
+            cand --bitrate 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M'
+            cand --fps 'Video frames per second (1 to 120)'
+            cand --datachannel 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none'
+            cand --ice-server 'A STUN or TURN server for both peers: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable'
+            cand --username 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)'
+            cand --password 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed'
+            cand --loss 'Drop this percentage of packets in each direction (0 to 100)'
+            cand --delay 'Delay every packet by this much one way: 40ms, 0.1s (a bare number is milliseconds)'
+            cand --jitter 'Vary each packet''s delay within +/- this (without reordering): 10ms'
+            cand --max-loss 'Fail (exit 1) when a stream loses more than this percentage of its frames'
+            cand --timeout 'How long the call may take to connect (ICE, DTLS, data channel) before giving up'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand --throughput 'Bulk data-channel transfer for the whole --duration (same as --datachannel bulk)'
+            cand --relay-only 'Use relay candidates only: the call goes through the TURN server(s) of --ice-server'
+            cand -6 'Bind the peers to ::1 instead of 127.0.0.1'
+            cand --ipv6 'Bind the peers to ::1 instead of 127.0.0.1'
+            cand --stock-timers 'Keep webrtc-rs''s default timers (200 ms ICE checks) and do not wake its driver while connecting: the library''s out-of-the-box connect time, for comparison'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -277,6 +307,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand sdp 'Show, lint, diff and check SDP offers and answers'
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+            cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -310,6 +341,8 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;nat-type'= {
         }
         &'rtctool;help;gather'= {
+        }
+        &'rtctool;help;loopback'= {
         }
         &'rtctool;help;completions'= {
         }

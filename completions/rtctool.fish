@@ -38,6 +38,7 @@ complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "pcap" -d 'Dissect S
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
@@ -201,6 +202,36 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s v -l verbose 
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l duration -d 'How long media and data flow once the call is up (0: stop as soon as it is up)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l media -d 'Which synthetic media each peer sends' -r -f -a "none\t'No media: data channel only'
+audio\t'Audio only'
+video\t'Video only'
+both\t'Audio and video'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l bitrate -d 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l fps -d 'Video frames per second (1 to 120)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l datachannel -d 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none' -r -f -a "ping\t'A message every 50 ms, echoed back: RTT and verification'
+bulk\t'As much data as flow control allows: throughput'
+none\t'No data channel'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l ice-server -d 'A STUN or TURN server for both peers: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l username -d 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l password -d 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l loss -d 'Drop this percentage of packets in each direction (0 to 100)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l delay -d 'Delay every packet by this much one way: 40ms, 0.1s (a bare number is milliseconds)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l jitter -d 'Vary each packet\'s delay within +/- this (without reordering): 10ms' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l max-loss -d 'Fail (exit 1) when a stream loses more than this percentage of its frames' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l timeout -d 'How long the call may take to connect (ICE, DTLS, data channel) before giving up' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l throughput -d 'Bulk data-channel transfer for the whole --duration (same as --datachannel bulk)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l relay-only -d 'Use relay candidates only: the call goes through the TURN server(s) of --ice-server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s 6 -l ipv6 -d 'Bind the peers to ::1 instead of 127.0.0.1'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l stock-timers -d 'Keep webrtc-rs\'s default timers (200 ms ICE checks) and do not wake its driver while connecting: the library\'s out-of-the-box connect time, for comparison'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s o -l output -d 'Write to this file instead of stdout' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -210,13 +241,14 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l ver
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'

@@ -161,6 +161,46 @@ socket could be bound.",
         after_help = "Examples:\n  rtctool gather --stun stun.example.org:3478\n  rtctool gather --turn turn:alice@turn.example.org --password-file ~/.turnpass\n  RTCTOOL_TURN_PASSWORD=secret rtctool gather --turn 'turn:alice@turn.example.org?transport=tcp' --relay-only\n  rtctool gather --stun stun:127.0.0.1:3478 --interface lo -v\n  rtctool --json gather --turn turn:alice@turn.example.org | jq '.servers[] | {url, ok, error}'"
     )]
     Gather(GatherArgs),
+    /// Run a whole WebRTC call between two peers in this process, and measure it.
+    #[command(
+        long_about = "Run a whole WebRTC call between two peer connections in this process \
+(webrtc-rs): offer and answer, trickle ICE candidates handed across as they are gathered, ICE, \
+DTLS, SCTP and SRTP, then media and data for --duration. No server, camera or microphone is \
+needed: each peer sends synthetic audio (Opus payload format, 20 ms frames) and video (VP8 \
+payload format at --bitrate and --fps) frames that carry their sequence number, send time and \
+a CRC-32, so the other peer verifies every frame end to end. A data channel exchanges \
+verified, echoed messages (RTT), or with --throughput sends bulk data as fast as flow control \
+allows.\n\n\
+The report is a timeline from the first offer (gathering, first candidate on each side, ICE \
+checking and connected, DTLS connected, data channel open, first RTP packet, first complete \
+frame), the selected candidate pair (types, addresses, protocol, RTT), per stream \
+packets/bytes sent and received, loss, jitter in ms, RTT, NACKs and repaired packets, frames \
+sent/verified/corrupted/late/lost and frame latency, and the data channel's throughput in \
+Mbit/s (10^6 bits per second). On a terminal, live figures are shown every second. Ctrl-C \
+ends the call and still prints the report.\n\n\
+--loss, --delay and --jitter put an in-process UDP relay between the peers (their host \
+candidates rewritten to point at it) that drops and delays packets in both directions, from \
+the first ICE check on; jitter varies each packet's delay within +/- the value without \
+reordering. Lost video packets are recovered by NACK and retransmission, audio ones are not, \
+the data channel's SCTP retransmits. --ice-server with --relay-only forces the call through a \
+TURN server (both peers gather only relay candidates): an end-to-end TURN test.\n\n\
+Both peers bind 127.0.0.1 (::1 with --ipv6), or every interface of the family when an \
+--ice-server is not on the loopback. Timings start when the offer is created; timings_ms.setup \
+(building both peer connections, certificates included) is reported apart. ICE checks are paced \
+at 10 ms and webrtc-rs's driver is woken every millisecond while connecting (its default 200 ms \
+pacing, and packets it queues on internal events waiting for its next timer, would make most of \
+the connect time); --stock-timers measures the library as it comes.\n\n\
+--json prints {connected, timings_ms: {gathering, ice_connected, dtls_connected, \
+data_channel_open, first_media, ...}, timeline: [...], selected_pair: {local, remote, \
+rtt_ms}, media: {streams: [...]}, data_channel: {bytes, throughput_mbps, ...}, checks: [...]}; \
+--ndjson streams timeline events and one stats object per second, then the report.\n\n\
+Exit codes: 0 the call connected and media and data flowed as configured; 1 it connected but \
+a check failed (frame loss above --max-loss, a corrupted frame or message, a stream or the \
+data channel that carried nothing); 2 usage error; 4 the call never connected within \
+--timeout (the report says what was reached), or a socket could not be bound.",
+        after_help = "Examples:\n  rtctool loopback\n  rtctool loopback --media none --throughput --duration 3s\n  rtctool loopback --loss 5 --delay 40ms --jitter 10ms --max-loss 10\n  rtctool loopback --ice-server turn:alice@turn.example.org --relay-only\n  rtctool --json loopback --duration 2s | jq .timings_ms"
+    )]
+    Loopback(LoopbackArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -260,6 +300,88 @@ pub struct NatTypeArgs {
     #[arg(long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "5m",
           value_parser = parse_duration)]
     pub lifetime: Option<std::time::Duration>,
+}
+
+/// Arguments of `rtctool loopback`.
+#[derive(Debug, Args)]
+pub struct LoopbackArgs {
+    /// How long media and data flow once the call is up (0: stop as soon as it is up).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+
+    /// Which synthetic media each peer sends.
+    #[arg(long, value_enum, value_name = "KIND", default_value = "both")]
+    pub media: crate::loopback::MediaKind,
+
+    /// Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M.
+    #[arg(long, value_name = "BITS", default_value = "1M", value_parser = crate::loopback::parse_bitrate)]
+    pub bitrate: u64,
+
+    /// Video frames per second (1 to 120).
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub fps: u32,
+
+    /// What the data channel does: ping (echoed, verified messages), bulk (send as fast as
+    /// flow control allows, measure throughput) or none.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "ping")]
+    pub datachannel: crate::loopback::DataChannelMode,
+
+    /// Bulk data-channel transfer for the whole --duration (same as --datachannel bulk).
+    #[arg(long, conflicts_with = "datachannel")]
+    pub throughput: bool,
+
+    /// A STUN or TURN server for both peers: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT]
+    /// (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable.
+    #[arg(long = "ice-server", value_name = "URL", value_parser = parse_ice_url)]
+    pub ice_servers: Vec<crate::core::ice::IceUrl>,
+
+    /// TURN username when not in the URL (else RTCTOOL_TURN_USERNAME).
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed.
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+
+    /// Use relay candidates only: the call goes through the TURN server(s) of --ice-server.
+    #[arg(long)]
+    pub relay_only: bool,
+
+    /// Bind the peers to ::1 instead of 127.0.0.1.
+    #[arg(short = '6', long)]
+    pub ipv6: bool,
+
+    /// Drop this percentage of packets in each direction (0 to 100).
+    #[arg(long, value_name = "PCT", value_parser = crate::loopback::parse_percent,
+          conflicts_with_all = ["relay_only", "ice_servers"])]
+    pub loss: Option<f64>,
+
+    /// Delay every packet by this much one way: 40ms, 0.1s (a bare number is milliseconds).
+    #[arg(long, value_name = "MS", value_parser = crate::loopback::parse_millis,
+          conflicts_with_all = ["relay_only", "ice_servers"])]
+    pub delay: Option<std::time::Duration>,
+
+    /// Vary each packet's delay within +/- this (without reordering): 10ms.
+    #[arg(long, value_name = "MS", value_parser = crate::loopback::parse_millis,
+          conflicts_with_all = ["relay_only", "ice_servers"])]
+    pub jitter: Option<std::time::Duration>,
+
+    /// Fail (exit 1) when a stream loses more than this percentage of its frames.
+    #[arg(long, value_name = "PCT", default_value = "5", value_parser = crate::loopback::parse_percent)]
+    pub max_loss: f64,
+
+    /// How long the call may take to connect (ICE, DTLS, data channel) before giving up.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Keep webrtc-rs's default timers (200 ms ICE checks) and do not wake its driver while
+    /// connecting: the library's out-of-the-box connect time, for comparison.
+    #[arg(long)]
+    pub stock_timers: bool,
+}
+
+fn parse_ice_url(s: &str) -> Result<crate::core::ice::IceUrl, String> {
+    crate::core::ice::IceUrl::parse(s).map_err(|e| e.to_string())
 }
 
 /// Arguments of `rtctool gather`.

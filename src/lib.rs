@@ -8,6 +8,7 @@ pub mod cli;
 pub mod core;
 pub mod error;
 pub mod gather;
+pub mod loopback;
 pub mod nat;
 pub mod pcap;
 pub mod sdp;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Sdp(cmd) => sdp::run(cmd, &out),
         Command::NatType(args) => nat::run(args, &out),
         Command::Gather(args) => gather::run(args, &out),
+        Command::Loopback(args) => loopback::run(args, &out),
         Command::Completions(args) => completions(args),
     }
 }

@@ -434,11 +434,14 @@ mod tests {
     #[test]
     fn literal_addresses_resolve_without_dns_and_respect_the_family() {
         let t = Duration::from_millis(100);
-        assert_eq!(resolve("203.0.113.10", None, t).unwrap(), "203.0.113.10:3478".parse().unwrap());
+        assert_eq!(
+            resolve("203.0.113.10", None, t).unwrap(),
+            "203.0.113.10:3478".parse::<SocketAddr>().unwrap()
+        );
         assert!(resolve("203.0.113.10", Some(Family::V6), t).is_err());
         assert_eq!(
             resolve("[2001:db8::1]:1", Some(Family::V6), t).unwrap(),
-            "[2001:db8::1]:1".parse().unwrap()
+            "[2001:db8::1]:1".parse::<SocketAddr>().unwrap()
         );
     }
 

@@ -389,7 +389,7 @@ mod tests {
         assert!(matches!(dec.decode(linktype::RAW, &second, false), NetOutcome::Fragment));
         match dec.decode(linktype::RAW, &first, false) {
             NetOutcome::Segment(s) => {
-                assert_eq!(s.src, "10.0.0.1:5000".parse().unwrap());
+                assert_eq!(s.src, "10.0.0.1:5000".parse::<SocketAddr>().unwrap());
                 assert_eq!(s.dst.port(), 3478);
                 assert_eq!(s.payload, &udp[8..]);
             }

@@ -1,0 +1,978 @@
+//! The call itself: build both peers, signal (offer, answer, trickled candidates), wait for the
+//! connection, run media and data for the duration, drain, collect statistics, close.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use webrtc::data_channel::DataChannel;
+use webrtc::peer_connection::{
+    PeerConnection, RTCIceCandidateInit, RTCIceConnectionState, RTCIceGatheringState, RTCPeerConnectionState,
+    RTCSessionDescription, RTCStatsReport, RTCStatsReportEntry, StatsSelector,
+};
+
+use super::datachannel::{self, DcCounters};
+use super::frame::{round2, LatencySummary};
+use super::impair::{Relay, Rng};
+use super::media::{self, Kind, Receptions, SendCounters, StreamId};
+use super::peer::{self, Peer, PeerEvent, PeerEventKind};
+use super::report::{
+    Check, ConfigSummary, DataChannelReport, FrameReport, GatheredCandidate, ImpairmentReport, MediaReport,
+    PairEnd, Report, SelectedPair, StreamReport, TimelineEntry, Timings,
+};
+use super::{lock, Config, DataChannelMode, Phase, Side};
+use crate::core::ice::{Candidate, CandidateType};
+use crate::core::output::{self, Mode, Output, Progress};
+use crate::error::{Error, Result};
+
+/// How long statistics and closing may take before we go on without them.
+const STATS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the call has reached so far, filled in from peer events.
+struct Progression {
+    t0: Instant,
+    timeline: Vec<TimelineEntry>,
+    candidates: Vec<GatheredCandidate>,
+    first_candidate: [Option<f64>; 2],
+    gathering_done: [Option<f64>; 2],
+    ice_checking: Option<f64>,
+    ice_connected: [Option<f64>; 2],
+    pc_connected: [Option<f64>; 2],
+    ice_state: [RTCIceConnectionState; 2],
+    pc_state: [RTCPeerConnectionState; 2],
+    dc_open: [Option<f64>; 2],
+    first_media: Option<f64>,
+    first_frame: Option<f64>,
+    failure: Option<String>,
+    candidate_errors: Vec<String>,
+}
+
+impl Progression {
+    fn new(t0: Instant) -> Self {
+        Progression {
+            t0,
+            timeline: Vec::new(),
+            candidates: Vec::new(),
+            first_candidate: [None; 2],
+            gathering_done: [None; 2],
+            ice_checking: None,
+            ice_connected: [None; 2],
+            pc_connected: [None; 2],
+            ice_state: [RTCIceConnectionState::New; 2],
+            pc_state: [RTCPeerConnectionState::New; 2],
+            dc_open: [None; 2],
+            first_media: None,
+            first_frame: None,
+            failure: None,
+            candidate_errors: Vec::new(),
+        }
+    }
+
+    fn ms(&self, at: Instant) -> f64 {
+        round2(at.saturating_duration_since(self.t0).as_secs_f64() * 1000.0)
+    }
+
+    fn both_connected(&self) -> bool {
+        self.pc_connected.iter().all(Option::is_some)
+            && self.pc_state.iter().all(|s| *s == RTCPeerConnectionState::Connected)
+    }
+
+    /// One line saying how far the call got, for a timeout.
+    fn how_far(&self) -> String {
+        let count = |side: Side| self.candidates.iter().filter(|c| c.side == side).count();
+        let mut s = format!(
+            "ICE {} / {} (offerer / answerer), connection {} / {}, {} and {} local candidates",
+            self.ice_state[0],
+            self.ice_state[1],
+            self.pc_state[0],
+            self.pc_state[1],
+            count(Side::Offerer),
+            count(Side::Answerer)
+        );
+        if !self.candidate_errors.is_empty() {
+            s.push_str(&format!("; candidate errors: {}", self.candidate_errors.join("; ")));
+        }
+        s
+    }
+}
+
+/// Writes timeline events as they happen: NDJSON lines, or (with -v) lines above the spinner.
+struct Live<'a> {
+    out: &'a Output,
+    spinner: Option<Progress>,
+}
+
+impl Live<'_> {
+    fn event(&self, e: &TimelineEntry) {
+        match self.out.mode {
+            Mode::Ndjson => {
+                let mut v = serde_json::to_value(e).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("event_type".into(), "timeline".into());
+                }
+                let record = serde_json::json!({"event": "timeline", "ms": e.ms, "side": e.side, "name": e.event, "detail": e.detail});
+                let _ = output::write_ndjson(&mut io::stdout().lock(), &record);
+            }
+            Mode::Human if self.out.verbose > 0 && !self.out.quiet => {
+                let line = format!(
+                    "{:>9.1} ms  {:<8}  {} {}",
+                    e.ms,
+                    e.side.map_or("", |s| s.as_str()),
+                    e.event,
+                    e.detail.as_deref().unwrap_or("")
+                );
+                match &self.spinner {
+                    Some(p) if !p.is_hidden() => p.println(line),
+                    _ => eprintln!("{line}"),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn status(&self, msg: String) {
+        if let Some(p) = &self.spinner {
+            p.set_message(msg);
+        }
+    }
+
+    fn stats(&self, value: serde_json::Value) {
+        if self.out.mode == Mode::Ndjson {
+            let _ = output::write_ndjson(&mut io::stdout().lock(), &value);
+        }
+    }
+}
+
+/// Everything running during the call that the end of it needs.
+struct Running {
+    receptions: Receptions,
+    senders: HashMap<StreamId, Arc<SendCounters>>,
+    dc: Arc<DcCounters>,
+}
+
+/// Run the call; the error is returned beside the report when it never connected (exit 4).
+pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> {
+    let bind_ip = cfg.bind_ip();
+    // webrtc-rs skips addresses it cannot bind and would then just never connect: find out now.
+    std::net::UdpSocket::bind(SocketAddr::new(bind_ip, 0))
+        .map_err(|e| Error::network(format!("binding a UDP socket on {bind_ip}: {e}")))?;
+    let bind = SocketAddr::new(bind_ip, 0);
+
+    let spinner = (out.mode == Mode::Human).then(|| Progress::spinner(out, "setting up"));
+    let live = Live { out, spinner };
+
+    let setup_start = Instant::now();
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<PeerEvent>();
+    let (cand_o_tx, cand_o_rx) = mpsc::unbounded_channel();
+    let (cand_a_tx, cand_a_rx) = mpsc::unbounded_channel();
+    let mut rng = Rng::new(Rng::seed_from_time());
+    let mut ssrc = || ((rng.next_f64() * f64::from(u32::MAX)) as u32).max(1);
+    let ssrcs: HashMap<StreamId, u32> = [Side::Offerer, Side::Answerer]
+        .into_iter()
+        .flat_map(|from| cfg.kinds.iter().map(move |&kind| StreamId { from, kind }))
+        .map(|id| (id, ssrc()))
+        .collect();
+
+    let mut offerer = Peer::build(Side::Offerer, cfg, bind, ev_tx.clone(), cand_o_tx).await?;
+    let mut answerer = Peer::build(Side::Answerer, cfg, bind, ev_tx.clone(), cand_a_tx).await?;
+    for &kind in &cfg.kinds {
+        offerer.add_track(kind, ssrcs[&StreamId { from: Side::Offerer, kind }]).await?;
+    }
+    let dc: Option<Arc<dyn DataChannel>> = match cfg.datachannel {
+        DataChannelMode::None => None,
+        _ => Some(
+            offerer
+                .pc
+                .create_data_channel("rtctool", None)
+                .await
+                .map_err(|e| Error::network(format!("creating the data channel: {e}")))?,
+        ),
+    };
+    let setup_ms = round2(setup_start.elapsed().as_secs_f64() * 1000.0);
+
+    // Timings start here, as in a browser page that has both RTCPeerConnections in hand.
+    let t0 = Instant::now();
+    let mut p = Progression::new(t0);
+    let relay =
+        cfg.impairment.is_active().then(|| Relay::new(bind_ip, cfg.impairment, Rng::seed_from_time()));
+    let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
+    let running = Running {
+        receptions: Arc::new(Mutex::new(HashMap::new())),
+        senders: HashMap::new(),
+        dc: Arc::new(DcCounters::default()),
+    };
+
+    // Trickle: each side's candidates go to the other as soon as it has a remote description.
+    let (ready_a_tx, ready_a_rx) = watch::channel(false);
+    let (ready_o_tx, ready_o_rx) = watch::channel(false);
+    tokio::spawn(forward_candidates(
+        cand_o_rx,
+        answerer.pc.clone(),
+        ready_a_rx,
+        relay.clone(),
+        Side::Offerer,
+        ev_tx.clone(),
+    ));
+    tokio::spawn(forward_candidates(
+        cand_a_rx,
+        offerer.pc.clone(),
+        ready_o_rx,
+        relay.clone(),
+        Side::Answerer,
+        ev_tx.clone(),
+    ));
+    if let (Some(dc), false) = (&dc, cfg.stock_timers) {
+        tokio::spawn(nudge(dc.clone(), phase_rx.clone(), t0 + cfg.timeout));
+    }
+    if let Some(dc) = &dc {
+        datachannel::spawn_offerer(
+            dc.clone(),
+            cfg.datachannel,
+            t0,
+            phase_rx.clone(),
+            running.dc.clone(),
+            ev_tx.clone(),
+        );
+    }
+
+    live.status("negotiating".into());
+    let neg = |what: &str, e: webrtc::error::Error| Error::network(format!("{what}: {e}"));
+    let offer = offerer.pc.create_offer(None).await.map_err(|e| neg("creating the offer", e))?;
+    offerer.pc.set_local_description(offer.clone()).await.map_err(|e| neg("setting the offer", e))?;
+    push(
+        &mut p,
+        &live,
+        Instant::now(),
+        Some(Side::Offerer),
+        "offer",
+        Some("created and set; gathering starts".into()),
+    );
+    answerer
+        .pc
+        .set_remote_description(without_candidates(offer, relay.is_some()))
+        .await
+        .map_err(|e| neg("giving the offer to the answerer", e))?;
+    let _ = ready_a_tx.send(true);
+    for &kind in &cfg.kinds {
+        answerer.add_track(kind, ssrcs[&StreamId { from: Side::Answerer, kind }]).await?;
+    }
+    let answer = answerer.pc.create_answer(None).await.map_err(|e| neg("creating the answer", e))?;
+    answerer.pc.set_local_description(answer.clone()).await.map_err(|e| neg("setting the answer", e))?;
+    push(&mut p, &live, Instant::now(), Some(Side::Answerer), "answer", Some("created and set".into()));
+    offerer
+        .pc
+        .set_remote_description(without_candidates(answer, relay.is_some()))
+        .await
+        .map_err(|e| neg("giving the answer to the offerer", e))?;
+    let _ = ready_o_tx.send(true);
+
+    // Connect.
+    live.status("connecting".into());
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut interrupted = false;
+    let connect_deadline = tokio::time::Instant::from_std(t0 + cfg.timeout);
+    let wants_dc = dc.is_some();
+    let mut running = running;
+    loop {
+        if p.failure.is_some() || (p.both_connected() && (!wants_dc || p.dc_open.iter().all(Option::is_some)))
+        {
+            break;
+        }
+        tokio::select! {
+            Some(ev) = ev_rx.recv() => handle(&mut p, &live, ev, &running, &ev_tx),
+            _ = tokio::time::sleep_until(connect_deadline) => break,
+            _ = &mut ctrl_c => { interrupted = true; break; }
+        }
+    }
+    let connected = p.both_connected();
+    let mut error = None;
+    if !connected && p.failure.is_none() {
+        let what =
+            if interrupted { "interrupted before the call connected" } else { "the call did not connect" };
+        error = Some(format!("{what} within {:?}: {}", cfg.timeout.min(t0.elapsed()), p.how_far()));
+    } else if let Some(f) = &p.failure {
+        error = Some(format!("{f}: {}", p.how_far()));
+    } else if wants_dc && p.dc_open[0].is_none() {
+        error = Some(format!("the data channel did not open within {:?}", cfg.timeout));
+    }
+
+    // Media and data.
+    let mut media_window = None;
+    if connected && error.is_none() && !interrupted {
+        start_media(cfg, [&offerer, &answerer], t0, &phase_rx, &mut running).await;
+        let start = Instant::now();
+        let _ = phase_tx.send(Phase::Running);
+        push(&mut p, &live, start, None, "media-start", Some(format!("for {:?}", cfg.duration)));
+        let end = tokio::time::Instant::from_std(start + cfg.duration);
+        // A fresh signal future per phase: a completed one must not be polled again.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        loop {
+            tokio::select! {
+                Some(ev) = ev_rx.recv() => handle(&mut p, &live, ev, &running, &ev_tx),
+                _ = tokio::time::sleep_until(end) => break,
+                _ = tick.tick() => live_stats(&p, &live, &running, start),
+                _ = &mut ctrl_c => { interrupted = true; break; }
+            }
+            if let Some(f) = &p.failure {
+                error = Some(format!("{f} during the call"));
+                break;
+            }
+        }
+        let stop = Instant::now();
+        let _ = phase_tx.send(Phase::Stopping);
+        push(&mut p, &live, stop, None, "media-stop", interrupted.then(|| "interrupted".to_owned()));
+        media_window = Some((start, stop));
+
+        // Drain: what is in flight (delayed, retransmitted) still arrives and counts.
+        live.status("draining".into());
+        let slack = 2 * (cfg.impairment.delay + cfg.impairment.jitter) + Duration::from_millis(300);
+        let min_end = stop + slack;
+        let max_end = tokio::time::Instant::from_std(stop + slack + Duration::from_secs(2));
+        // A second Ctrl-C skips the rest of the drain.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            if Instant::now() >= min_end && dc_settled(&running.dc, cfg.datachannel) {
+                break;
+            }
+            tokio::select! {
+                Some(ev) = ev_rx.recv() => handle(&mut p, &live, ev, &running, &ev_tx),
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                _ = tokio::time::sleep_until(max_end) => break,
+                _ = &mut ctrl_c => break,
+            }
+        }
+    }
+    while let Ok(ev) = ev_rx.try_recv() {
+        handle(&mut p, &live, ev, &running, &ev_tx);
+    }
+
+    live.status("collecting statistics".into());
+    let stats_o = stats(&offerer.pc).await;
+    let stats_a = stats(&answerer.pc).await;
+    let relay_stats = relay.as_ref().map(Relay::stats);
+    let _ = tokio::time::timeout(STATS_TIMEOUT, offerer.pc.close()).await;
+    let _ = tokio::time::timeout(STATS_TIMEOUT, answerer.pc.close()).await;
+    if let Some(s) = &live.spinner {
+        s.finish();
+    }
+
+    let timings = Timings {
+        setup: setup_ms,
+        gathering: both(p.gathering_done),
+        first_candidate_offerer: p.first_candidate[0],
+        first_candidate_answerer: p.first_candidate[1],
+        ice_checking: p.ice_checking,
+        ice_connected: both(p.ice_connected),
+        dtls_connected: both(p.pc_connected),
+        data_channel_open: p.dc_open[0],
+        first_media: p.first_media,
+        first_frame: p.first_frame,
+    };
+    let media_secs =
+        media_window.map(|(a, b): (Instant, Instant)| b.saturating_duration_since(a).as_secs_f64());
+    let selected_pair = selected_pair(stats_o.as_ref(), stats_a.as_ref());
+    let rtt = selected_pair.as_ref().and_then(|p| p.rtt_ms);
+    let streams = stream_reports(cfg, &ssrcs, &running, stats_o.as_ref(), stats_a.as_ref(), rtt);
+    let data_channel = (cfg.datachannel != DataChannelMode::None)
+        .then(|| dc_report(cfg.datachannel, &running.dc, p.dc_open[0]));
+    let impairment = relay_stats.map(|r| ImpairmentReport {
+        loss_pct: round2(cfg.impairment.loss * 100.0),
+        delay_ms: cfg.impairment.delay.as_secs_f64() * 1000.0,
+        jitter_ms: cfg.impairment.jitter.as_secs_f64() * 1000.0,
+        forwarded: r.forwarded,
+        dropped: r.dropped,
+        observed_loss_pct: round2(r.loss_pct()),
+    });
+    let checks = checks(
+        cfg,
+        connected,
+        error.as_deref(),
+        &timings,
+        &streams,
+        data_channel.as_ref(),
+        selected_pair.as_ref(),
+        media_window.is_some(),
+    );
+    let report = Report {
+        connected,
+        interrupted,
+        error: error.clone(),
+        config: ConfigSummary {
+            media: format!("{:?}", cfg.media).to_lowercase(),
+            datachannel: cfg.datachannel,
+            duration_s: cfg.duration.as_secs_f64(),
+            video_bitrate: cfg.video_bitrate,
+            fps: cfg.fps,
+            audio_bitrate: super::AUDIO_BITRATE,
+            bind_address: bind_ip.to_string(),
+            ice_servers: cfg.ice_servers.iter().map(|s| s.url.to_string()).collect(),
+            relay_only: cfg.relay_only,
+            max_loss_pct: cfg.max_loss,
+        },
+        timings_ms: timings,
+        timeline: p.timeline,
+        candidates: p.candidates,
+        selected_pair,
+        media: MediaReport { streams },
+        data_channel,
+        impairment,
+        checks,
+        media_duration_ms: media_secs.map(|s| round2(s * 1000.0)),
+        done_ms: round2(t0.elapsed().as_secs_f64() * 1000.0),
+    };
+    let failure =
+        (!connected).then(|| Error::network(error.unwrap_or_else(|| "the call did not connect".into())));
+    Ok((report, failure))
+}
+
+fn both(v: [Option<f64>; 2]) -> Option<f64> {
+    Some(v[0]?.max(v[1]?))
+}
+
+fn push(
+    p: &mut Progression,
+    live: &Live<'_>,
+    at: Instant,
+    side: Option<Side>,
+    event: &str,
+    detail: Option<String>,
+) {
+    let entry = TimelineEntry { ms: p.ms(at), side, event: event.to_owned(), detail };
+    live.event(&entry);
+    // Events reach us slightly out of order across tasks; keep the timeline sorted by time.
+    let pos = p.timeline.partition_point(|e| e.ms <= entry.ms);
+    p.timeline.insert(pos, entry);
+}
+
+fn handle(
+    p: &mut Progression,
+    live: &Live<'_>,
+    ev: PeerEvent,
+    running: &Running,
+    ev_tx: &mpsc::UnboundedSender<PeerEvent>,
+) {
+    let (at, side) = (ev.at, ev.side);
+    let i = side as usize;
+    let ms = p.ms(at);
+    match ev.kind {
+        PeerEventKind::Candidate(line) => {
+            let detail = match Candidate::parse(&line) {
+                Ok(c) => {
+                    let d = format!("{} {} {}:{}", c.typ, c.protocol(), c.address, c.port);
+                    p.candidates.push(GatheredCandidate { side, elapsed_ms: ms, candidate: c });
+                    d
+                }
+                Err(e) => format!("unparseable candidate ({e}): {line}"),
+            };
+            p.first_candidate[i].get_or_insert(ms);
+            push(p, live, at, Some(side), "candidate", Some(detail));
+        }
+        PeerEventKind::CandidateError { url, code, text } => {
+            let d = format!("{url}: {code} {text}");
+            p.candidate_errors.push(format!("{side} {d}"));
+            push(p, live, at, Some(side), "candidate-error", Some(d));
+        }
+        PeerEventKind::Gathering(state) => {
+            if state == RTCIceGatheringState::Complete {
+                p.gathering_done[i].get_or_insert(ms);
+                push(p, live, at, Some(side), "gathering-complete", None);
+            }
+        }
+        PeerEventKind::Ice(state) => {
+            p.ice_state[i] = state;
+            match state {
+                RTCIceConnectionState::Checking => {
+                    p.ice_checking = Some(p.ice_checking.map_or(ms, |v: f64| v.min(ms)));
+                }
+                RTCIceConnectionState::Connected | RTCIceConnectionState::Completed => {
+                    p.ice_connected[i].get_or_insert(ms);
+                }
+                RTCIceConnectionState::Failed => {
+                    p.failure.get_or_insert_with(|| format!("ICE failed on the {side}"));
+                }
+                _ => {}
+            }
+            push(p, live, at, Some(side), &format!("ice-{state}"), None);
+        }
+        PeerEventKind::Connection(state) => {
+            p.pc_state[i] = state;
+            let event = match state {
+                RTCPeerConnectionState::Connected => {
+                    p.pc_connected[i].get_or_insert(ms);
+                    "dtls-connected".to_owned()
+                }
+                RTCPeerConnectionState::Failed => {
+                    p.failure.get_or_insert_with(|| format!("the {side}'s connection failed"));
+                    "connection-failed".to_owned()
+                }
+                other => format!("connection-{other}"),
+            };
+            let detail = (state == RTCPeerConnectionState::Connected)
+                .then(|| "ICE and DTLS connected, SRTP keyed".to_owned());
+            push(p, live, at, Some(side), &event, detail);
+        }
+        PeerEventKind::DataChannel(dc) => {
+            datachannel::spawn_answerer(dc, running.dc.clone(), ev_tx.clone());
+            push(p, live, at, Some(side), "data-channel-announced", None);
+        }
+        PeerEventKind::Track(track) => {
+            tokio::spawn(media::receive_track(side, track, p.t0, running.receptions.clone(), ev_tx.clone()));
+            push(p, live, at, Some(side), "track", None);
+        }
+        PeerEventKind::Milestone { event, detail } => {
+            match event {
+                "data-channel-open" => {
+                    p.dc_open[i].get_or_insert(ms);
+                }
+                "first-rtp" => {
+                    p.first_media = Some(p.first_media.map_or(ms, |v: f64| v.min(ms)));
+                }
+                "first-frame" => {
+                    p.first_frame = Some(p.first_frame.map_or(ms, |v: f64| v.min(ms)));
+                }
+                _ => {}
+            }
+            push(p, live, at, Some(side), event, detail);
+        }
+    }
+}
+
+/// Wake the offerer's webrtc-rs driver every millisecond while connecting.
+///
+/// webrtc-rs 0.21's driver flushes packets that its internal events queue (the DTLS client's
+/// flights after ICE connects, the SCTP INIT after DTLS, the DCEP OPEN after SCTP) only on its
+/// next wake-up, which is otherwise the next timer, up to an ICE check interval later. Any call
+/// on the data channel wakes it; this one changes nothing.
+async fn nudge(dc: Arc<dyn DataChannel>, phase: watch::Receiver<Phase>, until: Instant) {
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    while *phase.borrow() == Phase::Connecting && Instant::now() < until {
+        tick.tick().await;
+        if matches!(dc.ready_state().await, Ok(webrtc::data_channel::RTCDataChannelState::Open) | Err(_)) {
+            return;
+        }
+        let Ok(threshold) = dc.buffered_amount_low_threshold().await else { return };
+        if dc.set_buffered_amount_low_threshold(threshold).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Hand `from`'s candidates to the other peer once it has a remote description; through the
+/// relay, UDP host candidates are rewritten to the relay's stand-ins and the others dropped.
+async fn forward_candidates(
+    mut rx: mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+    to: Arc<dyn PeerConnection>,
+    mut ready: watch::Receiver<bool>,
+    relay: Option<Relay>,
+    from: Side,
+    events: mpsc::UnboundedSender<PeerEvent>,
+) {
+    let note = |event: &'static str, detail: String| {
+        let _ = events.send(PeerEvent {
+            at: Instant::now(),
+            side: from,
+            kind: PeerEventKind::Milestone { event, detail: Some(detail) },
+        });
+    };
+    if ready.wait_for(|r| *r).await.is_err() {
+        return;
+    }
+    while let Some(mut init) = rx.recv().await {
+        if let Some(relay) = &relay {
+            match through_relay(&init.candidate, relay) {
+                Ok(rewritten) => init.candidate = rewritten,
+                Err(why) => {
+                    note("candidate-skipped", why);
+                    continue;
+                }
+            }
+        }
+        if let Err(e) = to.add_ice_candidate(init.clone()).await {
+            note("candidate-rejected", format!("{}: {e}", init.candidate));
+        }
+    }
+}
+
+fn through_relay(line: &str, relay: &Relay) -> std::result::Result<String, String> {
+    let mut c = Candidate::parse(line).map_err(|e| format!("unparseable ({e}): {line}"))?;
+    let ip = c.ip().ok_or_else(|| format!("not an IP address, cannot relay: {line}"))?;
+    if !c.is_udp() || c.typ != CandidateType::Host {
+        return Err(format!("only UDP host candidates go through the impairment relay: {line}"));
+    }
+    let stand_in = relay
+        .stand_in_for(SocketAddr::new(ip, c.port))
+        .map_err(|e| format!("binding a relay socket: {e}"))?;
+    c.address = stand_in.ip().to_string();
+    c.port = stand_in.port();
+    Ok(c.to_string())
+}
+
+/// Candidates inside an SDP would bypass the relay; trickling delivers them anyway.
+fn without_candidates(mut desc: RTCSessionDescription, strip: bool) -> RTCSessionDescription {
+    if strip && desc.sdp.contains("a=candidate:") {
+        desc.sdp = desc.sdp.split_inclusive('\n').filter(|l| !l.starts_with("a=candidate:")).collect();
+    }
+    desc
+}
+
+async fn start_media(
+    cfg: &Config,
+    peers: [&Peer; 2],
+    t0: Instant,
+    phase: &watch::Receiver<Phase>,
+    running: &mut Running,
+) {
+    for peer in peers {
+        for local in &peer.tracks {
+            let stream = StreamId { from: peer.side, kind: local.kind };
+            let pt = peer::negotiated_payload_type(&local.sender).await.unwrap_or(match local.kind {
+                Kind::Audio => peer::OPUS_PT,
+                Kind::Video => peer::VP8_PT,
+            });
+            let counters = Arc::new(SendCounters::default());
+            running.senders.insert(stream, counters.clone());
+            tokio::spawn(media::send_frames(
+                stream,
+                local.track.clone(),
+                local.ssrc,
+                pt,
+                cfg.spec(local.kind),
+                t0,
+                phase.clone(),
+                counters,
+            ));
+        }
+    }
+}
+
+/// Once a second: the spinner's line, or an NDJSON stats record.
+fn live_stats(p: &Progression, live: &Live<'_>, running: &Running, start: Instant) {
+    let secs = start.elapsed().as_secs_f64();
+    let mut parts = vec![format!("{secs:.0} s")];
+    let mut streams = Vec::new();
+    {
+        let map = lock(&running.receptions);
+        let mut ids: Vec<_> = running.senders.keys().copied().collect();
+        ids.sort();
+        for id in ids {
+            let sent = running.senders[&id].frames.load(Ordering::Relaxed);
+            let (verified, bytes) = map.get(&id).map_or((0, 0), |r| (r.tally.verified, r.payload_bytes));
+            streams.push(serde_json::json!({
+                "stream": id.label(), "frames_sent": sent, "frames_verified": verified, "bytes_received": bytes,
+            }));
+            parts.push(format!("{} {verified}/{sent}", id.label()));
+        }
+    }
+    let dc = &running.dc;
+    let bulk = dc.bulk_received_bytes.load(Ordering::Relaxed);
+    let echoes = dc.echoes.load(Ordering::Relaxed);
+    if bulk > 0 {
+        parts.push(format!("data channel {:.0} Mbit/s", bulk as f64 * 8.0 / secs.max(1e-3) / 1e6));
+    } else if echoes > 0 {
+        parts.push(format!("data channel {echoes} echoes"));
+    }
+    live.status(parts.join("  "));
+    live.stats(serde_json::json!({
+        "event": "stats",
+        "ms": p.ms(Instant::now()),
+        "streams": streams,
+        "data_channel": {"bytes_received": bulk, "echoes": echoes, "pings_sent": dc.pings_sent.load(Ordering::Relaxed)},
+    }));
+}
+
+/// Every ping echoed, every bulk byte delivered (or nothing more to wait for).
+fn dc_settled(dc: &DcCounters, mode: DataChannelMode) -> bool {
+    match mode {
+        DataChannelMode::None => true,
+        DataChannelMode::Ping => {
+            dc.echoes.load(Ordering::Relaxed) + dc.corrupted.load(Ordering::Relaxed)
+                >= dc.pings_sent.load(Ordering::Relaxed)
+        }
+        DataChannelMode::Bulk => {
+            dc.bulk_received.load(Ordering::Relaxed) + dc.corrupted.load(Ordering::Relaxed)
+                >= dc.bulk_sent.load(Ordering::Relaxed)
+        }
+    }
+}
+
+async fn stats(pc: &Arc<dyn PeerConnection>) -> Option<RTCStatsReport> {
+    tokio::time::timeout(STATS_TIMEOUT, pc.get_stats(Instant::now(), StatsSelector::None)).await.ok()
+}
+
+fn stream_reports(
+    cfg: &Config,
+    ssrcs: &HashMap<StreamId, u32>,
+    running: &Running,
+    stats_o: Option<&RTCStatsReport>,
+    stats_a: Option<&RTCStatsReport>,
+    transport_rtt_ms: Option<f64>,
+) -> Vec<StreamReport> {
+    let by_side = |side: Side| match side {
+        Side::Offerer => stats_o,
+        Side::Answerer => stats_a,
+    };
+    let mut ids: Vec<StreamId> = ssrcs.keys().copied().collect();
+    ids.sort();
+    let mut map = lock(&running.receptions);
+    ids.into_iter()
+        .map(|id| {
+            let ssrc = ssrcs[&id];
+            let sender = by_side(id.from);
+            let receiver = by_side(id.from.other());
+            let outbound = sender.and_then(|r| {
+                r.iter().find_map(|e| match e {
+                    RTCStatsReportEntry::OutboundRtp(o)
+                        if o.sent_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
+                    {
+                        Some(o)
+                    }
+                    _ => None,
+                })
+            });
+            let inbound = receiver.and_then(|r| {
+                r.iter().find_map(|e| match e {
+                    RTCStatsReportEntry::InboundRtp(o)
+                        if o.received_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
+                    {
+                        Some(o)
+                    }
+                    _ => None,
+                })
+            });
+            let sent_frames = running.senders.get(&id).map_or(0, |c| c.frames.load(Ordering::Relaxed));
+            let rx = map.get_mut(&id);
+            let (unique_lost, expected, own_packets, own_bytes, arrival_jitter, recovered, tally) = match rx {
+                Some(rx) => {
+                    rx.tally.finish();
+                    let lost = rx.assembler.lost();
+                    (
+                        lost,
+                        rx.assembler.unique + lost,
+                        rx.packets,
+                        rx.payload_bytes,
+                        rx.jitter.ms(id.kind.clock_rate()),
+                        rx.assembler.out_of_order,
+                        Some(rx.tally.clone()),
+                    )
+                }
+                None => (0, 0, 0, 0, 0.0, 0, None),
+            };
+            // webrtc-rs 0.21's interceptors consume the RTCP its senders get back (receiver
+            // reports, NACKs) without counting it, so the receiver's side is what is reported.
+            let nacks = inbound.map_or(0, |i| u64::from(i.nack_count));
+            let verified = tally.as_ref().map_or(0, |t| t.verified);
+            let corrupted = tally.as_ref().map_or(0, |t| t.corrupted);
+            let lost_frames = sent_frames.saturating_sub(verified + corrupted);
+            let pct = |n: u64, of: u64| if of == 0 { 0.0 } else { round2(n as f64 * 100.0 / of as f64) };
+            let jitter_ms = inbound
+                .map(|i| i.received_rtp_stream_stats.jitter)
+                .filter(|j| *j > 0.0)
+                .map(|j| round2(j * 1000.0 / f64::from(id.kind.clock_rate())));
+            let codec = peer::codec(id.kind);
+            StreamReport {
+                stream: id.label(),
+                from: id.from,
+                to: id.from.other(),
+                kind: id.kind.as_str().to_owned(),
+                codec: codec.mime_type.split('/').nth(1).unwrap_or_default().to_owned(),
+                ssrc,
+                packets_sent: outbound.map_or(0, |o| o.sent_rtp_stream_stats.packets_sent),
+                bytes_sent: outbound.map_or(0, |o| o.sent_rtp_stream_stats.bytes_sent),
+                packets_received: inbound
+                    .map_or(own_packets, |i| i.received_rtp_stream_stats.packets_received.max(own_packets)),
+                bytes_received: inbound.map_or(own_bytes, |i| i.bytes_received.max(own_bytes)),
+                packets_lost: unique_lost,
+                loss_pct: pct(unique_lost, expected),
+                jitter_ms,
+                arrival_jitter_ms: round2(arrival_jitter),
+                rtt_ms: transport_rtt_ms,
+                nacks,
+                recovered_packets: recovered,
+                frames: FrameReport {
+                    sent: sent_frames,
+                    verified,
+                    corrupted,
+                    late: tally.as_ref().map_or(0, |t| t.late),
+                    lost: lost_frames,
+                    loss_pct: pct(lost_frames, sent_frames),
+                },
+                latency_ms: tally.and_then(|t| t.latency_ms),
+            }
+        })
+        .filter(|s| cfg.kinds.iter().any(|k| k.as_str() == s.kind))
+        .collect()
+}
+
+fn summary(mut v: Vec<u64>) -> Option<LatencySummary> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
+    let p95 = v[((v.len() - 1) as f64 * 0.95).round() as usize];
+    Some(LatencySummary {
+        mean: round2(mean / 1000.0),
+        p95: round2(p95 as f64 / 1000.0),
+        max: round2(v[v.len() - 1] as f64 / 1000.0),
+    })
+}
+
+fn dc_report(mode: DataChannelMode, dc: &DcCounters, open_ms: Option<f64>) -> DataChannelReport {
+    let corrupted = dc.corrupted.load(Ordering::Relaxed);
+    match mode {
+        DataChannelMode::Bulk => {
+            let bytes = dc.bulk_received_bytes.load(Ordering::Relaxed);
+            let throughput = (*lock(&dc.bulk_window)).and_then(|(first, last)| {
+                let secs = last.saturating_duration_since(first).as_secs_f64();
+                (secs > 0.0).then(|| round2(bytes as f64 * 8.0 / secs / 1e6))
+            });
+            DataChannelReport {
+                mode,
+                open_ms,
+                bytes,
+                messages_sent: dc.bulk_sent.load(Ordering::Relaxed),
+                messages_received: dc.bulk_received.load(Ordering::Relaxed),
+                corrupted,
+                throughput_mbps: throughput,
+                rtt_ms: None,
+            }
+        }
+        _ => {
+            let echoes = dc.echoes.load(Ordering::Relaxed);
+            DataChannelReport {
+                mode,
+                open_ms,
+                bytes: echoes * 2 * 17,
+                messages_sent: dc.pings_sent.load(Ordering::Relaxed),
+                messages_received: echoes,
+                corrupted,
+                throughput_mbps: None,
+                rtt_ms: summary(lock(&dc.rtts_us).clone()),
+            }
+        }
+    }
+}
+
+/// One side's selected pair: (its local end, its remote end, RTT in ms), each when found.
+fn pair_ends(report: &RTCStatsReport) -> Option<(Option<PairEnd>, Option<PairEnd>, Option<f64>)> {
+    let transport = report.transport()?;
+    let pair = report
+        .candidate_pairs()
+        .find(|p| p.stats.id == transport.selected_candidate_pair_id)
+        .or_else(|| report.candidate_pairs().find(|p| p.nominated))?;
+    // webrtc-rs names a candidate `RTCLocalIceCandidate_<id>` but its pair refers to `<id>`.
+    let end = |id: &str, local: bool| {
+        report.iter().find_map(|e| match e {
+            RTCStatsReportEntry::LocalCandidate(c) if local && c.stats.id.ends_with(id) => Some(c),
+            RTCStatsReportEntry::RemoteCandidate(c) if !local && c.stats.id.ends_with(id) => Some(c),
+            _ => None,
+        })
+    };
+    let to_end = |c: &rtc::statistics::stats::ice_candidate::RTCIceCandidateStats| PairEnd {
+        typ: c.candidate_type.to_string(),
+        protocol: c.protocol.clone(),
+        address: c.address.clone().unwrap_or_default(),
+        port: c.port,
+    };
+    let rtt = (pair.current_round_trip_time > 0.0).then(|| round2(pair.current_round_trip_time * 1000.0));
+    Some((
+        end(&pair.local_candidate_id, true).map(to_end),
+        end(&pair.remote_candidate_id, false).map(to_end),
+        rtt,
+    ))
+}
+
+/// The pair in use, from the offerer's statistics. Its remote candidate is sometimes missing
+/// from them (a candidate first learnt as peer-reflexive keeps another id in webrtc-rs); the
+/// answerer's own local end of its selected pair is then the remote end.
+fn selected_pair(
+    offerer: Option<&RTCStatsReport>,
+    answerer: Option<&RTCStatsReport>,
+) -> Option<SelectedPair> {
+    let (local, remote, rtt) = pair_ends(offerer?)?;
+    let (their_local, _, their_rtt) = answerer.and_then(pair_ends).unwrap_or((None, None, None));
+    Some(SelectedPair { local: local?, remote: remote.or(their_local)?, rtt_ms: rtt.or(their_rtt) })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn checks(
+    cfg: &Config,
+    connected: bool,
+    error: Option<&str>,
+    t: &Timings,
+    streams: &[StreamReport],
+    dc: Option<&DataChannelReport>,
+    pair: Option<&SelectedPair>,
+    media_ran: bool,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let check = |name: &str, ok: bool, message: String| Check { name: name.to_owned(), ok, message };
+    out.push(check(
+        "connected",
+        connected,
+        match (connected, error) {
+            (true, _) => format!(
+                "ICE connected at {} ms, DTLS at {} ms",
+                t.ice_connected.map_or("-".into(), |v| format!("{v:.1}")),
+                t.dtls_connected.map_or("-".into(), |v| format!("{v:.1}"))
+            ),
+            (false, Some(e)) => e.to_owned(),
+            (false, None) => "did not connect".into(),
+        },
+    ));
+    if !connected {
+        return out;
+    }
+    if cfg.relay_only {
+        let ok = pair.is_some_and(|p| p.local.typ == "relay" && p.remote.typ == "relay");
+        out.push(check(
+            "relay pair",
+            ok,
+            pair.map_or("no selected pair in the statistics".into(), |p| {
+                format!("{} / {}", p.local.typ, p.remote.typ)
+            }),
+        ));
+    }
+    if let Some(dc) = dc {
+        let open = dc.open_ms.is_some();
+        let (ok, msg) = if !open {
+            (false, "did not open".to_owned())
+        } else if !media_ran || cfg.duration.is_zero() {
+            (true, format!("open at {:.1} ms", dc.open_ms.unwrap_or_default()))
+        } else if dc.corrupted > 0 {
+            (false, format!("{} messages corrupted or out of order", dc.corrupted))
+        } else if dc.messages_sent == 0 || dc.messages_received < dc.messages_sent {
+            (false, format!("{} of {} messages delivered", dc.messages_received, dc.messages_sent))
+        } else {
+            (
+                true,
+                format!("{} of {} messages delivered and verified", dc.messages_received, dc.messages_sent),
+            )
+        };
+        out.push(check("data channel", ok, msg));
+    }
+    if media_ran && !cfg.duration.is_zero() {
+        for s in streams {
+            let f = &s.frames;
+            let ok = f.verified > 0 && f.corrupted == 0 && f.loss_pct <= cfg.max_loss;
+            let mut msg = format!(
+                "{}/{} frames verified, {} corrupted, {} lost ({:.1}%",
+                f.verified, f.sent, f.corrupted, f.lost, f.loss_pct
+            );
+            msg.push_str(&format!(", at most {}% allowed)", cfg.max_loss));
+            out.push(check(&format!("frames {}", s.stream), ok, msg));
+        }
+    }
+    out
+}

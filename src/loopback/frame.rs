@@ -1,0 +1,645 @@
+//! Synthetic media frames and their end-to-end verification.
+//!
+//! A loopback call has no camera, so each sender makes frames of the size its bitrate and frame
+//! rate call for, each carrying who sent it, its sequence number, when it was made and a CRC-32
+//! of everything before the CRC. The receiver puts RTP packets back together into frames
+//! ([`Assembler`]), checks each frame ([`SyntheticFrame::verify`]) and counts what arrived intact,
+//! corrupted, late or not at all ([`FrameTally`]). Nothing here touches a socket or a clock: time
+//! is an argument, so the tests drive it by hand.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// The first four bytes of every synthetic frame.
+pub const MAGIC: [u8; 4] = *b"RTCT";
+/// Format version carried in byte 4.
+pub const VERSION: u8 = 1;
+/// Header bytes before the filler.
+pub const HEADER_LEN: usize = 24;
+/// The smallest frame: header and CRC, no filler.
+pub const MIN_FRAME_LEN: usize = HEADER_LEN + 4;
+
+/// What a synthetic frame says about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyntheticFrame {
+    /// Which stream sent it ([`super::media::StreamId::code`]).
+    pub stream: u8,
+    /// Frame number in its stream, from 0.
+    pub seq: u32,
+    /// When the frame was made, in microseconds since the call's start.
+    pub sent_us: u64,
+    /// The frame's whole length in bytes.
+    pub len: usize,
+}
+
+/// Why a received frame failed verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Corruption {
+    /// Shorter than a header and a CRC.
+    TooShort(usize),
+    /// The magic or the version is wrong.
+    BadHeader,
+    /// The length field disagrees with the bytes received.
+    LengthMismatch {
+        /// What the header says.
+        declared: usize,
+        /// What arrived.
+        actual: usize,
+    },
+    /// The CRC-32 does not match.
+    BadChecksum,
+}
+
+impl std::fmt::Display for Corruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Corruption::TooShort(n) => write!(f, "{n} bytes, shorter than a frame header"),
+            Corruption::BadHeader => f.write_str("not a synthetic frame header (magic or version)"),
+            Corruption::LengthMismatch { declared, actual } => {
+                write!(f, "header says {declared} bytes, {actual} arrived")
+            }
+            Corruption::BadChecksum => f.write_str("CRC-32 mismatch"),
+        }
+    }
+}
+
+impl SyntheticFrame {
+    /// Build the frame's bytes: header, a filler that depends on the sequence number (so a frame
+    /// delivered in another's place is caught even if its own CRC is intact), then the CRC-32.
+    /// `len` is raised to [`MIN_FRAME_LEN`] when smaller.
+    ///
+    /// ```
+    /// use rtctool::loopback::frame::SyntheticFrame;
+    /// let frame = SyntheticFrame { stream: 1, seq: 7, sent_us: 1500, len: 100 };
+    /// let bytes = frame.encode();
+    /// assert_eq!(bytes.len(), 100);
+    /// assert_eq!(SyntheticFrame::verify(&bytes), Ok(frame));
+    /// ```
+    pub fn encode(&self) -> Vec<u8> {
+        let len = self.len.max(MIN_FRAME_LEN);
+        let mut out = Vec::with_capacity(len);
+        out.extend_from_slice(&MAGIC);
+        out.push(VERSION);
+        out.push(self.stream);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.sent_us.to_be_bytes());
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+        let seed = self.seq.wrapping_mul(2_654_435_761);
+        out.extend((0..len - MIN_FRAME_LEN).map(|i| filler(seed, i)));
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    /// Check a received frame: magic, version, length, CRC-32 and filler.
+    pub fn verify(bytes: &[u8]) -> Result<SyntheticFrame, Corruption> {
+        if bytes.len() < MIN_FRAME_LEN {
+            return Err(Corruption::TooShort(bytes.len()));
+        }
+        if bytes[..4] != MAGIC || bytes[4] != VERSION {
+            return Err(Corruption::BadHeader);
+        }
+        let declared = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]) as usize;
+        if declared != bytes.len() {
+            return Err(Corruption::LengthMismatch { declared, actual: bytes.len() });
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc32fast::hash(body).to_be_bytes() != crc {
+            return Err(Corruption::BadChecksum);
+        }
+        let seq = u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        let mut sent = [0u8; 8];
+        sent.copy_from_slice(&bytes[12..20]);
+        let seed = seq.wrapping_mul(2_654_435_761);
+        if body[HEADER_LEN..].iter().enumerate().any(|(i, &b)| b != filler(seed, i)) {
+            // A valid CRC over the wrong filler: some other frame's bytes under this header.
+            return Err(Corruption::BadChecksum);
+        }
+        Ok(SyntheticFrame { stream: bytes[5], seq, sent_us: u64::from_be_bytes(sent), len: bytes.len() })
+    }
+}
+
+fn filler(seed: u32, i: usize) -> u8 {
+    (seed.wrapping_add((i as u32).wrapping_mul(0x9e37_79b9)) >> 24) as u8
+}
+
+/// How an RTP payload format marks frame boundaries, enough to put frames back together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// RFC 7587: one frame per packet, no payload header.
+    Opus,
+    /// RFC 7741: a payload descriptor whose S bit (with partition 0) starts a frame.
+    Vp8,
+    /// draft-ietf-payload-vp9: a descriptor whose B bit starts a frame.
+    Vp9,
+}
+
+impl PayloadFormat {
+    /// Split one RTP payload into (starts a frame, the codec bytes it carries).
+    fn split(self, payload: &[u8]) -> Option<(bool, &[u8])> {
+        match self {
+            PayloadFormat::Opus => (!payload.is_empty()).then_some((true, payload)),
+            PayloadFormat::Vp8 => vp8_descriptor(payload),
+            PayloadFormat::Vp9 => vp9_descriptor(payload),
+        }
+    }
+}
+
+/// RFC 7741 §4.2: X|R|N|S|R|PID, then the optional extension bytes.
+fn vp8_descriptor(p: &[u8]) -> Option<(bool, &[u8])> {
+    let first = *p.first()?;
+    let start = first & 0x10 != 0 && first & 0x07 == 0;
+    let mut at = 1;
+    if first & 0x80 != 0 {
+        let ext = *p.get(at)?;
+        at += 1;
+        if ext & 0x80 != 0 {
+            // PictureID: 7 or 15 bits.
+            at += if *p.get(at)? & 0x80 != 0 { 2 } else { 1 };
+        }
+        if ext & 0x40 != 0 {
+            at += 1; // TL0PICIDX
+        }
+        if ext & 0x30 != 0 {
+            at += 1; // TID/Y/KEYIDX
+        }
+    }
+    p.get(at..).map(|rest| (start, rest))
+}
+
+/// VP9 payload descriptor (draft-ietf-payload-vp9-16 §4.2): I|P|L|F|B|E|V|Z, then the
+/// optional fields; only what precedes the payload is needed here.
+fn vp9_descriptor(p: &[u8]) -> Option<(bool, &[u8])> {
+    let first = *p.first()?;
+    let (i, pbit, l, f, b, v) = (
+        first & 0x80 != 0,
+        first & 0x40 != 0,
+        first & 0x20 != 0,
+        first & 0x10 != 0,
+        first & 0x08 != 0,
+        first & 0x02 != 0,
+    );
+    let mut at = 1;
+    if i {
+        at += if *p.get(at)? & 0x80 != 0 { 2 } else { 1 };
+    }
+    if l {
+        at += if f { 1 } else { 2 };
+    }
+    if f && pbit {
+        // Up to three reference indices, each with N = more follow.
+        loop {
+            let diff = *p.get(at)?;
+            at += 1;
+            if diff & 0x01 == 0 {
+                break;
+            }
+        }
+    }
+    if v {
+        let ss = *p.get(at)?;
+        at += 1;
+        let n_s = usize::from(ss >> 5) + 1;
+        if ss & 0x10 != 0 {
+            at += 4 * n_s;
+        }
+        if ss & 0x08 != 0 {
+            let n_g = usize::from(*p.get(at)?);
+            at += 1;
+            for _ in 0..n_g {
+                let g = *p.get(at)?;
+                at += 1 + usize::from((g >> 2) & 0x03);
+            }
+        }
+    }
+    p.get(at..).map(|rest| (b, rest))
+}
+
+/// One RTP packet as the assembler needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct RtpView<'a> {
+    /// The sequence number.
+    pub seq: u16,
+    /// The RTP timestamp (one per frame).
+    pub timestamp: u32,
+    /// The marker bit (the last packet of a frame).
+    pub marker: bool,
+    /// The payload, payload descriptor included.
+    pub payload: &'a [u8],
+}
+
+/// A frame put back together from its packets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssembledFrame {
+    /// Its RTP timestamp.
+    pub timestamp: u32,
+    /// The codec bytes, payload descriptors removed.
+    pub data: Vec<u8>,
+    /// How many packets carried it.
+    pub packets: usize,
+}
+
+#[derive(Debug, Default)]
+struct Partial {
+    /// Extended sequence number → (starts a frame, ends a frame, codec bytes).
+    packets: BTreeMap<u64, (bool, bool, Vec<u8>)>,
+}
+
+/// Frames that stay incomplete this long after the newest packet are given up on.
+const GIVE_UP_AFTER: u32 = 90_000 * 5;
+/// How many completed timestamps are remembered, so retransmissions of a frame already
+/// delivered are recognised as duplicates instead of starting a new frame.
+const REMEMBER_DONE: usize = 2048;
+
+/// Reassembles frames from RTP packets of one stream, whatever order they come in.
+///
+/// A frame is complete when the packets from one that starts a frame to one with the marker
+/// bit, with every sequence number between, have arrived (RTP timestamps group them).
+#[derive(Debug)]
+pub struct Assembler {
+    format: PayloadFormat,
+    highest: Option<u64>,
+    partial: BTreeMap<u32, Partial>,
+    done: HashSet<u32>,
+    done_order: VecDeque<u32>,
+    /// Packets received more than once (or after their frame was complete).
+    pub duplicates: u64,
+    /// Packets whose payload could not be parsed for this format.
+    pub malformed: u64,
+    /// Distinct packets received (each sequence number once).
+    pub unique: u64,
+    /// Distinct packets that arrived after a later one: retransmissions, on a path that does
+    /// not reorder (loopback, and the impairment relay).
+    pub out_of_order: u64,
+    lowest: Option<u64>,
+}
+
+impl Assembler {
+    /// An assembler for one stream in `format`.
+    pub fn new(format: PayloadFormat) -> Self {
+        Assembler {
+            format,
+            highest: None,
+            partial: BTreeMap::new(),
+            done: HashSet::new(),
+            done_order: VecDeque::new(),
+            duplicates: 0,
+            malformed: 0,
+            unique: 0,
+            out_of_order: 0,
+            lowest: None,
+        }
+    }
+
+    /// Take one packet; returns the frame it completes, if any.
+    ///
+    /// ```
+    /// use rtctool::loopback::frame::{Assembler, PayloadFormat, RtpView};
+    /// let mut a = Assembler::new(PayloadFormat::Vp8);
+    /// // Two packets of one frame, the second arriving first.
+    /// let second = RtpView { seq: 11, timestamp: 3000, marker: true, payload: &[0x00, 3, 4] };
+    /// let first = RtpView { seq: 10, timestamp: 3000, marker: false, payload: &[0x10, 1, 2] };
+    /// assert_eq!(a.push(second), None);
+    /// let frame = a.push(first).unwrap();
+    /// assert_eq!(frame.data, [1, 2, 3, 4]);
+    /// ```
+    pub fn push(&mut self, packet: RtpView<'_>) -> Option<AssembledFrame> {
+        let newest_before = self.highest;
+        let ext = self.extend(packet.seq);
+        if self.done.contains(&packet.timestamp) {
+            self.duplicates += 1;
+            return None;
+        }
+        let Some((start, bytes)) = self.format.split(packet.payload) else {
+            self.malformed += 1;
+            self.unique += 1;
+            return None;
+        };
+        let partial = self.partial.entry(packet.timestamp).or_default();
+        if partial.packets.insert(ext, (start, packet.marker, bytes.to_vec())).is_some() {
+            self.duplicates += 1;
+            return None;
+        }
+        self.unique += 1;
+        if newest_before.is_some_and(|h| ext < h) {
+            self.out_of_order += 1;
+        }
+        if self.lowest.is_none_or(|l| ext < l) {
+            self.lowest = Some(ext);
+        }
+        let frame = complete(partial).map(|(data, packets)| AssembledFrame {
+            timestamp: packet.timestamp,
+            data,
+            packets,
+        });
+        if frame.is_some() {
+            self.partial.remove(&packet.timestamp);
+            self.remember_done(packet.timestamp);
+        }
+        self.expire(packet.timestamp);
+        frame
+    }
+
+    /// Packets missing from the range of sequence numbers seen (RFC 3550's "expected minus
+    /// received", duplicates not counted as received).
+    pub fn lost(&self) -> u64 {
+        match (self.lowest, self.highest) {
+            (Some(low), Some(high)) => (high - low + 1).saturating_sub(self.unique),
+            _ => 0,
+        }
+    }
+
+    /// Frames begun and still incomplete.
+    pub fn incomplete(&self) -> usize {
+        self.partial.len()
+    }
+
+    fn remember_done(&mut self, timestamp: u32) {
+        if self.done.insert(timestamp) {
+            self.done_order.push_back(timestamp);
+            if self.done_order.len() > REMEMBER_DONE {
+                if let Some(old) = self.done_order.pop_front() {
+                    self.done.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Drop partial frames far older than `now_ts` (by RTP time, wrap-aware).
+    fn expire(&mut self, now_ts: u32) {
+        self.partial.retain(|&ts, _| {
+            now_ts.wrapping_sub(ts) <= GIVE_UP_AFTER || ts.wrapping_sub(now_ts) <= GIVE_UP_AFTER
+        });
+    }
+
+    /// Unwrap a 16-bit sequence number to 64 bits next to the highest seen (RFC 3550 A.1 style).
+    fn extend(&mut self, seq: u16) -> u64 {
+        let ext = match self.highest {
+            None => u64::from(seq) + (1 << 16),
+            Some(high) => {
+                let base = high & !0xffff;
+                let candidates = [base.wrapping_sub(1 << 16), base, base + (1 << 16)];
+                candidates
+                    .iter()
+                    .map(|b| b.wrapping_add(u64::from(seq)))
+                    .min_by_key(|c| c.abs_diff(high))
+                    .unwrap_or(u64::from(seq))
+            }
+        };
+        if self.highest.is_none_or(|h| ext > h) {
+            self.highest = Some(ext);
+        }
+        ext
+    }
+}
+
+/// The frame's bytes when a start, an end and every packet between are present.
+fn complete(partial: &Partial) -> Option<(Vec<u8>, usize)> {
+    let (&first, &(start, _, _)) = partial.packets.first_key_value()?;
+    if !start {
+        return None;
+    }
+    let mut data = Vec::new();
+    for (i, (expect, (&seq, (_, end, bytes)))) in (first..).zip(&partial.packets).enumerate() {
+        if seq != expect {
+            return None;
+        }
+        data.extend_from_slice(bytes);
+        if *end {
+            return Some((data, i + 1));
+        }
+    }
+    None
+}
+
+/// What happened to the frames of one stream, as the receiver saw them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FrameTally {
+    /// Complete frames that passed verification.
+    pub verified: u64,
+    /// Complete frames that failed it.
+    pub corrupted: u64,
+    /// Verified frames completed after a newer frame of the stream had been (a real-time
+    /// player would have skipped them).
+    pub late: u64,
+    /// Frames received more than once.
+    pub duplicate: u64,
+    /// Mean, 95th percentile and largest time from making a frame to completing it, in ms.
+    pub latency_ms: Option<LatencySummary>,
+    #[serde(skip)]
+    newest: Option<u32>,
+    #[serde(skip)]
+    seen: HashSet<u32>,
+    #[serde(skip)]
+    latencies_us: Vec<u64>,
+    #[serde(skip)]
+    last_corruption: Option<String>,
+}
+
+/// A latency distribution, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl FrameTally {
+    /// Count one completed frame, received `age` after the call's start.
+    pub fn record(&mut self, data: &[u8], age: Duration) {
+        match SyntheticFrame::verify(data) {
+            Ok(frame) => {
+                if !self.seen.insert(frame.seq) {
+                    self.duplicate += 1;
+                    return;
+                }
+                self.verified += 1;
+                if self.newest.is_some_and(|n| frame.seq < n) {
+                    self.late += 1;
+                }
+                self.newest = Some(self.newest.map_or(frame.seq, |n| n.max(frame.seq)));
+                self.latencies_us.push((age.as_micros() as u64).saturating_sub(frame.sent_us));
+            }
+            Err(why) => {
+                self.corrupted += 1;
+                self.last_corruption = Some(why.to_string());
+            }
+        }
+    }
+
+    /// The most recent reason a frame failed verification.
+    pub fn last_corruption(&self) -> Option<&str> {
+        self.last_corruption.as_deref()
+    }
+
+    /// Settle the latency summary (call once, before reporting).
+    pub fn finish(&mut self) {
+        if self.latencies_us.is_empty() {
+            self.latency_ms = None;
+            return;
+        }
+        let mut v = self.latencies_us.clone();
+        v.sort_unstable();
+        let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
+        let p95 = v[((v.len() - 1) as f64 * 0.95).round() as usize];
+        let max = v[v.len() - 1];
+        self.latency_ms = Some(LatencySummary {
+            mean: round2(mean / 1000.0),
+            p95: round2(p95 as f64 / 1000.0),
+            max: round2(max as f64 / 1000.0),
+        });
+    }
+}
+
+/// Interarrival jitter per RFC 3550 §6.4.1, in the stream's clock units, from arrival times.
+#[derive(Debug, Clone, Default)]
+pub struct JitterEstimator {
+    last: Option<(Instant, u32)>,
+    jitter: f64,
+}
+
+impl JitterEstimator {
+    /// Account for a packet with RTP timestamp `ts` arriving at `at`; `clock_rate` in Hz.
+    pub fn push(&mut self, at: Instant, ts: u32, clock_rate: u32) {
+        if let Some((prev_at, prev_ts)) = self.last {
+            let arrival = at.saturating_duration_since(prev_at).as_secs_f64() * f64::from(clock_rate);
+            let transit_diff = arrival - f64::from(ts.wrapping_sub(prev_ts) as i32);
+            self.jitter += (transit_diff.abs() - self.jitter) / 16.0;
+        }
+        self.last = Some((at, ts));
+    }
+
+    /// The estimate in milliseconds.
+    pub fn ms(&self, clock_rate: u32) -> f64 {
+        if clock_rate == 0 {
+            0.0
+        } else {
+            self.jitter * 1000.0 / f64::from(clock_rate)
+        }
+    }
+}
+
+pub(crate) fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packets(frame: &[u8], ts: u32, first_seq: u16, mtu: usize) -> Vec<(u16, u32, bool, Vec<u8>)> {
+        let chunks: Vec<&[u8]> = frame.chunks(mtu).collect();
+        let n = chunks.len();
+        chunks
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let mut p = vec![if i == 0 { 0x10 } else { 0x00 }];
+                p.extend_from_slice(c);
+                (first_seq.wrapping_add(i as u16), ts, i == n - 1, p)
+            })
+            .collect()
+    }
+
+    fn view(p: &(u16, u32, bool, Vec<u8>)) -> RtpView<'_> {
+        RtpView { seq: p.0, timestamp: p.1, marker: p.2, payload: &p.3 }
+    }
+
+    #[test]
+    fn frames_round_trip_and_damage_is_caught() {
+        for len in [0, 28, 29, 80, 1200, 5000] {
+            let f = SyntheticFrame { stream: 3, seq: 99, sent_us: 123_456, len };
+            let bytes = f.encode();
+            let back = SyntheticFrame::verify(&bytes).unwrap();
+            assert_eq!(back.seq, 99);
+            assert_eq!(back.len, len.max(MIN_FRAME_LEN));
+            for i in 0..bytes.len() {
+                let mut bad = bytes.clone();
+                bad[i] ^= 0x20;
+                assert!(SyntheticFrame::verify(&bad).is_err(), "flip at {i} of {}", bytes.len());
+            }
+            assert!(SyntheticFrame::verify(&bytes[..bytes.len() - 1]).is_err());
+        }
+        assert_eq!(SyntheticFrame::verify(b"short"), Err(Corruption::TooShort(5)));
+    }
+
+    #[test]
+    fn reordered_packets_across_sequence_wrap_make_one_frame() {
+        let frame = SyntheticFrame { stream: 1, seq: 5, sent_us: 0, len: 4000 }.encode();
+        let mut ps = packets(&frame, 90_000, 65_534, 1000);
+        ps.reverse();
+        let mut a = Assembler::new(PayloadFormat::Vp8);
+        let mut out = Vec::new();
+        for p in &ps {
+            out.extend(a.push(view(p)));
+        }
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].data, frame);
+        assert_eq!(out[0].packets, 4);
+        assert_eq!(a.incomplete(), 0);
+        // A retransmission after completion is a duplicate, not a new frame.
+        assert_eq!(a.push(view(&ps[0])), None);
+        assert_eq!(a.duplicates, 1);
+    }
+
+    #[test]
+    fn a_missing_packet_holds_the_frame_until_it_comes() {
+        let frame = SyntheticFrame { stream: 1, seq: 1, sent_us: 0, len: 3000 }.encode();
+        let ps = packets(&frame, 1, 100, 1000);
+        let mut a = Assembler::new(PayloadFormat::Vp8);
+        assert_eq!(a.push(view(&ps[0])), None);
+        assert_eq!(a.push(view(&ps[2])), None);
+        assert_eq!(a.incomplete(), 1);
+        assert!(a.push(view(&ps[1])).is_some());
+    }
+
+    #[test]
+    fn tally_counts_late_duplicate_and_corrupted() {
+        let mut t = FrameTally::default();
+        let f = |seq| SyntheticFrame { stream: 0, seq, sent_us: u64::from(seq) * 20_000, len: 80 }.encode();
+        t.record(&f(0), Duration::from_millis(5));
+        t.record(&f(2), Duration::from_millis(46));
+        t.record(&f(1), Duration::from_millis(60)); // after 2: late
+        t.record(&f(1), Duration::from_millis(61)); // again: duplicate
+        let mut bad = f(3);
+        bad[40] ^= 1;
+        t.record(&bad, Duration::from_millis(70));
+        t.finish();
+        assert_eq!((t.verified, t.late, t.duplicate, t.corrupted), (3, 1, 1, 1));
+        let lat = t.latency_ms.unwrap();
+        assert_eq!(lat.max, 40.0);
+        assert_eq!(lat.mean, 17.0);
+    }
+
+    #[test]
+    fn vp9_and_vp8_descriptors_with_extensions() {
+        // VP8: X=1, S=1; I=1 with a 15-bit picture id; L=1; T=1.
+        let p = [0x90, 0xe0, 0x80, 0x01, 0x05, 0x40, 0xaa, 0xbb];
+        assert_eq!(vp8_descriptor(&p), Some((true, &[0xaa, 0xbb][..])));
+        // VP9: I=1 (7-bit id), B=1, E=1.
+        let p = [0x8c, 0x12, 0xcc];
+        assert_eq!(vp9_descriptor(&p), Some((true, &[0xcc][..])));
+        assert_eq!(vp9_descriptor(&[0x80]), None);
+    }
+
+    #[test]
+    fn jitter_of_a_steady_stream_is_zero_and_grows_with_variation() {
+        let t0 = Instant::now();
+        let mut j = JitterEstimator::default();
+        for i in 0..50u32 {
+            j.push(t0 + Duration::from_millis(u64::from(i) * 20), i * 960, 48_000);
+        }
+        assert!(j.ms(48_000) < 0.01);
+        for i in 50..100u32 {
+            let wobble = if i % 2 == 0 { 5 } else { 0 };
+            j.push(t0 + Duration::from_millis(u64::from(i) * 20 + wobble), i * 960, 48_000);
+        }
+        assert!(j.ms(48_000) > 2.0, "{}", j.ms(48_000));
+    }
+}

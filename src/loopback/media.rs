@@ -1,0 +1,247 @@
+//! Synthetic media: paced senders and verifying receivers (the socket-free parts are in
+//! [`super::frame`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rtc::media::Sample;
+use tokio::sync::{mpsc, watch};
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+use super::frame::{Assembler, FrameTally, JitterEstimator, PayloadFormat, RtpView, SyntheticFrame};
+use super::peer::{PeerEvent, PeerEventKind};
+use super::{Phase, Side};
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Opus payload format, 20 ms frames.
+    Audio,
+    /// VP8 payload format.
+    Video,
+}
+
+impl Kind {
+    /// `audio` or `video`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Audio => "audio",
+            Kind::Video => "video",
+        }
+    }
+
+    /// RTP clock rate.
+    pub fn clock_rate(self) -> u32 {
+        match self {
+            Kind::Audio => 48_000,
+            Kind::Video => 90_000,
+        }
+    }
+
+    fn format(self) -> PayloadFormat {
+        match self {
+            Kind::Audio => PayloadFormat::Opus,
+            Kind::Video => PayloadFormat::Vp8,
+        }
+    }
+}
+
+/// A stream is named by who sends it and what it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId {
+    /// The sending side.
+    pub from: Side,
+    /// Audio or video.
+    pub kind: Kind,
+}
+
+impl StreamId {
+    /// The byte identifying the stream inside its frames.
+    pub fn code(self) -> u8 {
+        (self.from as u8) << 1 | (self.kind as u8)
+    }
+
+    /// `offerer→answerer video`.
+    pub fn label(self) -> String {
+        format!("{}→{} {}", self.from, self.from.other(), self.kind.as_str())
+    }
+}
+
+/// How a sender makes frames.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameSpec {
+    /// Time between frames.
+    pub interval: Duration,
+    /// Bytes per frame.
+    pub frame_len: usize,
+}
+
+impl FrameSpec {
+    /// Frames of `bitrate` bits per second at `fps` frames per second.
+    pub fn new(bitrate: u64, fps: u32) -> Self {
+        let fps = fps.max(1);
+        FrameSpec {
+            interval: Duration::from_secs_f64(1.0 / f64::from(fps)),
+            frame_len: ((bitrate / 8) / u64::from(fps)).max(super::frame::MIN_FRAME_LEN as u64) as usize,
+        }
+    }
+}
+
+/// What a sender has done.
+#[derive(Debug, Default)]
+pub struct SendCounters {
+    /// Frames written to the track.
+    pub frames: AtomicU64,
+    /// Their bytes (before packetisation).
+    pub bytes: AtomicU64,
+    /// Frames the stack refused.
+    pub errors: AtomicU64,
+}
+
+/// Send synthetic frames on `local` while the phase is [`Phase::Running`].
+#[allow(clippy::too_many_arguments)]
+pub async fn send_frames(
+    stream: StreamId,
+    track: Arc<TrackLocalStaticSample>,
+    ssrc: u32,
+    payload_type: u8,
+    spec: FrameSpec,
+    call_start: Instant,
+    mut phase: watch::Receiver<Phase>,
+    counters: Arc<SendCounters>,
+) {
+    let mut ticker = tokio::time::interval(spec.interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seq = 0u32;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            changed = phase.changed() => {
+                if changed.is_err() { return; }
+            }
+        }
+        if *phase.borrow() != Phase::Running {
+            return;
+        }
+        let now = Instant::now();
+        let frame = SyntheticFrame {
+            stream: stream.code(),
+            seq,
+            sent_us: now.saturating_duration_since(call_start).as_micros() as u64,
+            len: spec.frame_len,
+        };
+        let data = frame.encode();
+        let len = data.len() as u64;
+        let sample = Sample { data: Bytes::from(data), duration: spec.interval, ..Sample::new(now) };
+        match track.sample_writer(ssrc, payload_type).write_sample(&sample).await {
+            Ok(()) => {
+                counters.frames.fetch_add(1, Ordering::Relaxed);
+                counters.bytes.fetch_add(len, Ordering::Relaxed);
+            }
+            Err(_) => {
+                counters.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        seq = seq.wrapping_add(1);
+    }
+}
+
+/// What a receiver has seen of one stream.
+#[derive(Debug)]
+pub struct Reception {
+    /// The stream's SSRC.
+    pub ssrc: u32,
+    /// RTP packets received (retransmissions and duplicates included).
+    pub packets: u64,
+    /// Their payload bytes.
+    pub payload_bytes: u64,
+    /// Frame reassembly.
+    pub assembler: Assembler,
+    /// Verification results.
+    pub tally: FrameTally,
+    /// RFC 3550 jitter from arrival times.
+    pub jitter: JitterEstimator,
+    /// When the first packet came.
+    pub first_packet: Option<Instant>,
+    /// When the first verified frame was completed.
+    pub first_frame: Option<Instant>,
+}
+
+/// Everything received, per stream.
+pub type Receptions = Arc<Mutex<HashMap<StreamId, Reception>>>;
+
+/// Read a remote track until it ends, verifying every frame.
+pub async fn receive_track(
+    at: Side,
+    track: Arc<dyn TrackRemote>,
+    call_start: Instant,
+    receptions: Receptions,
+    events: mpsc::UnboundedSender<PeerEvent>,
+) {
+    let kind = match track.kind().await {
+        rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Audio => Kind::Audio,
+        _ => Kind::Video,
+    };
+    let stream = StreamId { from: at.other(), kind };
+    let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+    let milestone = |event: &'static str| {
+        let _ = events.send(PeerEvent {
+            at: Instant::now(),
+            side: at,
+            kind: PeerEventKind::Milestone { event, detail: Some(stream.label()) },
+        });
+    };
+    while let Some(event) = track.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+            if matches!(event, TrackRemoteEvent::OnEnded) {
+                break;
+            }
+            continue;
+        };
+        let now = Instant::now();
+        let (first_packet, first_frame) = {
+            let mut map = super::lock(&receptions);
+            let rx = map.entry(stream).or_insert_with(|| Reception {
+                ssrc: if ssrc != 0 { ssrc } else { packet.header.ssrc },
+                packets: 0,
+                payload_bytes: 0,
+                assembler: Assembler::new(kind.format()),
+                tally: FrameTally::default(),
+                jitter: JitterEstimator::default(),
+                first_packet: None,
+                first_frame: None,
+            });
+            rx.packets += 1;
+            rx.payload_bytes += packet.payload.len() as u64;
+            rx.jitter.push(now, packet.header.timestamp, kind.clock_rate());
+            let first_packet = rx.first_packet.is_none();
+            rx.first_packet.get_or_insert(now);
+            let view = RtpView {
+                seq: packet.header.sequence_number,
+                timestamp: packet.header.timestamp,
+                marker: packet.header.marker,
+                payload: &packet.payload,
+            };
+            let mut first_frame = false;
+            if let Some(frame) = rx.assembler.push(view) {
+                let before = rx.tally.verified;
+                rx.tally.record(&frame.data, now.saturating_duration_since(call_start));
+                if before == 0 && rx.tally.verified == 1 {
+                    rx.first_frame = Some(now);
+                    first_frame = true;
+                }
+            }
+            (first_packet, first_frame)
+        };
+        if first_packet {
+            milestone("first-rtp");
+        }
+        if first_frame {
+            milestone("first-frame");
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! `rtctool loopback`: a whole WebRTC call between two peer connections in this process, with
+//! synthetic media verified frame by frame, a data channel, optional impairment, and a report.
+//!
+//! The pieces: [`peer`] wraps a webrtc-rs peer connection and turns its callbacks into events;
+//! [`call`] does the signalling (trickle candidates handed across as they come) and runs the
+//! call through its phases; [`media`] and [`datachannel`] send and verify; [`frame`] and
+//! [`impair`] are the socket-free logic (frame reassembly and verification, loss and delay
+//! decisions) that the tests drive with hand-made time; [`report`] renders the result.
+
+pub mod call;
+pub mod datachannel;
+pub mod frame;
+pub mod impair;
+pub mod media;
+pub mod peer;
+pub mod report;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use crate::cli::LoopbackArgs;
+use crate::core::ice::{resolve_credentials, Credentials, IceUrl, Scheme};
+use crate::core::output::{self, Mode, Output};
+use crate::error::{Error, Outcome, Result};
+
+use impair::Impairment;
+use media::{FrameSpec, Kind};
+
+/// Which synthetic media each peer sends (`--media`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MediaKind {
+    /// No media: data channel only.
+    None,
+    /// Audio only.
+    Audio,
+    /// Video only.
+    Video,
+    /// Audio and video.
+    Both,
+}
+
+impl MediaKind {
+    fn kinds(self) -> Vec<Kind> {
+        match self {
+            MediaKind::None => vec![],
+            MediaKind::Audio => vec![Kind::Audio],
+            MediaKind::Video => vec![Kind::Video],
+            MediaKind::Both => vec![Kind::Audio, Kind::Video],
+        }
+    }
+}
+
+/// What the data channel does (`--datachannel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataChannelMode {
+    /// A message every 50 ms, echoed back: RTT and verification.
+    Ping,
+    /// As much data as flow control allows: throughput.
+    Bulk,
+    /// No data channel.
+    None,
+}
+
+/// The two peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Creates the offer (and the data channel); ICE controlling.
+    Offerer = 0,
+    /// Answers.
+    Answerer = 1,
+}
+
+impl Side {
+    /// The other peer.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Offerer => Side::Answerer,
+            Side::Answerer => Side::Offerer,
+        }
+    }
+
+    /// `offerer` or `answerer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Offerer => "offerer",
+            Side::Answerer => "answerer",
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where the call is: senders run only in [`Phase::Running`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Negotiating, connecting.
+    Connecting,
+    /// Media and data flowing.
+    Running,
+    /// Senders stopped; what is in flight is still received.
+    Stopping,
+}
+
+/// A STUN/TURN server with its credentials settled.
+#[derive(Debug, Clone)]
+pub struct IceServer {
+    /// The URL as given (its password, if any, prints as `***`).
+    pub url: IceUrl,
+    /// Long-term credentials for TURN.
+    pub credentials: Option<Credentials>,
+}
+
+impl IceServer {
+    /// The URL without credentials, as webrtc-rs takes it: `turn:host:port?transport=udp`.
+    pub fn url_for_stack(&self) -> String {
+        let mut s = format!("{}:{}", self.url.scheme.as_str(), self.url.host_and_port());
+        if let Some(t) = self.url.transport {
+            s.push_str("?transport=");
+            s.push_str(t.as_str());
+        }
+        s
+    }
+}
+
+/// Everything a call needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long media and data flow once up.
+    pub duration: Duration,
+    /// Which media each peer sends.
+    pub kinds: Vec<Kind>,
+    /// `--media` as given.
+    pub media: MediaKind,
+    /// Video frames.
+    pub video: FrameSpec,
+    /// Video bitrate, bit/s.
+    pub video_bitrate: u64,
+    /// Video frame rate.
+    pub fps: u32,
+    /// Audio frames (20 ms, 32 kbit/s).
+    pub audio: FrameSpec,
+    /// Data channel mode.
+    pub datachannel: DataChannelMode,
+    /// STUN/TURN servers.
+    pub ice_servers: Vec<IceServer>,
+    /// Relay candidates only.
+    pub relay_only: bool,
+    /// ::1 instead of 127.0.0.1.
+    pub ipv6: bool,
+    /// Loss and delay between the peers.
+    pub impairment: Impairment,
+    /// Largest acceptable frame loss per stream, percent.
+    pub max_loss: f64,
+    /// Bound on connecting.
+    pub timeout: Duration,
+    /// webrtc-rs's own timers, no driver wake-ups.
+    pub stock_timers: bool,
+}
+
+/// Audio: Opus-sized frames every 20 ms at 32 kbit/s.
+pub const AUDIO_BITRATE: u64 = 32_000;
+const AUDIO_FPS: u32 = 50;
+
+impl Config {
+    /// Check the arguments and settle credentials (from the URL, the flags or the environment).
+    pub fn from_args(args: &LoopbackArgs, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        let datachannel = if args.throughput { DataChannelMode::Bulk } else { args.datachannel };
+        if args.media == MediaKind::None && datachannel == DataChannelMode::None {
+            return Err(Error::usage(
+                "--media none with --datachannel none leaves nothing to negotiate; keep media or a data channel",
+            ));
+        }
+        if datachannel == DataChannelMode::Bulk && args.duration.is_zero() {
+            return Err(Error::usage("--throughput needs a --duration above 0"));
+        }
+        if args.timeout.is_zero() {
+            return Err(Error::usage("--timeout must be above 0"));
+        }
+        let mut ice_servers = Vec::new();
+        for url in &args.ice_servers {
+            let credentials = if url.scheme.is_turn() {
+                let c = resolve_credentials(url, args.username.as_deref(), args.password.as_deref(), &env);
+                if c.is_none() {
+                    return Err(Error::usage(format!(
+                        "{url} needs a username and a password: in the URL (turn:user:pass@host), \
+                         with --username/--password, or in RTCTOOL_TURN_USERNAME/RTCTOOL_TURN_PASSWORD"
+                    )));
+                }
+                c
+            } else {
+                None
+            };
+            // webrtc-rs gathers relay candidates over UDP only (it skips the others with a log
+            // line), so refuse them here rather than fail later for no visible reason.
+            if url.scheme == Scheme::Turns || url.scheme == Scheme::Stuns {
+                return Err(Error::usage(format!(
+                    "{url}: TLS (turns:, stuns:) is not supported by webrtc-rs; use turn: or stun:"
+                )));
+            }
+            if url.transport == Some(crate::core::ice::Transport::Tcp) {
+                return Err(Error::usage(format!(
+                    "{url}: webrtc-rs allocates TURN relays over UDP only; drop ?transport=tcp"
+                )));
+            }
+            ice_servers.push(IceServer { url: url.clone(), credentials });
+        }
+        if args.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
+            return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
+        }
+        let impairment = Impairment {
+            loss: args.loss.unwrap_or(0.0) / 100.0,
+            delay: args.delay.unwrap_or_default(),
+            jitter: args.jitter.unwrap_or_default(),
+        };
+        Ok(Config {
+            duration: args.duration,
+            kinds: args.media.kinds(),
+            media: args.media,
+            video: FrameSpec::new(args.bitrate, args.fps),
+            video_bitrate: args.bitrate,
+            fps: args.fps,
+            audio: FrameSpec::new(AUDIO_BITRATE, AUDIO_FPS),
+            datachannel,
+            ice_servers,
+            relay_only: args.relay_only,
+            ipv6: args.ipv6,
+            impairment,
+            max_loss: args.max_loss,
+            timeout: args.timeout,
+            stock_timers: args.stock_timers,
+        })
+    }
+
+    /// Where both peers bind: the loopback address of the family, or every interface of it
+    /// when a STUN/TURN server is elsewhere (a socket on 127.0.0.1 cannot reach it).
+    pub fn bind_ip(&self) -> std::net::IpAddr {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        let on_loopback = self.ice_servers.iter().all(|s| {
+            s.url.host.eq_ignore_ascii_case("localhost")
+                || s.url.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        });
+        match (self.ipv6, on_loopback) {
+            (false, true) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            (true, true) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            (false, false) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            (true, false) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        }
+    }
+
+    /// The frame spec of a kind.
+    pub fn spec(&self, kind: Kind) -> FrameSpec {
+        match kind {
+            Kind::Audio => self.audio,
+            Kind::Video => self.video,
+        }
+    }
+}
+
+/// Run `rtctool loopback`.
+pub fn run(args: LoopbackArgs, out: &Output) -> Result<Outcome> {
+    let cfg = Config::from_args(&args, crate::core::ice::url::process_env)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rtctool-loopback")
+        .build()
+        .map_err(|e| Error::network(format!("starting the async runtime: {e}")))?;
+    let result = runtime.block_on(call::run(&cfg, out));
+    // Background tasks of closed connections must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    let (report, failure) = result?;
+
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    let written = match out.mode {
+        Mode::Json => output::write_json(&mut w, &report),
+        Mode::Ndjson => {
+            let mut record = serde_json::to_value(&report).unwrap_or_default();
+            if let Some(obj) = record.as_object_mut() {
+                obj.insert("event".into(), "report".into());
+            }
+            output::write_ndjson(&mut w, &record)
+        }
+        Mode::Human => write!(w, "{}", report::render(&report, out)),
+    };
+    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    Ok(if report.checks.iter().all(|c| c.ok) { Outcome::Clean } else { Outcome::Found })
+}
+
+/// Parse a bitrate: `1000000`, `500k`, `2.5M`, `1.5Mbit`, `800kbps` (k = 10^3, M = 10^6).
+pub fn parse_bitrate(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: f64 = number.parse().map_err(|_| format!("'{s}' is not a bitrate (like 500k or 2M)"))?;
+    let unit = unit.trim().to_ascii_lowercase();
+    let unit = unit.trim_end_matches("bps").trim_end_matches("bit/s").trim_end_matches("bit");
+    let scale = match unit {
+        "" => 1.0,
+        "k" => 1e3,
+        "m" => 1e6,
+        "g" => 1e9,
+        other => return Err(format!("unknown unit '{other}' in '{s}' (k or M)")),
+    };
+    let bits = n * scale;
+    if !(8_000.0..=1e9).contains(&bits) {
+        return Err(format!("'{s}': the video bitrate must be between 8k and 1G"));
+    }
+    Ok(bits as u64)
+}
+
+/// Parse a percentage 0..=100: `5`, `0.5`, `5%`.
+pub fn parse_percent(s: &str) -> std::result::Result<f64, String> {
+    let t = s.trim().trim_end_matches('%');
+    let v: f64 = t.parse().map_err(|_| format!("'{s}' is not a percentage"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("'{s}' is not between 0 and 100"));
+    }
+    Ok(v)
+}
+
+/// Parse a delay: `40` (milliseconds), `40ms`, `0.1s`; at most 10 s.
+pub fn parse_millis(s: &str) -> std::result::Result<Duration, String> {
+    let t = s.trim();
+    let d = if t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let ms: f64 = t.parse().map_err(|_| format!("'{s}' is not a number of milliseconds"))?;
+        Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| format!("'{s}': {e}"))?
+    } else {
+        crate::cli::parse_duration(t)?
+    };
+    if d > Duration::from_secs(10) {
+        return Err(format!("'{s}' is more than 10 s"));
+    }
+    Ok(d)
+}
+
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitrates_percentages_and_delays_parse() {
+        assert_eq!(parse_bitrate("500k"), Ok(500_000));
+        assert_eq!(parse_bitrate("2.5M"), Ok(2_500_000));
+        assert_eq!(parse_bitrate("1Mbps"), Ok(1_000_000));
+        assert_eq!(parse_bitrate("64000"), Ok(64_000));
+        assert!(parse_bitrate("fast").is_err());
+        assert!(parse_bitrate("10x").is_err());
+        assert!(parse_bitrate("1").is_err());
+        assert_eq!(parse_percent("5%"), Ok(5.0));
+        assert!(parse_percent("101").is_err());
+        assert!(parse_percent("-1").is_err());
+        assert_eq!(parse_millis("40"), Ok(Duration::from_millis(40)));
+        assert_eq!(parse_millis("0.1s"), Ok(Duration::from_millis(100)));
+        assert_eq!(parse_millis("15ms"), Ok(Duration::from_millis(15)));
+        assert!(parse_millis("11s").is_err());
+        assert!(parse_millis("soon").is_err());
+    }
+
+    #[test]
+    fn stack_urls_carry_no_credentials() {
+        let url = IceUrl::parse("turn:alice:secret@[::1]:3478?transport=udp").unwrap();
+        let server = IceServer { url, credentials: None };
+        assert_eq!(server.url_for_stack(), "turn:[::1]:3478?transport=udp");
+    }
+}

@@ -1,0 +1,293 @@
+//! One side of the call: a webrtc-rs peer connection whose callbacks become [`PeerEvent`]s, and
+//! the local tracks it sends.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::transport::RTCDtlsRole;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use tokio::sync::mpsc;
+use webrtc::data_channel::DataChannel;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceConnectionState,
+    RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceErrorEvent,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, Registry, SettingEngine, SettingEngineBuilder,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::media::Kind;
+use super::{Config, Side};
+use crate::error::{Error, Result};
+
+/// Payload types we offer; the answer keeps them (both peers register the same).
+pub const OPUS_PT: u8 = 111;
+/// VP8's payload type.
+pub const VP8_PT: u8 = 96;
+
+/// Something a peer connection reported, stamped when it happened.
+pub struct PeerEvent {
+    /// When the callback ran.
+    pub at: Instant,
+    /// Which peer.
+    pub side: Side,
+    /// What happened.
+    pub kind: PeerEventKind,
+}
+
+/// The callbacks the call listens to.
+pub enum PeerEventKind {
+    /// A local candidate, as an SDP `candidate:` value.
+    Candidate(String),
+    /// Gathering failed for a server (onicecandidateerror).
+    CandidateError {
+        /// The STUN/TURN URL.
+        url: String,
+        /// The STUN error code (or 701).
+        code: u16,
+        /// Its reason.
+        text: String,
+    },
+    /// ICE gathering state.
+    Gathering(RTCIceGatheringState),
+    /// ICE connection state.
+    Ice(RTCIceConnectionState),
+    /// Peer connection state (connected = ICE and DTLS connected).
+    Connection(RTCPeerConnectionState),
+    /// The remote peer opened a data channel.
+    DataChannel(Arc<dyn DataChannel>),
+    /// A remote track started.
+    Track(Arc<dyn TrackRemote>),
+    /// One of our tasks reached a milestone (data channel open, first packet, first frame...).
+    Milestone {
+        /// A stable kebab-case name.
+        event: &'static str,
+        /// More about it.
+        detail: Option<String>,
+    },
+}
+
+/// Forwards webrtc-rs callbacks into the call's event channel; never blocks the driver.
+struct Handler {
+    side: Side,
+    events: mpsc::UnboundedSender<PeerEvent>,
+    /// Local candidates also go straight to the signalling forwarder, so trickling does not wait
+    /// for the event loop.
+    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
+}
+
+impl Handler {
+    fn emit(&self, kind: PeerEventKind) {
+        let _ = self.events.send(PeerEvent { at: Instant::now(), side: self.side, kind });
+    }
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        if let Ok(init) = event.candidate.to_json() {
+            let line = init.candidate.clone();
+            let _ = self.candidates.send(init);
+            self.emit(PeerEventKind::Candidate(line));
+        }
+    }
+
+    async fn on_ice_candidate_error(&self, event: RTCPeerConnectionIceErrorEvent) {
+        self.emit(PeerEventKind::CandidateError {
+            url: event.url.clone(),
+            code: event.error_code,
+            text: event.error_text.clone(),
+        });
+    }
+
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        self.emit(PeerEventKind::Gathering(state));
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        self.emit(PeerEventKind::Ice(state));
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        self.emit(PeerEventKind::Connection(state));
+    }
+
+    async fn on_data_channel(&self, data_channel: Arc<dyn DataChannel>) {
+        self.emit(PeerEventKind::DataChannel(data_channel));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        self.emit(PeerEventKind::Track(track));
+    }
+}
+
+/// A local synthetic track and what is needed to write to it.
+pub struct LocalTrack {
+    /// Audio or video.
+    pub kind: Kind,
+    /// Its SSRC (chosen here, so stats can be matched).
+    pub ssrc: u32,
+    /// The track samples are written to.
+    pub track: Arc<TrackLocalStaticSample>,
+    /// Its sender (for the negotiated payload type).
+    pub sender: Arc<dyn RtpSender>,
+}
+
+/// One peer connection with its tracks.
+pub struct Peer {
+    /// Offerer or answerer.
+    pub side: Side,
+    /// The connection.
+    pub pc: Arc<dyn PeerConnection>,
+    /// Tracks this side sends.
+    pub tracks: Vec<LocalTrack>,
+}
+
+/// The codec a kind is sent with.
+pub fn codec(kind: Kind) -> RTCRtpCodec {
+    match kind {
+        Kind::Audio => RTCRtpCodec {
+            mime_type: "audio/opus".to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        Kind::Video => RTCRtpCodec {
+            mime_type: "video/VP8".to_owned(),
+            clock_rate: 90_000,
+            channels: 0,
+            sdp_fmtp_line: String::new(),
+            rtcp_feedback: vec![],
+        },
+    }
+}
+
+fn media_engine() -> Result<(MediaEngine, Registry)> {
+    let mut engine = MediaEngine::default();
+    for (kind, pt, codec_kind) in
+        [(Kind::Audio, OPUS_PT, RtpCodecKind::Audio), (Kind::Video, VP8_PT, RtpCodecKind::Video)]
+    {
+        let params = RTCRtpCodecParameters { rtp_codec: codec(kind), payload_type: pt };
+        engine
+            .register_codec(params, codec_kind)
+            .map_err(|e| Error::usage(format!("registering {}: {e}", kind.as_str())))?;
+    }
+    // NACK generator and responder (video), RTCP sender/receiver reports, TWCC feedback.
+    let registry = register_default_interceptors(Registry::new(), &mut engine)
+        .map_err(|e| Error::usage(format!("setting up interceptors: {e}")))?;
+    Ok((engine, registry))
+}
+
+/// The ICE servers as webrtc-rs wants them: URL without credentials, credentials apart.
+fn ice_servers(cfg: &Config) -> Vec<RTCIceServer> {
+    cfg.ice_servers
+        .iter()
+        .map(|s| RTCIceServer {
+            urls: vec![s.url_for_stack()],
+            username: s.credentials.as_ref().map(|c| c.username.clone()).unwrap_or_default(),
+            credential: s.credentials.as_ref().map(|c| c.password.expose().to_owned()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+impl Peer {
+    /// Build one side: its peer connection bound to `bind`, and its tracks.
+    pub async fn build(
+        side: Side,
+        cfg: &Config,
+        bind: SocketAddr,
+        events: mpsc::UnboundedSender<PeerEvent>,
+        candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
+    ) -> Result<Peer> {
+        let (engine, registry) = media_engine()?;
+        let mut config = RTCConfigurationBuilder::new().with_ice_servers(ice_servers(cfg));
+        if cfg.relay_only {
+            config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+        }
+        let setting = setting_engine(cfg);
+        let pc = PeerConnectionBuilder::new()
+            .with_setting_engine(setting)
+            .with_configuration(config.build())
+            .with_media_engine(engine)
+            .with_interceptor_registry(registry)
+            .with_handler(Arc::new(Handler { side, events, candidates }))
+            .with_udp_addrs(vec![bind])
+            .with_data_channel_send_buffer_limit(super::datachannel::SEND_BUFFER_LIMIT)
+            .build()
+            .await
+            .map_err(|e| Error::network(format!("creating the {side} peer connection on {bind}: {e}")))?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        Ok(Peer { side, pc, tracks: Vec::new() })
+    }
+
+    /// Add a synthetic track of `kind` with SSRC `ssrc`.
+    pub async fn add_track(&mut self, kind: Kind, ssrc: u32) -> Result<()> {
+        let side = self.side;
+        let codec_kind = match kind {
+            Kind::Audio => RtpCodecKind::Audio,
+            Kind::Video => RtpCodecKind::Video,
+        };
+        let track = MediaStreamTrack::new(
+            format!("rtctool-{side}"),
+            format!("rtctool-{side}-{}", kind.as_str()),
+            format!("synthetic {}", kind.as_str()),
+            codec_kind,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+                codec: codec(kind),
+                ..Default::default()
+            }],
+        );
+        let track = Arc::new(
+            TrackLocalStaticSample::new(Instant::now(), track)
+                .map_err(|e| Error::usage(format!("creating the {side} {} track: {e}", kind.as_str())))?,
+        );
+        let sender = self
+            .pc
+            .add_track(track.clone() as Arc<dyn TrackLocal>)
+            .await
+            .map_err(|e| Error::usage(format!("adding the {side} {} track: {e}", kind.as_str())))?;
+        self.tracks.push(LocalTrack { kind, ssrc, track, sender });
+        Ok(())
+    }
+}
+
+/// ICE checks every 10 ms while connecting (webrtc-rs's default is 200 ms, and its driver
+/// also runs DTLS and SCTP work queued by internal events only at such timer ticks, so the
+/// interval is most of the connect time in a loopback).
+pub const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(10);
+
+/// The timers of both peers. `--stock-timers` keeps webrtc-rs's defaults throughout.
+fn setting_engine(cfg: &Config) -> SettingEngine {
+    if cfg.stock_timers {
+        return SettingEngine::default();
+    }
+    // Keep checking a pair for as long as the stock settings do (7 x 200 ms), and longer when
+    // the impairment relay stretches the round trip, so a fast pace never gives up early.
+    let rtt = 2 * (cfg.impairment.delay + cfg.impairment.jitter);
+    let window = (Duration::from_millis(1400) + 4 * rtt).as_millis();
+    let attempts = u16::try_from(window / ICE_CHECK_INTERVAL.as_millis()).unwrap_or(u16::MAX).max(7);
+    let mut builder = SettingEngineBuilder::new()
+        .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(attempts))
+        // The answerer takes the DTLS server role, so the offerer, which holds the data
+        // channel handle the call can wake its driver through, starts DTLS and SCTP.
+        .with_answering_dtls_role(RTCDtlsRole::Server);
+    if cfg.relay_only {
+        // Nothing better than a relay pair can come: do not wait 2 s for one.
+        builder = builder.with_relay_acceptance_min_wait(Some(Duration::ZERO));
+    }
+    builder.build()
+}
+
+/// The payload type negotiated for a sender's codec.
+pub async fn negotiated_payload_type(sender: &Arc<dyn RtpSender>) -> Option<u8> {
+    sender.get_parameters().await.ok()?.rtp_parameters.codecs.first().map(|c| c.payload_type)
+}

@@ -1,0 +1,126 @@
+//! `rtctool loopback --relay-only` through a real TURN server: coturn on 127.0.0.1 (no root),
+//! with long-term credentials. Both peers gather only relay candidates, so the call, media and
+//! data channel all cross coturn.
+
+use std::net::UdpSocket;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rtctool");
+
+/// coturn on 127.0.0.1 at a free port, relaying to loopback peers; killed on drop.
+struct Coturn {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn coturn() -> Option<Coturn> {
+    let have =
+        Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but turnserver is missing (apt-get install -y coturn)");
+        }
+        eprintln!("skipping: turnserver (coturn) is not installed");
+        return None;
+    }
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = std::env::temp_dir().join(format!("rtctool-loopback-turn-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new("turnserver")
+        .args(["-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1", "--listening-port"])
+        .arg(port.to_string())
+        .args(["--allow-loopback-peers", "--no-tcp", "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay"])
+        .args(["-a", "-u", "alice:wonderland", "-r", "rtctool.test", "--simple-log", "--no-stdout-log"])
+        .arg("--log-file")
+        .arg(dir.join("turnserver.log"))
+        .arg("--pidfile")
+        .arg(dir.join("turnserver.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting turnserver");
+    let server = Coturn { child, port, dir };
+    // Ready when it answers a Binding request.
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let request = [0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let _ = probe.send_to(&request, ("127.0.0.1", port));
+        if probe.recv_from(&mut [0u8; 512]).is_ok() {
+            return Some(server);
+        }
+    }
+    panic!("coturn did not answer on 127.0.0.1:{port}");
+}
+
+fn loopback(args: &[&str], password_env: Option<&str>) -> (Value, Option<i32>, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--json", "loopback"]).args(args).env_remove("RTCTOOL_TURN_USERNAME");
+    match password_env {
+        Some(p) => cmd.env("RTCTOOL_TURN_PASSWORD", p),
+        None => cmd.env_remove("RTCTOOL_TURN_PASSWORD"),
+    };
+    let out = cmd.output().expect("running rtctool");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+    (report, out.status.code(), stderr)
+}
+
+#[test]
+fn relay_only_call_goes_through_coturn() {
+    let Some(server) = coturn() else { return };
+    let url = format!("turn:alice@127.0.0.1:{}", server.port);
+    let (r, code, stderr) = loopback(
+        &["--ice-server", &url, "--relay-only", "--media", "audio", "--duration", "1s", "--timeout", "10s"],
+        Some("wonderland"),
+    );
+    assert_eq!(code, Some(0), "{r:#}\n{stderr}");
+    assert_eq!(r["connected"], true);
+    let pair = &r["selected_pair"];
+    assert_eq!(pair["local"]["type"], "relay", "{r:#}");
+    assert_eq!(pair["remote"]["type"], "relay", "{r:#}");
+    // Every gathered candidate is a relay candidate, and the check says so too.
+    let candidates = r["candidates"].as_array().unwrap();
+    assert!(candidates.len() >= 2, "{r:#}");
+    assert!(candidates.iter().all(|c| c["candidate"]["type"] == "relay"), "{r:#}");
+    let check =
+        r["checks"].as_array().unwrap().iter().find(|c| c["name"] == "relay pair").expect("relay check");
+    assert_eq!(check["ok"], true);
+    for s in r["media"]["streams"].as_array().unwrap() {
+        assert!(s["frames"]["verified"].as_u64().unwrap() > 10, "{s:#}");
+        assert_eq!(s["frames"]["corrupted"], 0);
+    }
+    let dc = &r["data_channel"];
+    assert_eq!(dc["messages_received"], dc["messages_sent"], "{dc:#}");
+    // The password came from the environment and is printed nowhere.
+    assert!(!r.to_string().contains("wonderland") && !stderr.contains("wonderland"));
+}
+
+#[test]
+fn a_wrong_turn_password_never_connects_and_exits_4() {
+    let Some(server) = coturn() else { return };
+    let url = format!("turn:alice:not-the-password@127.0.0.1:{}", server.port);
+    let (r, code, _) = loopback(
+        &["--ice-server", &url, "--relay-only", "--media", "none", "--duration", "0", "--timeout", "2s"],
+        None,
+    );
+    assert_eq!(code, Some(4), "{r:#}");
+    assert_eq!(r["connected"], false);
+    assert!(r["candidates"].as_array().unwrap().is_empty(), "{r:#}");
+    assert!(r["error"].as_str().unwrap().contains("did not connect"), "{r:#}");
+    assert!(!r.to_string().contains("not-the-password"));
+}
