@@ -387,3 +387,50 @@ fn stun_inside_turn_and_icmp_is_marked_via() {
     let out = rtctool(&["pcap", "decode", "-V", corpus("turn-eth.pcapng").to_str().unwrap()]);
     assert!(text(&out.stdout).contains("XOR-RELAYED-ADDRESS: "));
 }
+
+#[test]
+fn a_real_webrtc_call_through_turn() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pcap/webrtc-call-via-turn.pcapng");
+    let f = f.to_str().unwrap();
+    let recs = ndjson(&rtctool(&[
+        "--ndjson",
+        "pcap",
+        "decode",
+        f,
+        "--turn-user",
+        "alice",
+        "--turn-password",
+        "wonderland",
+    ]));
+    let stun: Vec<_> = recs.iter().filter(|r| r["kind"] == "stun").collect();
+    // The TURN exchanges verify with the right credential; nothing is `bad`; ICE checks, whose
+    // passwords were not given, stay unchecked.
+    assert!(stun.iter().filter(|r| r["integrity"] == "ok").count() >= 10);
+    assert!(stun.iter().all(|r| r["integrity"] != "bad"));
+    assert!(stun.iter().all(|r| r["fingerprint"] != "bad"));
+    // The media of the call is found inside ChannelData: DTLS, RTP, RTCP and ICE checks.
+    for kind in ["dtls", "rtp", "rtcp", "stun"] {
+        assert!(
+            recs.iter().any(|r| r["kind"] == kind && r["via"] == "channel-data"),
+            "no {kind} inside ChannelData"
+        );
+    }
+    let wrong =
+        ndjson(&rtctool(&["--ndjson", "pcap", "decode", f, "--turn-user", "alice", "--turn-password", "x"]));
+    assert!(wrong.iter().filter(|r| r["integrity"] == "bad").count() >= 10);
+
+    let out = rtctool(&["--json", "pcap", "summary", f]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allocs = v["allocations"].as_array().unwrap();
+    assert_eq!(allocs.len(), 2);
+    for a in allocs {
+        assert_eq!(a["ended"], "released (Refresh with lifetime 0)");
+        assert_eq!(a["channels"].as_array().unwrap().len(), 1);
+        assert!(a["bytes_relayed"].as_u64().unwrap() > 100_000);
+    }
+    assert!(v["ice_checks"].as_array().unwrap().iter().any(|p| p["nominated"] == true));
+    assert!(v["dtls"].as_array().unwrap().iter().all(|d| d["completed"] == true));
+    let rtp = v["rtp_streams"].as_array().unwrap();
+    assert!(rtp.iter().all(|s| s["lost"] == 0), "{rtp:?}");
+    assert!(rtp.iter().any(|s| s["payload_type"] == 111) && rtp.iter().any(|s| s["payload_type"] == 96));
+}

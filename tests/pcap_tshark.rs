@@ -1,4 +1,5 @@
-//! `pcap decode` agrees with tshark on every capture of the shared corpus: the same STUN
+//! `pcap decode` agrees with tshark on every capture of the shared corpus and of
+//! tests/fixtures/pcap: the same STUN
 //! messages (frame, message type, transaction id).
 //!
 //! tshark does not look inside TURN ChannelData or DATA attributes; rtctool does and marks
@@ -13,6 +14,10 @@ type Key = (u64, u16, String);
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pcap")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pcap")
 }
 
 fn tshark_available() -> bool {
@@ -79,8 +84,10 @@ fn every_corpus_capture_matches_tshark() {
     }
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(corpus()).expect("../shared/corpus/pcap").map(|e| e.unwrap().path()).collect();
-    files.sort();
     assert!(files.len() >= 6, "corpus incomplete: {files:?}");
+    // Plus the project's own captures (a real WebRTC call through coturn).
+    files.extend(std::fs::read_dir(fixtures()).expect("tests/fixtures/pcap").map(|e| e.unwrap().path()));
+    files.sort();
     let mut total = 0;
     for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "pcap" || e == "pcapng")) {
         let theirs = tshark_messages(file);
