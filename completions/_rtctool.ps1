@@ -268,6 +268,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system''s')
+            [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Who gathers: diag (rtctool''s own STUN/TURN client, every failure explained) or webrtc (a real WebRTC stack, webrtc-rs: what an application sees, and no more)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
             [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')

@@ -240,6 +240,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --interface 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
             cand --timeout 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...'
             cand --ca-file 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system''s'
+            cand --engine 'Who gathers: diag (rtctool''s own STUN/TURN client, every failure explained) or webrtc (a real WebRTC stack, webrtc-rs: what an application sees, and no more)'
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand --relay-only 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused'
             cand -4 'IPv4 only'

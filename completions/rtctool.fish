@@ -187,6 +187,8 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password-file
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s i -l interface -d 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l timeout -d 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l ca-file -d 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system\'s' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l engine -d 'Who gathers: diag (rtctool\'s own STUN/TURN client, every failure explained) or webrtc (a real WebRTC stack, webrtc-rs: what an application sees, and no more)' -r -f -a "diag\t'The project\'s own STUN/TURN client: every failure explained'
+webrtc\t'A real WebRTC stack (webrtc-rs): what an application would see'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

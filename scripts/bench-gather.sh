@@ -5,6 +5,8 @@
 #
 #   sudo scripts/bench-gather.sh [RUNS]     RUNS runs per case (default 20; median and max)
 #
+# The last case runs the same gathering through webrtc-rs (--engine webrtc) for comparison.
+#
 # Reported per case: done_ms (rtctool's own clock: start to gathering complete, the
 # "Done" time of the Trickle ICE page), relay_ms (arrival of the relay candidate) and the wall
 # time of the whole process (start-up, gathering, releasing the allocation with a Refresh of
@@ -77,3 +79,6 @@ bench "stun + turn udp + turn tcp (IPv4)" -4 --stun stun:203.0.113.10 --turn tur
     --turn 'turn:lab:lab@203.0.113.10?transport=tcp'
 bench "dual stack: stun + turn, v4 and v6" --stun stun:203.0.113.10 --stun 'stun:[2001:db8:2::10]' \
     --turn turn:lab:lab@203.0.113.10 --turn 'turn:lab:lab@[2001:db8:2::10]'
+# The same gathering through webrtc-rs (what an application built on it would wait).
+bench "webrtc engine: stun + turn udp" -4 --engine webrtc --stun stun:203.0.113.10 \
+    --turn turn:lab:lab@203.0.113.10

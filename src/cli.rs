@@ -135,6 +135,12 @@ the server name; --insecure skips the check. Every server is probed at once; req
 (RTO 250 ms, doubling) and every answer is checked: transaction id, source address, \
 FINGERPRINT, and MESSAGE-INTEGRITY once keyed. Allocations are released (Refresh with \
 LIFETIME 0) before the command ends.\n\n\
+--engine webrtc gathers with a real WebRTC stack instead (webrtc-rs 0.21): a peer connection \
+with the ICE servers and policy, createOffer, setLocalDescription, each onicecandidate printed \
+as it trickles, until gathering is complete. Its candidates go in the same table; where it \
+cannot see an error it says so: webrtc-rs never fires onicecandidateerror (what it logged is \
+shown instead), skips TURN over TCP and TLS, and does not say which STUN server a srflx came \
+from.\n\n\
 Priorities and foundations follow Chromium: type preference (host 126, srflx 100, relay 2 over \
 UDP, 1 over TCP, 0 over TLS; TCP host 90) | local preference (127 for the first interface, one \
 less per next, << 8 | 30 for IPv4, 40 for IPv6) | 256 - component.\n\n\
@@ -158,7 +164,7 @@ events, then a done summary.\n\n\
 Exit codes: 0 every server answered as expected (or there was none); 1 a server failed; 2 \
 usage error; 3 the password file or --ca-file is unreadable; 4 no server could be reached at all, or no \
 socket could be bound.",
-        after_help = "Examples:\n  rtctool gather --stun stun.example.org:3478\n  rtctool gather --turn turn:alice@turn.example.org --password-file ~/.turnpass\n  RTCTOOL_TURN_PASSWORD=secret rtctool gather --turn 'turn:alice@turn.example.org?transport=tcp' --relay-only\n  rtctool gather --stun stun:127.0.0.1:3478 --interface lo -v\n  rtctool --json gather --turn turn:alice@turn.example.org | jq '.servers[] | {url, ok, error}'"
+        after_help = "Examples:\n  rtctool gather --stun stun.example.org:3478\n  rtctool gather --turn turn:alice@turn.example.org --password-file ~/.turnpass\n  RTCTOOL_TURN_PASSWORD=secret rtctool gather --turn 'turn:alice@turn.example.org?transport=tcp' --relay-only\n  rtctool gather --stun stun:127.0.0.1:3478 --interface lo -v\n  rtctool gather --engine webrtc --stun stun.example.org --turn turn:alice@turn.example.org\n  rtctool --json gather --turn turn:alice@turn.example.org | jq '.servers[] | {url, ok, error}'"
     )]
     Gather(GatherArgs),
     /// Run a whole WebRTC call between two peers in this process, and measure it.
@@ -450,6 +456,11 @@ pub struct GatherArgs {
     /// Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system's.
     #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
     pub ca_file: Option<PathBuf>,
+
+    /// Who gathers: diag (rtctool's own STUN/TURN client, every failure explained) or webrtc (a
+    /// real WebRTC stack, webrtc-rs: what an application sees, and no more).
+    #[arg(long, value_enum, value_name = "ENGINE", default_value_t = crate::gather::Engine::Diag)]
+    pub engine: crate::gather::Engine,
 }
 
 /// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.

@@ -469,9 +469,14 @@ fn passwords_are_never_printed() {
         (vec![wrong], vec![]),
     ];
     for (servers, env) in runs {
-        for mode in [&["-vv"][..], &["--json"], &["--ndjson", "-v"]] {
+        for (mode, engine) in [
+            (&["-vv"][..], "diag"),
+            (&["--json"], "diag"),
+            (&["--ndjson", "-v"], "diag"),
+            (&["-vv"], "webrtc"),
+        ] {
             let mut args: Vec<&str> = mode.to_vec();
-            args.extend(["gather", "--interface", "lo"]);
+            args.extend(["gather", "--engine", engine, "--interface", "lo"]);
             let mut iter = servers.iter();
             while let Some(s) = iter.next() {
                 if s.starts_with("turn:") {
@@ -543,4 +548,73 @@ fn turn_over_tls_checks_the_certificate() {
     let out = rtctool(&["gather", "--turn", &turns, "--ca-file", "/nonexistent/ca.pem", "--interface", "lo"]);
     assert_eq!(out.status.code(), Some(3));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn webrtc_engine_gathers_the_same_types() {
+    let Some(server) = coturn() else { return };
+    let p = server.port;
+    let stun = format!("stun:127.0.0.1:{p}");
+    let turn = format!("turn:{USER}:{PASSWORD}@127.0.0.1:{p}");
+    let out = rtctool(&[
+        "--json",
+        "gather",
+        "--engine",
+        "webrtc",
+        "--stun",
+        &stun,
+        "--turn",
+        &turn,
+        "--interface",
+        "lo",
+    ]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    assert_eq!(j["engine"], "webrtc");
+    assert!(candidates_of(&j, "host").iter().any(|c| c["address"] == "127.0.0.1"), "{j:#}");
+    let relays = candidates_of(&j, "relay");
+    assert_eq!(relays.len(), 1, "{j:#}");
+    assert_eq!(relays[0]["address"], "127.0.0.1");
+    // webrtc-rs keeps a srflx equal to its base (Chromium drops it), with RFC 8445 priorities.
+    assert!(!candidates_of(&j, "srflx").is_empty(), "{j:#}");
+    assert!(j["servers"].as_array().unwrap().iter().all(|s| s["ok"] == true), "{j:#}");
+    assert!(
+        j["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("never fires onicecandidateerror")),
+        "{j:#}"
+    );
+}
+
+#[test]
+fn webrtc_engine_says_what_it_cannot_see() {
+    let Some(server) = coturn() else { return };
+    let p = server.port;
+    let bad = format!("turn:{USER}:wrong-password@127.0.0.1:{p}");
+    let tcp = format!("turn:{USER}:{PASSWORD}@127.0.0.1:{p}?transport=tcp");
+    let out = rtctool(&[
+        "--json",
+        "gather",
+        "--engine",
+        "webrtc",
+        "--turn",
+        &bad,
+        "--turn",
+        &tcp,
+        "--interface",
+        "lo",
+    ]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{j:#}");
+    let servers = j["servers"].as_array().unwrap();
+    let wrong = servers.iter().find(|s| s["transport"] == "udp").unwrap();
+    assert_eq!(wrong["ok"], false);
+    assert_eq!(wrong["error"]["kind"], "unreported", "{wrong:#}");
+    let reason = wrong["error"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("no relay candidate; webrtc-rs does not"), "{reason}");
+    let over_tcp = servers.iter().find(|s| s["transport"] == "tcp").unwrap();
+    assert_eq!(over_tcp["error"]["kind"], "unsupported", "{over_tcp:#}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(PASSWORD));
 }

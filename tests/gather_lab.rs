@@ -208,3 +208,25 @@ fn nothing_listening_is_unreachable() {
     assert!(e["reason"].as_str().unwrap().contains("ICMP port unreachable from 203.0.113.10"), "{j:#}");
     assert!(j["done_ms"].as_f64().unwrap() < 5000.0, "ICMP ends it before the timeout");
 }
+
+#[test]
+fn webrtc_engine_behind_the_nat() {
+    if !lab::available("gather --engine webrtc behind a port-restricted NAT") {
+        return;
+    }
+    let lab = Lab::up("port-restricted");
+    let run = gather(
+        &lab,
+        &["-4", "--engine", "webrtc", "--stun", "stun:203.0.113.10", "--turn", "turn:lab:lab@203.0.113.10"],
+    );
+    let j = &run.json;
+    assert_eq!(run.code, 0, "{j:#}\n{}", run.stderr);
+    assert_eq!(j["engine"], "webrtc");
+    assert!(of_type(j, "host").iter().any(|c| c["address"] == "10.0.0.2"), "{j:#}");
+    let srflx = of_type(j, "srflx");
+    assert!(srflx.iter().all(|c| c["address"] == "203.0.113.1"), "{j:#}");
+    assert!(!srflx.is_empty(), "{j:#}");
+    let relays = of_type(j, "relay");
+    assert_eq!(relays.len(), 1, "{j:#}");
+    assert!(relays[0]["address"].as_str().unwrap().starts_with("203.0.113.1"), "{j:#}");
+}

@@ -13,6 +13,7 @@ pub mod net;
 pub mod render;
 pub mod report;
 pub mod tls;
+pub mod webrtc;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,16 @@ use crate::{Error, Outcome, Result};
 
 pub use engine::{Config, Event, Gatherer, Server};
 pub use report::{Counts, FailureKind, GatherReport, GatheredCandidate, ServerError, ServerReport};
+
+/// Which implementation gathers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Engine {
+    /// The project's own STUN/TURN client: every failure explained.
+    #[default]
+    Diag,
+    /// A real WebRTC stack (webrtc-rs): what an application would see.
+    Webrtc,
+}
 
 /// Read a `--stun`/`--turn` value: a URL of the right kind, or a bare `HOST[:PORT]` that gets
 /// the option's scheme.
@@ -104,6 +115,9 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
         },
         tls: tls::TlsOptions { insecure: args.insecure, ca_file: args.ca_file.clone() },
     };
+    if args.engine == Engine::Webrtc {
+        return run_webrtc(&config, &opts, out);
+    }
     if config.servers.iter().any(|s| s.url.scheme.is_secure()) {
         tls::check(&opts.tls).map_err(|e| Error::input(format!("TLS: {e}")))?;
     }
@@ -113,13 +127,18 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
 
     let stdout = io::stdout();
     let mut write_error: Option<io::Error> = None;
-    let mut live = render::Live::new(out);
+    let mut live: Option<render::Live> = None;
     let g = net::gather(config, &opts, |g, event| {
         let mut w = stdout.lock();
-        let written = match out.mode {
-            Mode::Ndjson => ndjson_event(&mut w, g, event),
-            Mode::Human => live.event(&mut w, g, event),
-            Mode::Json => Ok(()),
+        let live = live.get_or_insert_with(|| {
+            let width = g.locals().iter().map(|l| l.address.ip().to_string().len()).max().unwrap_or(0);
+            render::Live::new(out, width)
+        });
+        let written = match (out.mode, event) {
+            (Mode::Ndjson, _) => ndjson_event(&mut w, g, event),
+            (Mode::Human, Event::Candidate(i)) => live.candidate(&mut w, &g.candidates()[i]),
+            (Mode::Human, Event::Verdict(r)) => live.verdict(&mut w, &g.reports()[r]),
+            _ => Ok(()),
         };
         if let Err(e) = written {
             write_error.get_or_insert(e);
@@ -143,10 +162,68 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
             });
             output::write_ndjson(&mut w, &done)
         }
-        Mode::Human => live.finish(&mut w, &report),
+        Mode::Human => live.get_or_insert_with(|| render::Live::new(out, 0)).finish(&mut w, &report),
     };
     written.map_err(|e| Error::input(format!("writing output: {e}")))?;
     outcome(&report)
+}
+
+/// `--engine webrtc`: candidates stream as webrtc-rs trickles them; the verdicts come at the end.
+fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outcome> {
+    let width =
+        net::local_addresses(&opts.filter, config)?.iter().map(|a| a.ip.to_string().len()).max().unwrap_or(0);
+    let mut live = render::Live::new(out, width);
+    let stdout = io::stdout();
+    let mut write_error: Option<io::Error> = None;
+    let report = webrtc::gather(config, opts, |c| {
+        let mut w = stdout.lock();
+        let written = match out.mode {
+            Mode::Human => live.candidate(&mut w, c),
+            Mode::Ndjson => output::write_ndjson(&mut w, &tagged(serde_json::to_value(c), "candidate")),
+            Mode::Json => Ok(()),
+        };
+        if let Err(e) = written {
+            write_error.get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(Error::input(format!("writing output: {e}")));
+    }
+    let mut w = stdout.lock();
+    let written = match out.mode {
+        Mode::Json => output::write_json(&mut w, &report),
+        Mode::Ndjson => report
+            .servers
+            .iter()
+            .try_for_each(|s| output::write_ndjson(&mut w, &tagged(serde_json::to_value(s), "server")))
+            .and_then(|()| {
+                let done = serde_json::json!({
+                    "event": "done",
+                    "engine": report.engine,
+                    "done_ms": report.done_ms,
+                    "counts": report.counts,
+                    "diagnosis": report.diagnosis,
+                    "notes": report.notes,
+                });
+                output::write_ndjson(&mut w, &done)
+            }),
+        Mode::Human => report
+            .servers
+            .iter()
+            .try_for_each(|s| live.verdict(&mut w, s))
+            .and_then(|()| live.finish(&mut w, &report)),
+    };
+    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    outcome(&report)
+}
+
+/// A JSON object with an `event` key added.
+fn tagged(value: serde_json::Result<serde_json::Value>, tag: &str) -> serde_json::Value {
+    let mut value = value.unwrap_or_default();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("event".into(), tag.into());
+    }
+    value
 }
 
 /// The report of a finished run.

@@ -11,7 +11,6 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
-use super::engine::{Event, Gatherer};
 use super::report::{FailureKind, GatherReport, GatheredCandidate, ServerReport};
 use crate::core::ice::{CandidateType, PriorityParts};
 use crate::core::output::{Align, Output, Table, Tree};
@@ -26,18 +25,17 @@ pub struct Live {
 }
 
 impl Live {
-    /// A renderer with the run's output settings.
-    pub fn new(out: &Output) -> Self {
-        Live { quiet: out.quiet, verbose: out.verbose, header: false, address_width: 15 }
+    /// A renderer with the run's output settings; addresses get at least `address_width`
+    /// columns (the longest local address, so host candidates line up).
+    pub fn new(out: &Output, address_width: usize) -> Self {
+        Live { quiet: out.quiet, verbose: out.verbose, header: false, address_width: address_width.max(15) }
     }
 
-    fn header(&mut self, w: &mut impl Write, g: &Gatherer) -> io::Result<()> {
+    fn header(&mut self, w: &mut impl Write) -> io::Result<()> {
         if self.header {
             return Ok(());
         }
         self.header = true;
-        self.address_width =
-            g.locals().iter().map(|l| l.address.ip().to_string().len()).max().unwrap_or(0).max(15);
         let line = format!(
             "{:>8}  {:<5}  {:<10}  {:<8}  {:<aw$}  {:>5}  {:<17}  {}",
             "Time ms",
@@ -53,39 +51,32 @@ impl Live {
         writeln!(w, "{}", line.trim_end().bold())
     }
 
-    /// Print what an event shows.
-    pub fn event(&mut self, w: &mut impl Write, g: &Gatherer, event: Event) -> io::Result<()> {
-        match event {
-            Event::Candidate(i) => {
-                self.header(w, g)?;
-                let line = candidate_line(&g.candidates()[i], self.address_width);
-                writeln!(w, "{line}")?;
-                if self.verbose > 0 {
-                    writeln!(w, "{:>10}{}", "", g.candidates()[i].candidate.to_string().dimmed())?;
-                }
-                w.flush()
-            }
-            Event::Verdict(r) => {
-                let s = &g.reports()[r];
-                if let Some(e) = &s.error {
-                    self.header(w, g)?;
-                    let at = s.elapsed_ms.map_or(String::new(), |ms| format!("{ms:.1}"));
-                    let from = s.local_address.map(|l| format!(" from {l}")).unwrap_or_default();
-                    writeln!(
-                        w,
-                        "{:>8}  {:<5}  {} ({}{from}): {}",
-                        at,
-                        "error".red().bold(),
-                        s.url,
-                        s.transport,
-                        e.to_string().red()
-                    )?;
-                    w.flush()?;
-                }
-                Ok(())
-            }
-            Event::Released(_) | Event::Complete => Ok(()),
+    /// Print a candidate as it arrives.
+    pub fn candidate(&mut self, w: &mut impl Write, c: &GatheredCandidate) -> io::Result<()> {
+        self.header(w)?;
+        writeln!(w, "{}", candidate_line(c, self.address_width))?;
+        if self.verbose > 0 {
+            writeln!(w, "{:>10}{}", "", c.candidate.to_string().dimmed())?;
         }
+        w.flush()
+    }
+
+    /// Print a server's verdict when it is a failure (as `onicecandidateerror` would).
+    pub fn verdict(&mut self, w: &mut impl Write, s: &ServerReport) -> io::Result<()> {
+        let Some(e) = &s.error else { return Ok(()) };
+        self.header(w)?;
+        let at = s.elapsed_ms.map_or(String::new(), |ms| format!("{ms:.1}"));
+        let from = s.local_address.map(|l| format!(" from {l}")).unwrap_or_default();
+        writeln!(
+            w,
+            "{:>8}  {:<5}  {} ({}{from}): {}",
+            at,
+            "error".red().bold(),
+            s.url,
+            s.transport,
+            e.to_string().red()
+        )?;
+        w.flush()
     }
 
     /// The end: verdicts, done line, diagnosis.
@@ -115,6 +106,29 @@ impl Live {
                 let mut t = Tree::new(format!("{} ({}{from})", s.url, s.transport));
                 for step in &s.steps {
                     t.push(format!("{:>8.1} ms  {}", step.at_ms, step.what));
+                }
+                let mut facts = Vec::new();
+                if let Some(a) = s.server_address {
+                    facts.push(format!("server address {a}"));
+                }
+                if let Some(o) = s.response_origin {
+                    facts.push(format!("RESPONSE-ORIGIN {o}"));
+                }
+                if let Some(o) = s.other_address {
+                    facts.push(format!("OTHER-ADDRESS {o}"));
+                }
+                if let Some(r) = &s.realm {
+                    facts.push(format!("realm \"{r}\""));
+                }
+                if s.transmissions > 0 {
+                    let n = s.transmissions;
+                    facts.push(format!("{n} request{} sent", if n == 1 { "" } else { "s" }));
+                }
+                if let Some(n) = &s.note {
+                    facts.push(n.clone());
+                }
+                if !facts.is_empty() {
+                    t.push(facts.join(", "));
                 }
                 write!(w, "{t}")?;
             }
@@ -238,6 +252,8 @@ pub fn kind_name(kind: FailureKind) -> &'static str {
         FailureKind::Integrity => "integrity failure",
         FailureKind::WrongSource => "wrong source",
         FailureKind::Protocol => "protocol error",
+        FailureKind::Unsupported => "unsupported",
+        FailureKind::Unreported => "no candidate",
     }
 }
 
@@ -306,9 +322,11 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
             FailureKind::NoRoute => format!("{who}: {}", e.reason),
             FailureKind::Connect | FailureKind::Tls => format!("{who}: {}", e.reason),
             FailureKind::StunError => format!("{who} answered {} {}", e.code, e.reason),
-            FailureKind::Integrity | FailureKind::WrongSource | FailureKind::Protocol => {
-                format!("{who}: {}", e.reason)
-            }
+            FailureKind::Integrity
+            | FailureKind::WrongSource
+            | FailureKind::Protocol
+            | FailureKind::Unsupported
+            | FailureKind::Unreported => format!("{who}: {}", e.reason),
         };
         if line.is_empty() {
             silent_detail = e.reason.split(": ").last().unwrap_or("").to_string();

@@ -60,6 +60,10 @@ pub enum FailureKind {
     WrongSource,
     /// The server broke the protocol (a success without the address, not STUN at all...).
     Protocol,
+    /// The engine cannot use this server at all (webrtc-rs and TURN over TCP or TLS).
+    Unsupported,
+    /// No candidate came from the server and the engine did not say why (webrtc-rs).
+    Unreported,
 }
 
 impl FailureKind {
