@@ -3,9 +3,8 @@
 //! missing credentials, silent and closed ports, the output modes, and the password that must
 //! never be printed.
 
-use std::net::{TcpStream, UdpSocket};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::net::UdpSocket;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -36,20 +35,10 @@ fn json(out: &Output) -> Value {
     })
 }
 
-/// coturn on 127.0.0.1 and ::1 at a free port, long-term credentials; killed on drop.
-struct Coturn {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
+mod common {
+    pub mod coturn;
 }
-
-impl Drop for Coturn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use common::coturn::{self, Coturn};
 
 fn free_port() -> u16 {
     for _ in 0..100 {
@@ -107,69 +96,46 @@ fn make_certs(dir: &std::path::Path) -> Option<Certs> {
     Some(Certs { ca: dir.join("ca.pem"), cert: dir.join("server.pem"), key: dir.join("server.key") })
 }
 
-/// coturn, with TLS on `port + 2` when certificates are given.
+/// coturn on 127.0.0.1 and ::1 at a free port, long-term credentials, with TLS on `port + 2`
+/// when certificates are given; ready when it answers UDP on both addresses and takes TCP.
 fn coturn_with(tls: Option<&Certs>) -> Option<Coturn> {
-    let have =
-        Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
-    if !have {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but turnserver is missing (apt-get install -y coturn)");
-        }
-        eprintln!("skipping: turnserver (coturn) is not installed");
+    if !coturn::available() {
         return None;
     }
     let port = free_port();
-    let dir = std::env::temp_dir().join(format!("rtctool-gather-cli-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = Command::new("turnserver");
-    cmd.args(["-n", "-L", "127.0.0.1", "-L", "::1", "--no-dtls", "--no-cli", "--no-tcp-relay"]);
+    let dir = coturn::dir_for("gather-cli", port);
+    let mut args =
+        coturn::args(["-n", "-L", "127.0.0.1", "-L", "::1", "--no-dtls", "--no-cli", "--no-tcp-relay"]);
     match tls {
-        None => {
-            cmd.arg("--no-tls");
-        }
-        Some(c) => {
-            cmd.args(["--tls-listening-port", &(port + 2).to_string()])
-                .arg("--cert")
-                .arg(&c.cert)
-                .arg("--pkey")
-                .arg(&c.key);
-        }
+        None => args.push("--no-tls".into()),
+        Some(c) => args.extend([
+            "--tls-listening-port".to_string(),
+            (port + 2).to_string(),
+            "--cert".to_string(),
+            c.cert.display().to_string(),
+            "--pkey".to_string(),
+            c.key.display().to_string(),
+        ]),
     }
-    let child = cmd
-        .args(["--listening-port", &port.to_string(), "--alt-listening-port", &(port + 1).to_string()])
-        .args(["-a", "-u", &format!("{USER}:{PASSWORD}"), "-r", "gather.test"])
-        .args(["--simple-log", "--no-stdout-log", "--allow-loopback-peers"])
-        .arg("--log-file")
-        .arg(dir.join("turnserver.log"))
-        .arg("--pidfile")
-        .arg(dir.join("turnserver.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting turnserver");
-    let server = Coturn { child, port, dir };
-    // Ready when it answers a Binding request over UDP on both addresses and takes TCP.
-    let request = [0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for addr in [format!("127.0.0.1:{port}"), format!("[::1]:{port}")] {
-        let probe = UdpSocket::bind(if addr.starts_with('[') { "[::1]:0" } else { "127.0.0.1:0" }).unwrap();
-        probe.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-        loop {
-            assert!(Instant::now() < deadline, "coturn did not answer on {addr}");
-            let _ = probe.send_to(&request, &addr);
-            if probe.recv_from(&mut [0u8; 512]).is_ok() {
-                break;
-            }
-        }
+    args.extend(coturn::args([
+        "--listening-port",
+        &port.to_string(),
+        "--alt-listening-port",
+        &(port + 1).to_string(),
+        "-a",
+        "-u",
+        &format!("{USER}:{PASSWORD}"),
+        "-r",
+        "gather.test",
+        "--allow-loopback-peers",
+    ]));
+    let v4 = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let v6: std::net::SocketAddr = format!("[::1]:{port}").parse().unwrap();
+    let mut tcp = vec![v4];
+    if tls.is_some() {
+        tcp.push(std::net::SocketAddr::from(([127, 0, 0, 1], port + 2)));
     }
-    let tcp_ports = if tls.is_some() { vec![port, port + 2] } else { vec![port] };
-    for p in tcp_ports {
-        while TcpStream::connect(("127.0.0.1", p)).is_err() {
-            assert!(Instant::now() < deadline, "coturn does not take TCP on {p}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    Some(server)
+    Some(coturn::start(port, dir, &args, &[v4, v6], &tcp))
 }
 
 fn candidates_of<'a>(j: &'a Value, typ: &str) -> Vec<&'a Value> {

@@ -2,7 +2,7 @@
 //! loopback addresses (no NAT there, so the verdict is open Internet).
 
 use std::net::UdpSocket;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -40,20 +40,10 @@ fn help_documents_the_exit_codes() {
     }
 }
 
-/// coturn on 127.0.0.1 and 127.0.0.2 at a free port pair; killed on drop.
-struct Coturn {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
+mod common {
+    pub mod coturn;
 }
-
-impl Drop for Coturn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use common::coturn::{self, Coturn};
 
 fn free_port_pair() -> u16 {
     for _ in 0..100 {
@@ -66,44 +56,37 @@ fn free_port_pair() -> u16 {
     panic!("no free port pair");
 }
 
+/// coturn on 127.0.0.1 and 127.0.0.2 at a free port pair (RFC 5780 needs both); ready when it
+/// answers on the alternate address and port.
 fn coturn() -> Option<Coturn> {
-    let have =
-        Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
-    if !have {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but turnserver is missing (apt-get install -y coturn)");
-        }
-        eprintln!("skipping: turnserver (coturn) is not installed");
+    if !coturn::available() {
         return None;
     }
     let port = free_port_pair();
-    let dir = std::env::temp_dir().join(format!("rtctool-nat-cli-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let child = Command::new("turnserver")
-        .args(["-n", "-L", "127.0.0.1", "-L", "127.0.0.2", "--no-tls", "--no-dtls", "--no-cli", "--no-tcp"])
-        .args(["--listening-port", &port.to_string(), "--alt-listening-port", &(port + 1).to_string()])
-        .args(["--no-tcp-relay", "-a", "-u", "t:t", "-r", "test", "--simple-log", "--no-stdout-log"])
-        .arg("--log-file")
-        .arg(dir.join("turnserver.log"))
-        .arg("--pidfile")
-        .arg(dir.join("turnserver.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting turnserver");
-    let server = Coturn { child, port, dir };
-    // Ready when it answers a Binding request on the alternate address and port.
-    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
-    probe.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-    let request = [0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        let _ = probe.send_to(&request, ("127.0.0.2", port + 1));
-        if probe.recv_from(&mut [0u8; 512]).is_ok() {
-            return Some(server);
-        }
-    }
-    panic!("coturn did not answer on 127.0.0.2:{}", port + 1);
+    let dir = coturn::dir_for("nat-cli", port);
+    let args = coturn::args([
+        "-n",
+        "-L",
+        "127.0.0.1",
+        "-L",
+        "127.0.0.2",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp",
+        "--listening-port",
+        &port.to_string(),
+        "--alt-listening-port",
+        &(port + 1).to_string(),
+        "--no-tcp-relay",
+        "-a",
+        "-u",
+        "t:t",
+        "-r",
+        "test",
+    ]);
+    let ready = [std::net::SocketAddr::from(([127, 0, 0, 2], port + 1))];
+    Some(coturn::start(port, dir, &args, &ready, &[]))
 }
 
 #[test]

@@ -1,0 +1,94 @@
+//! A real coturn for tests: started on loopback addresses with the test's own arguments,
+//! ready when it answers, killed (and its temp dir removed) on drop. Shared by the test
+//! crates that need a STUN/TURN server (`mod common;` with `#[path]` is not needed: each test
+//! crate declares `mod common { pub mod coturn; }`).
+
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running turnserver.
+pub struct Coturn {
+    child: Child,
+    /// Its listening port (tests pick related ports from it).
+    pub port: u16,
+    /// Its temp dir (logs, pid file; certificates may be put there).
+    pub dir: PathBuf,
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Whether turnserver is installed. Without it a test skips with a printed reason on a
+/// developer's machine, and fails in CI (CI=true), where scripts/test.sh installs it.
+pub fn available() -> bool {
+    let have =
+        Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but turnserver is missing (apt-get install -y coturn)");
+        }
+        eprintln!("skipping: turnserver (coturn) is not installed");
+    }
+    have
+}
+
+/// The temp dir a server for `name` on `port` uses (created).
+pub fn dir_for(name: &str, port: u16) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtctool-{name}-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Start turnserver with `args` (everything but logging) and wait until it answers a Binding
+/// request on every address of `udp_ready` and accepts TCP on every address of `tcp_ready`.
+pub fn start(
+    port: u16,
+    dir: PathBuf,
+    args: &[String],
+    udp_ready: &[SocketAddr],
+    tcp_ready: &[SocketAddr],
+) -> Coturn {
+    let child = Command::new("turnserver")
+        .args(args)
+        .args(["--simple-log", "--no-stdout-log", "--log-file"])
+        .arg(dir.join("turnserver.log"))
+        .arg("--pidfile")
+        .arg(dir.join("turnserver.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting turnserver");
+    let server = Coturn { child, port, dir };
+    let request = [0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for addr in udp_ready {
+        let probe = UdpSocket::bind(if addr.is_ipv6() { "[::1]:0" } else { "127.0.0.1:0" }).unwrap();
+        probe.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        loop {
+            assert!(Instant::now() < deadline, "coturn did not answer on {addr}");
+            let _ = probe.send_to(&request, addr);
+            if probe.recv_from(&mut [0u8; 512]).is_ok() {
+                break;
+            }
+        }
+    }
+    for addr in tcp_ready {
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "coturn does not take TCP on {addr}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    server
+}
+
+/// Owned strings from literals, for `start`'s arguments.
+pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Vec<String> {
+    items.into_iter().map(Into::into).collect()
+}
