@@ -292,6 +292,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;loopback' {
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long media and data flow once the call is up (0: stop as soon as it is up)')
             [CompletionResult]::new('--media', '--media', [CompletionResultType]::ParameterName, 'Which synthetic media each peer sends')
+            [CompletionResult]::new('--media-file', '--media-file', [CompletionResultType]::ParameterName, 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)')
             [CompletionResult]::new('--bitrate', '--bitrate', [CompletionResultType]::ParameterName, 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M')
             [CompletionResult]::new('--fps', '--fps', [CompletionResultType]::ParameterName, 'Video frames per second (1 to 120)')
             [CompletionResult]::new('--datachannel', '--datachannel', [CompletionResultType]::ParameterName, 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none')
@@ -308,6 +309,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Use relay candidates only: the call goes through the TURN server(s) of --ice-server')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Bind the peers to ::1 instead of 127.0.0.1')
             [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Bind the peers to ::1 instead of 127.0.0.1')
+            [CompletionResult]::new('--lossless-setup', '--lossless-setup', [CompletionResultType]::ParameterName, 'With --loss, drop nothing until the call is up (ICE, DTLS and the data channel), so only the media and data phase is lossy; --delay and --jitter apply throughout')
             [CompletionResult]::new('--stock-timers', '--stock-timers', [CompletionResultType]::ParameterName, 'Keep webrtc-rs''s default timers (200 ms ICE checks) and do not wake its driver while connecting: the library''s out-of-the-box connect time, for comparison')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')

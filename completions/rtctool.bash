@@ -482,7 +482,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__loopback)
-            opts="-6 -q -v -h --duration --media --bitrate --fps --datachannel --throughput --ice-server --username --password --relay-only --ipv6 --loss --delay --jitter --max-loss --timeout --stock-timers --color --quiet --verbose --json --ndjson --help"
+            opts="-6 -q -v -h --duration --media --media-file --bitrate --fps --datachannel --throughput --ice-server --username --password --relay-only --ipv6 --loss --delay --jitter --lossless-setup --max-loss --timeout --stock-timers --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +494,10 @@ _rtctool() {
                     ;;
                 --media)
                     COMPREPLY=($(compgen -W "none audio video both" -- "${cur}"))
+                    return 0
+                    ;;
+                --media-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --bitrate)

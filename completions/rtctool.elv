@@ -263,6 +263,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;loopback'= {
             cand --duration 'How long media and data flow once the call is up (0: stop as soon as it is up)'
             cand --media 'Which synthetic media each peer sends'
+            cand --media-file 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)'
             cand --bitrate 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M'
             cand --fps 'Video frames per second (1 to 120)'
             cand --datachannel 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none'
@@ -279,6 +280,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --relay-only 'Use relay candidates only: the call goes through the TURN server(s) of --ice-server'
             cand -6 'Bind the peers to ::1 instead of 127.0.0.1'
             cand --ipv6 'Bind the peers to ::1 instead of 127.0.0.1'
+            cand --lossless-setup 'With --loss, drop nothing until the call is up (ICE, DTLS and the data channel), so only the media and data phase is lossy; --delay and --jitter apply throughout'
             cand --stock-timers 'Keep webrtc-rs''s default timers (200 ms ICE checks) and do not wake its driver while connecting: the library''s out-of-the-box connect time, for comparison'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'

@@ -209,6 +209,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l media -d 'W
 audio\t'Audio only'
 video\t'Video only'
 both\t'Audio and video'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l media-file -d 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l bitrate -d 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l fps -d 'Video frames per second (1 to 120)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l datachannel -d 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none' -r -f -a "ping\t'A message every 50 ms, echoed back: RTT and verification'
@@ -228,6 +229,7 @@ never\t'Never colour'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l throughput -d 'Bulk data-channel transfer for the whole --duration (same as --datachannel bulk)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l relay-only -d 'Use relay candidates only: the call goes through the TURN server(s) of --ice-server'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s 6 -l ipv6 -d 'Bind the peers to ::1 instead of 127.0.0.1'
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l lossless-setup -d 'With --loss, drop nothing until the call is up (ICE, DTLS and the data channel), so only the media and data phase is lossy; --delay and --jitter apply throughout'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l stock-timers -d 'Keep webrtc-rs\'s default timers (200 ms ICE checks) and do not wake its driver while connecting: the library\'s out-of-the-box connect time, for comparison'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s q -l quiet -d 'Print only results and errors'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s v -l verbose -d 'More detail (repeat for more)'

@@ -186,8 +186,9 @@ Mbit/s (10^6 bits per second). On a terminal, live figures are shown every secon
 ends the call and still prints the report.\n\n\
 --loss, --delay and --jitter put an in-process UDP relay between the peers (their host \
 candidates rewritten to point at it) that drops and delays packets in both directions, from \
-the first ICE check on; jitter varies each packet's delay within +/- the value without \
-reordering. Lost video packets are recovered by NACK and retransmission, audio ones are not, \
+the first ICE check on (with --lossless-setup, from the media on); jitter varies each packet's \
+delay within +/- the value without reordering. DTLS and SCTP resend a lost handshake flight \
+after a second, then two, four..., so a lossy setup can take seconds. Lost video packets are recovered by NACK and retransmission, audio ones are not, \
 the data channel's SCTP retransmits. --ice-server with --relay-only forces the call through a \
 TURN server (both peers gather only relay candidates): an end-to-end TURN test.\n\n\
 Both peers bind 127.0.0.1 (::1 with --ipv6), or every interface of the family when an \
@@ -195,7 +196,10 @@ Both peers bind 127.0.0.1 (::1 with --ipv6), or every interface of the family wh
 (building both peer connections, certificates included) is reported apart. ICE checks are paced \
 at 10 ms and webrtc-rs's driver is woken every millisecond while connecting (its default 200 ms \
 pacing, and packets it queues on internal events waiting for its next timer, would make most of \
-the connect time); --stock-timers measures the library as it comes.\n\n\
+the connect time); peer to peer on the loopback the SCTP window is 64 KiB, so bursts fit the UDP \
+sockets' default receive buffers. --stock-timers measures the library as it comes.\n\n\
+--media-file plays IVF (VP8, VP9) or Ogg/Opus files in a loop instead of synthetic frames; \
+each frame that arrives is checked against the sender's record of what it sent (CRC-32).\n\n\
 --json prints {connected, timings_ms: {gathering, ice_connected, dtls_connected, \
 data_channel_open, first_media, ...}, timeline: [...], selected_pair: {local, remote, \
 rtt_ms}, media: {streams: [...]}, data_channel: {bytes, throughput_mbps, ...}, checks: [...]}; \
@@ -204,7 +208,7 @@ Exit codes: 0 the call connected and media and data flowed as configured; 1 it c
 a check failed (frame loss above --max-loss, a corrupted frame or message, a stream or the \
 data channel that carried nothing); 2 usage error; 4 the call never connected within \
 --timeout (the report says what was reached), or a socket could not be bound.",
-        after_help = "Examples:\n  rtctool loopback\n  rtctool loopback --media none --throughput --duration 3s\n  rtctool loopback --loss 5 --delay 40ms --jitter 10ms --max-loss 10\n  rtctool loopback --ice-server turn:alice@turn.example.org --relay-only\n  rtctool --json loopback --duration 2s | jq .timings_ms"
+        after_help = "Examples:\n  rtctool loopback\n  rtctool loopback --media none --throughput --duration 3s\n  rtctool loopback --media-file clip.ivf --media-file speech.ogg\n  rtctool loopback --loss 5 --delay 40ms --jitter 10ms --max-loss 10\n  rtctool loopback --ice-server turn:alice@turn.example.org --relay-only\n  rtctool --json loopback --duration 2s | jq .timings_ms"
     )]
     Loopback(LoopbackArgs),
     /// Print a shell completion script.
@@ -319,6 +323,12 @@ pub struct LoopbackArgs {
     #[arg(long, value_enum, value_name = "KIND", default_value = "both")]
     pub media: crate::loopback::MediaKind,
 
+    /// Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video,
+    /// Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable
+    /// (one per kind).
+    #[arg(long = "media-file", value_name = "FILE")]
+    pub media_files: Vec<PathBuf>,
+
     /// Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M.
     #[arg(long, value_name = "BITS", default_value = "1M", value_parser = crate::loopback::parse_bitrate)]
     pub bitrate: u64,
@@ -371,6 +381,11 @@ pub struct LoopbackArgs {
     #[arg(long, value_name = "MS", value_parser = crate::loopback::parse_millis,
           conflicts_with_all = ["relay_only", "ice_servers"])]
     pub jitter: Option<std::time::Duration>,
+
+    /// With --loss, drop nothing until the call is up (ICE, DTLS and the data channel), so
+    /// only the media and data phase is lossy; --delay and --jitter apply throughout.
+    #[arg(long, requires = "loss")]
+    pub lossless_setup: bool,
 
     /// Fail (exit 1) when a stream loses more than this percentage of its frames.
     #[arg(long, value_name = "PCT", default_value = "5", value_parser = crate::loopback::parse_percent)]

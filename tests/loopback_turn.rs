@@ -3,67 +3,45 @@
 //! data channel all cross coturn.
 
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::Value;
 
+mod common {
+    pub mod coturn;
+}
+use common::coturn::{self, Coturn};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rtctool");
 
-/// coturn on 127.0.0.1 at a free port, relaying to loopback peers; killed on drop.
-struct Coturn {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Coturn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
+/// coturn on 127.0.0.1 at a free port, relaying to loopback peers (the peers are there too).
 fn coturn() -> Option<Coturn> {
-    let have =
-        Command::new("sh").args(["-c", "command -v turnserver"]).output().is_ok_and(|o| o.status.success());
-    if !have {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but turnserver is missing (apt-get install -y coturn)");
-        }
-        eprintln!("skipping: turnserver (coturn) is not installed");
+    if !coturn::available() {
         return None;
     }
     let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = std::env::temp_dir().join(format!("rtctool-loopback-turn-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let child = Command::new("turnserver")
-        .args(["-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1", "--listening-port"])
-        .arg(port.to_string())
-        .args(["--allow-loopback-peers", "--no-tcp", "--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay"])
-        .args(["-a", "-u", "alice:wonderland", "-r", "rtctool.test", "--simple-log", "--no-stdout-log"])
-        .arg("--log-file")
-        .arg(dir.join("turnserver.log"))
-        .arg("--pidfile")
-        .arg(dir.join("turnserver.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("starting turnserver");
-    let server = Coturn { child, port, dir };
-    // Ready when it answers a Binding request.
-    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
-    probe.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-    let request = [0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        let _ = probe.send_to(&request, ("127.0.0.1", port));
-        if probe.recv_from(&mut [0u8; 512]).is_ok() {
-            return Some(server);
-        }
-    }
-    panic!("coturn did not answer on 127.0.0.1:{port}");
+    let dir = coturn::dir_for("loopback-turn", port);
+    let args = coturn::args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--listening-port",
+        &port.to_string(),
+        "--allow-loopback-peers",
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+        "-a",
+        "-u",
+        "alice:wonderland",
+        "-r",
+        "rtctool.test",
+    ]);
+    Some(coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
 }
 
 fn loopback(args: &[&str], password_env: Option<&str>) -> (Value, Option<i32>, String) {

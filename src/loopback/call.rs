@@ -16,9 +16,10 @@ use webrtc::peer_connection::{
 };
 
 use super::datachannel::{self, DcCounters};
+use super::frame::Ledger;
 use super::frame::{round2, LatencySummary};
 use super::impair::{Relay, Rng};
-use super::media::{self, Kind, Receptions, SendCounters, StreamId};
+use super::media::{self, ReceivePlan, Receptions, SendCounters, StreamId};
 use super::peer::{self, Peer, PeerEvent, PeerEventKind};
 use super::report::{
     Check, ConfigSummary, DataChannelReport, FrameReport, GatheredCandidate, ImpairmentReport, MediaReport,
@@ -152,6 +153,8 @@ struct Running {
     receptions: Receptions,
     senders: HashMap<StreamId, Arc<SendCounters>>,
     dc: Arc<DcCounters>,
+    /// Per stream: its codec, and the sender's ledger when it plays a file.
+    plan: ReceivePlan,
 }
 
 /// Run the call; the error is returned beside the report when it never connected (exit 4).
@@ -180,7 +183,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     let mut offerer = Peer::build(Side::Offerer, cfg, bind, ev_tx.clone(), cand_o_tx).await?;
     let mut answerer = Peer::build(Side::Answerer, cfg, bind, ev_tx.clone(), cand_a_tx).await?;
     for &kind in &cfg.kinds {
-        offerer.add_track(kind, ssrcs[&StreamId { from: Side::Offerer, kind }]).await?;
+        offerer.add_track(kind, cfg.codec(kind), ssrcs[&StreamId { from: Side::Offerer, kind }]).await?;
     }
     let dc: Option<Arc<dyn DataChannel>> = match cfg.datachannel {
         DataChannelMode::None => None,
@@ -204,6 +207,15 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         receptions: Arc::new(Mutex::new(HashMap::new())),
         senders: HashMap::new(),
         dc: Arc::new(DcCounters::default()),
+        plan: Arc::new(
+            ssrcs
+                .keys()
+                .map(|&id| {
+                    let ledger = cfg.file(id.kind).map(|_| Arc::new(Mutex::new(Ledger::default())));
+                    (id, (cfg.codec(id.kind), ledger))
+                })
+                .collect(),
+        ),
     };
 
     // Trickle: each side's candidates go to the other as soon as it has a remote description.
@@ -258,7 +270,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         .map_err(|e| neg("giving the offer to the answerer", e))?;
     let _ = ready_a_tx.send(true);
     for &kind in &cfg.kinds {
-        answerer.add_track(kind, ssrcs[&StreamId { from: Side::Answerer, kind }]).await?;
+        answerer.add_track(kind, cfg.codec(kind), ssrcs[&StreamId { from: Side::Answerer, kind }]).await?;
     }
     let answer = answerer.pc.create_answer(None).await.map_err(|e| neg("creating the answer", e))?;
     answerer.pc.set_local_description(answer.clone()).await.map_err(|e| neg("setting the answer", e))?;
@@ -337,7 +349,10 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         live.status("draining".into());
         let slack = 2 * (cfg.impairment.delay + cfg.impairment.jitter) + Duration::from_millis(300);
         let min_end = stop + slack;
-        let max_end = tokio::time::Instant::from_std(stop + slack + Duration::from_secs(2));
+        // SCTP resends a lost message after its retransmission timeout (a second or more), so
+        // under loss the last pings or bulk messages may need that long to arrive.
+        let patience = Duration::from_secs(if cfg.impairment.loss > 0.0 { 6 } else { 2 });
+        let max_end = tokio::time::Instant::from_std(stop + slack + patience);
         // A second Ctrl-C skips the rest of the drain.
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
@@ -527,7 +542,14 @@ fn handle(
             push(p, live, at, Some(side), "data-channel-announced", None);
         }
         PeerEventKind::Track(track) => {
-            tokio::spawn(media::receive_track(side, track, p.t0, running.receptions.clone(), ev_tx.clone()));
+            tokio::spawn(media::receive_track(
+                side,
+                track,
+                p.t0,
+                running.receptions.clone(),
+                running.plan.clone(),
+                ev_tx.clone(),
+            ));
             push(p, live, at, Some(side), "track", None);
         }
         PeerEventKind::Milestone { event, detail } => {
@@ -633,25 +655,40 @@ async fn start_media(
     phase: &watch::Receiver<Phase>,
     running: &mut Running,
 ) {
+    let plan = running.plan.clone();
     for peer in peers {
         for local in &peer.tracks {
             let stream = StreamId { from: peer.side, kind: local.kind };
-            let pt = peer::negotiated_payload_type(&local.sender).await.unwrap_or(match local.kind {
-                Kind::Audio => peer::OPUS_PT,
-                Kind::Video => peer::VP8_PT,
-            });
+            let codec = cfg.codec(local.kind);
+            let pt = peer::negotiated_payload_type(&local.sender).await.unwrap_or(codec.payload_type());
             let counters = Arc::new(SendCounters::default());
             running.senders.insert(stream, counters.clone());
-            tokio::spawn(media::send_frames(
-                stream,
-                local.track.clone(),
-                local.ssrc,
-                pt,
-                cfg.spec(local.kind),
-                t0,
-                phase.clone(),
-                counters,
-            ));
+            match (cfg.file(local.kind), plan.get(&stream).and_then(|(_, l)| l.clone())) {
+                (Some(file), Some(ledger)) => {
+                    tokio::spawn(media::send_file_frames(
+                        local.track.clone(),
+                        local.ssrc,
+                        pt,
+                        file,
+                        t0,
+                        phase.clone(),
+                        counters,
+                        ledger,
+                    ));
+                }
+                _ => {
+                    tokio::spawn(media::send_frames(
+                        stream,
+                        local.track.clone(),
+                        local.ssrc,
+                        pt,
+                        cfg.spec(local.kind),
+                        t0,
+                        phase.clone(),
+                        counters,
+                    ));
+                }
+            }
         }
     }
 }
@@ -779,13 +816,16 @@ fn stream_reports(
                 .map(|i| i.received_rtp_stream_stats.jitter)
                 .filter(|j| *j > 0.0)
                 .map(|j| round2(j * 1000.0 / f64::from(id.kind.clock_rate())));
-            let codec = peer::codec(id.kind);
+            let codec = cfg.codec(id.kind);
             StreamReport {
                 stream: id.label(),
                 from: id.from,
                 to: id.from.other(),
                 kind: id.kind.as_str().to_owned(),
-                codec: codec.mime_type.split('/').nth(1).unwrap_or_default().to_owned(),
+                codec: codec.name().to_owned(),
+                source: cfg
+                    .file(id.kind)
+                    .map_or_else(|| "synthetic".to_owned(), |f| f.path.display().to_string()),
                 ssrc,
                 packets_sent: outbound.map_or(0, |o| o.sent_rtp_stream_stats.packets_sent),
                 bytes_sent: outbound.map_or(0, |o| o.sent_rtp_stream_stats.bytes_sent),

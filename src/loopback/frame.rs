@@ -7,7 +7,7 @@
 //! corrupted, late or not at all ([`FrameTally`]). Nothing here touches a socket or a clock: time
 //! is an argument, so the tests drive it by hand.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -451,24 +451,35 @@ pub struct LatencySummary {
 }
 
 impl FrameTally {
-    /// Count one completed frame, received `age` after the call's start.
+    /// Count one completed synthetic frame, received `age` after the call's start.
     pub fn record(&mut self, data: &[u8], age: Duration) {
-        match SyntheticFrame::verify(data) {
-            Ok(frame) => {
-                if !self.seen.insert(frame.seq) {
+        self.count(SyntheticFrame::verify(data).map(|f| (f.seq, f.sent_us)).map_err(|e| e.to_string()), age);
+    }
+
+    /// Count one completed frame of real media, checked against the sender's ledger.
+    pub fn record_against(&mut self, ledger: &mut Ledger, data: &[u8], age: Duration) {
+        let claimed =
+            ledger.claim(data).ok_or_else(|| "not a frame the sender sent (CRC-32 unknown)".to_owned());
+        self.count(claimed, age);
+    }
+
+    fn count(&mut self, frame: std::result::Result<(u32, u64), String>, age: Duration) {
+        match frame {
+            Ok((seq, sent_us)) => {
+                if !self.seen.insert(seq) {
                     self.duplicate += 1;
                     return;
                 }
                 self.verified += 1;
-                if self.newest.is_some_and(|n| frame.seq < n) {
+                if self.newest.is_some_and(|n| seq < n) {
                     self.late += 1;
                 }
-                self.newest = Some(self.newest.map_or(frame.seq, |n| n.max(frame.seq)));
-                self.latencies_us.push((age.as_micros() as u64).saturating_sub(frame.sent_us));
+                self.newest = Some(self.newest.map_or(seq, |n| n.max(seq)));
+                self.latencies_us.push((age.as_micros() as u64).saturating_sub(sent_us));
             }
             Err(why) => {
                 self.corrupted += 1;
-                self.last_corruption = Some(why.to_string());
+                self.last_corruption = Some(why);
             }
         }
     }
@@ -494,6 +505,46 @@ impl FrameTally {
             p95: round2(p95 as f64 / 1000.0),
             max: round2(max as f64 / 1000.0),
         });
+    }
+}
+
+/// What a sender of real media (a file) sent, so the receiver can check each frame it
+/// completes: frames are known by their CRC-32, in the order they went out.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    next: u32,
+    by_crc: HashMap<u32, VecDeque<(u32, u64)>>,
+}
+
+impl Ledger {
+    /// Note a frame sent at `sent_us` (µs since the call's start); returns its number.
+    pub fn record(&mut self, data: &[u8], sent_us: u64) -> u32 {
+        let seq = self.next;
+        self.next = self.next.wrapping_add(1);
+        self.by_crc.entry(crc32fast::hash(data)).or_default().push_back((seq, sent_us));
+        seq
+    }
+
+    /// The (number, send time) of the earliest unclaimed sent frame with these bytes.
+    ///
+    /// ```
+    /// use rtctool::loopback::frame::Ledger;
+    /// let mut ledger = Ledger::default();
+    /// ledger.record(b"frame", 10);
+    /// ledger.record(b"frame", 20); // a file played twice
+    /// assert_eq!(ledger.claim(b"frame"), Some((0, 10)));
+    /// assert_eq!(ledger.claim(b"frame"), Some((1, 20)));
+    /// assert_eq!(ledger.claim(b"frame"), None);
+    /// assert_eq!(ledger.claim(b"frAme"), None);
+    /// ```
+    pub fn claim(&mut self, data: &[u8]) -> Option<(u32, u64)> {
+        let crc = crc32fast::hash(data);
+        let queue = self.by_crc.get_mut(&crc)?;
+        let first = queue.pop_front();
+        if queue.is_empty() {
+            self.by_crc.remove(&crc);
+        }
+        first
     }
 }
 

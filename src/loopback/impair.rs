@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -97,8 +97,13 @@ impl Link {
     /// assert_eq!(link.admit(now), Some(now + Duration::from_millis(50)));
     /// ```
     pub fn admit(&mut self, now: Instant) -> Option<Instant> {
+        self.admit_with(now, true)
+    }
+
+    /// [`Link::admit`], dropping nothing when `lossy` is false (delay and jitter still apply).
+    pub fn admit_with(&mut self, now: Instant, lossy: bool) -> Option<Instant> {
         let imp = self.impairment;
-        if imp.loss > 0.0 && self.rng.next_f64() < imp.loss {
+        if lossy && imp.loss > 0.0 && self.rng.next_f64() < imp.loss {
             self.dropped += 1;
             return None;
         }
@@ -147,6 +152,8 @@ struct Shared {
     links: Mutex<HashMap<(SocketAddr, SocketAddr), Arc<LinkQueue>>>,
     forwarded: AtomicU64,
     dropped: AtomicU64,
+    /// Whether loss applies now (`--lossless-setup` turns it on once the call is up).
+    lossy: AtomicBool,
 }
 
 struct LinkQueue {
@@ -172,8 +179,14 @@ impl Relay {
                 links: Mutex::new(HashMap::new()),
                 forwarded: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
+                lossy: AtomicBool::new(true),
             }),
         }
+    }
+
+    /// Drop packets (as the impairment says) or not; delay and jitter apply either way.
+    pub fn set_lossy(&self, lossy: bool) {
+        self.shared.lossy.store(lossy, Ordering::Relaxed);
     }
 
     /// The relay address standing for `real`, bound (and its receive task started) on first use.
@@ -216,8 +229,9 @@ impl Relay {
                 Err(_) => return,
             };
             let Ok(queue) = self.link_for(from, target) else { continue };
+            let lossy = self.shared.lossy.load(Ordering::Relaxed);
             let release = match queue.link.lock() {
-                Ok(mut link) => link.admit(Instant::now()),
+                Ok(mut link) => link.admit_with(Instant::now(), lossy),
                 Err(_) => return,
             };
             match release {

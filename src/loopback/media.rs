@@ -11,7 +11,8 @@ use rtc::media::Sample;
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
-use super::frame::{Assembler, FrameTally, JitterEstimator, PayloadFormat, RtpView, SyntheticFrame};
+use super::frame::{Assembler, FrameTally, JitterEstimator, Ledger, PayloadFormat, RtpView, SyntheticFrame};
+use super::mediafile::MediaFile;
 use super::peer::{PeerEvent, PeerEventKind};
 use super::{Phase, Side};
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -41,11 +42,60 @@ impl Kind {
             Kind::Video => 90_000,
         }
     }
+}
 
-    fn format(self) -> PayloadFormat {
+/// The RTP payload formats a stream can be sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Opus, 48 kHz (synthetic audio, or an Ogg/Opus file).
+    Opus,
+    /// VP8 (synthetic video, or an IVF file).
+    Vp8,
+    /// VP9 (an IVF file).
+    Vp9,
+}
+
+impl Codec {
+    /// How frames are put back together.
+    pub fn format(self) -> PayloadFormat {
         match self {
-            Kind::Audio => PayloadFormat::Opus,
-            Kind::Video => PayloadFormat::Vp8,
+            Codec::Opus => PayloadFormat::Opus,
+            Codec::Vp8 => PayloadFormat::Vp8,
+            Codec::Vp9 => PayloadFormat::Vp9,
+        }
+    }
+
+    /// The payload type both peers register it with.
+    pub fn payload_type(self) -> u8 {
+        match self {
+            Codec::Opus => 111,
+            Codec::Vp8 => 96,
+            Codec::Vp9 => 98,
+        }
+    }
+
+    /// `opus`, `VP8`, `VP9`: the MIME subtype.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Opus => "opus",
+            Codec::Vp8 => "VP8",
+            Codec::Vp9 => "VP9",
+        }
+    }
+
+    /// The codec description for webrtc-rs.
+    pub fn rtp_codec(self) -> rtc::rtp_transceiver::rtp_sender::RTCRtpCodec {
+        let (kind, clock_rate, channels, fmtp) = match self {
+            Codec::Opus => ("audio", 48_000, 2, "minptime=10;useinbandfec=1"),
+            Codec::Vp8 => ("video", 90_000, 0, ""),
+            Codec::Vp9 => ("video", 90_000, 0, "profile-id=0"),
+        };
+        rtc::rtp_transceiver::rtp_sender::RTCRtpCodec {
+            mime_type: format!("{kind}/{}", self.name()),
+            clock_rate,
+            channels,
+            sdp_fmtp_line: fmtp.to_owned(),
+            rtcp_feedback: vec![],
         }
     }
 }
@@ -174,12 +224,16 @@ pub struct Reception {
 /// Everything received, per stream.
 pub type Receptions = Arc<Mutex<HashMap<StreamId, Reception>>>;
 
+/// How the receiver of each stream reassembles and checks its frames.
+pub type ReceivePlan = Arc<HashMap<StreamId, (Codec, Option<Arc<Mutex<Ledger>>>)>>;
+
 /// Read a remote track until it ends, verifying every frame.
 pub async fn receive_track(
     at: Side,
     track: Arc<dyn TrackRemote>,
     call_start: Instant,
     receptions: Receptions,
+    plan: ReceivePlan,
     events: mpsc::UnboundedSender<PeerEvent>,
 ) {
     let kind = match track.kind().await {
@@ -187,6 +241,13 @@ pub async fn receive_track(
         _ => Kind::Video,
     };
     let stream = StreamId { from: at.other(), kind };
+    let (codec, ledger) = plan.get(&stream).cloned().unwrap_or((
+        match kind {
+            Kind::Audio => Codec::Opus,
+            Kind::Video => Codec::Vp8,
+        },
+        None,
+    ));
     let ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     let milestone = |event: &'static str| {
         let _ = events.send(PeerEvent {
@@ -209,7 +270,7 @@ pub async fn receive_track(
                 ssrc: if ssrc != 0 { ssrc } else { packet.header.ssrc },
                 packets: 0,
                 payload_bytes: 0,
-                assembler: Assembler::new(kind.format()),
+                assembler: Assembler::new(codec.format()),
                 tally: FrameTally::default(),
                 jitter: JitterEstimator::default(),
                 first_packet: None,
@@ -229,7 +290,11 @@ pub async fn receive_track(
             let mut first_frame = false;
             if let Some(frame) = rx.assembler.push(view) {
                 let before = rx.tally.verified;
-                rx.tally.record(&frame.data, now.saturating_duration_since(call_start));
+                let age = now.saturating_duration_since(call_start);
+                match &ledger {
+                    Some(ledger) => rx.tally.record_against(&mut super::lock(ledger), &frame.data, age),
+                    None => rx.tally.record(&frame.data, age),
+                }
                 if before == 0 && rx.tally.verified == 1 {
                     rx.first_frame = Some(now);
                     first_frame = true;
@@ -242,6 +307,49 @@ pub async fn receive_track(
         }
         if first_frame {
             milestone("first-frame");
+        }
+    }
+}
+
+/// Send a file's frames on `track` while the phase is [`Phase::Running`], from the start again
+/// when it ends, each noted in `ledger` for the receiver to check against.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_file_frames(
+    track: Arc<TrackLocalStaticSample>,
+    ssrc: u32,
+    payload_type: u8,
+    file: Arc<MediaFile>,
+    call_start: Instant,
+    mut phase: watch::Receiver<Phase>,
+    counters: Arc<SendCounters>,
+    ledger: Arc<Mutex<Ledger>>,
+) {
+    // Paced by the frames' own durations against a running deadline, so parsing and writing
+    // time does not accumulate as drift.
+    let mut deadline = tokio::time::Instant::now();
+    for (data, duration) in file.frames.iter().cycle() {
+        if *phase.borrow() != Phase::Running {
+            return;
+        }
+        let now = Instant::now();
+        let sent_us = now.saturating_duration_since(call_start).as_micros() as u64;
+        super::lock(&ledger).record(data, sent_us);
+        let sample = Sample { data: Bytes::copy_from_slice(data), duration: *duration, ..Sample::new(now) };
+        match track.sample_writer(ssrc, payload_type).write_sample(&sample).await {
+            Ok(()) => {
+                counters.frames.fetch_add(1, Ordering::Relaxed);
+                counters.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                counters.errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        deadline += *duration;
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {}
+            changed = phase.changed() => {
+                if changed.is_err() { return; }
+            }
         }
     }
 }

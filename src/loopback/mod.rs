@@ -12,6 +12,7 @@ pub mod datachannel;
 pub mod frame;
 pub mod impair;
 pub mod media;
+pub mod mediafile;
 pub mod peer;
 pub mod report;
 
@@ -24,8 +25,11 @@ use crate::core::ice::{resolve_credentials, Credentials, IceUrl, Scheme};
 use crate::core::output::{self, Mode, Output};
 use crate::error::{Error, Outcome, Result};
 
+use std::sync::Arc;
+
 use impair::Impairment;
-use media::{FrameSpec, Kind};
+use media::{Codec, FrameSpec, Kind};
+use mediafile::{FileCodec, MediaFile};
 
 /// Which synthetic media each peer sends (`--media`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -162,6 +166,8 @@ pub struct Config {
     pub timeout: Duration,
     /// webrtc-rs's own timers, no driver wake-ups.
     pub stock_timers: bool,
+    /// Files played instead of synthetic frames (at most one per kind).
+    pub files: Vec<Arc<MediaFile>>,
 }
 
 /// Audio: Opus-sized frames every 20 ms at 32 kbit/s.
@@ -214,6 +220,23 @@ impl Config {
         if args.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
             return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
         }
+        let mut files: Vec<Arc<MediaFile>> = Vec::new();
+        for path in &args.media_files {
+            let file = MediaFile::load(path)?;
+            let kind = file.codec.kind();
+            if files.iter().any(|f| f.codec.kind() == kind) {
+                return Err(Error::usage(format!("more than one {} --media-file", kind.as_str())));
+            }
+            if !args.media.kinds().contains(&kind) {
+                return Err(Error::usage(format!(
+                    "{} is {}, but --media {} sends none",
+                    path.display(),
+                    kind.as_str(),
+                    format!("{:?}", args.media).to_lowercase()
+                )));
+            }
+            files.push(Arc::new(file));
+        }
         let impairment = Impairment {
             loss: args.loss.unwrap_or(0.0) / 100.0,
             delay: args.delay.unwrap_or_default(),
@@ -235,6 +258,7 @@ impl Config {
             max_loss: args.max_loss,
             timeout: args.timeout,
             stock_timers: args.stock_timers,
+            files,
         })
     }
 
@@ -251,6 +275,20 @@ impl Config {
             (true, true) => IpAddr::V6(Ipv6Addr::LOCALHOST),
             (false, false) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             (true, false) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        }
+    }
+
+    /// The file played for `kind`, if any.
+    pub fn file(&self, kind: Kind) -> Option<Arc<MediaFile>> {
+        self.files.iter().find(|f| f.codec.kind() == kind).cloned()
+    }
+
+    /// The payload format `kind` is sent in.
+    pub fn codec(&self, kind: Kind) -> Codec {
+        match (kind, self.file(kind).map(|f| f.codec)) {
+            (Kind::Audio, _) => Codec::Opus,
+            (Kind::Video, Some(FileCodec::Vp9)) => Codec::Vp9,
+            (Kind::Video, _) => Codec::Vp8,
         }
     }
 

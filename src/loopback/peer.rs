@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel;
@@ -23,14 +23,9 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
-use super::media::Kind;
+use super::media::{Codec, Kind};
 use super::{Config, Side};
 use crate::error::{Error, Result};
-
-/// Payload types we offer; the answer keeps them (both peers register the same).
-pub const OPUS_PT: u8 = 111;
-/// VP8's payload type.
-pub const VP8_PT: u8 = 96;
 
 /// Something a peer connection reported, stamped when it happened.
 pub struct PeerEvent {
@@ -150,35 +145,19 @@ pub struct Peer {
     pub tracks: Vec<LocalTrack>,
 }
 
-/// The codec a kind is sent with.
-pub fn codec(kind: Kind) -> RTCRtpCodec {
-    match kind {
-        Kind::Audio => RTCRtpCodec {
-            mime_type: "audio/opus".to_owned(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
-            rtcp_feedback: vec![],
-        },
-        Kind::Video => RTCRtpCodec {
-            mime_type: "video/VP8".to_owned(),
-            clock_rate: 90_000,
-            channels: 0,
-            sdp_fmtp_line: String::new(),
-            rtcp_feedback: vec![],
-        },
-    }
-}
-
-fn media_engine() -> Result<(MediaEngine, Registry)> {
+fn media_engine(cfg: &Config) -> Result<(MediaEngine, Registry)> {
     let mut engine = MediaEngine::default();
-    for (kind, pt, codec_kind) in
-        [(Kind::Audio, OPUS_PT, RtpCodecKind::Audio), (Kind::Video, VP8_PT, RtpCodecKind::Video)]
-    {
-        let params = RTCRtpCodecParameters { rtp_codec: codec(kind), payload_type: pt };
+    for kind in [Kind::Audio, Kind::Video] {
+        let codec = cfg.codec(kind);
+        let codec_kind = match kind {
+            Kind::Audio => RtpCodecKind::Audio,
+            Kind::Video => RtpCodecKind::Video,
+        };
+        let params =
+            RTCRtpCodecParameters { rtp_codec: codec.rtp_codec(), payload_type: codec.payload_type() };
         engine
             .register_codec(params, codec_kind)
-            .map_err(|e| Error::usage(format!("registering {}: {e}", kind.as_str())))?;
+            .map_err(|e| Error::usage(format!("registering {}: {e}", codec.name())))?;
     }
     // NACK generator and responder (video), RTCP sender/receiver reports, TWCC feedback.
     let registry = register_default_interceptors(Registry::new(), &mut engine)
@@ -207,7 +186,7 @@ impl Peer {
         events: mpsc::UnboundedSender<PeerEvent>,
         candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
     ) -> Result<Peer> {
-        let (engine, registry) = media_engine()?;
+        let (engine, registry) = media_engine(cfg)?;
         let mut config = RTCConfigurationBuilder::new().with_ice_servers(ice_servers(cfg));
         if cfg.relay_only {
             config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
@@ -228,8 +207,8 @@ impl Peer {
         Ok(Peer { side, pc, tracks: Vec::new() })
     }
 
-    /// Add a synthetic track of `kind` with SSRC `ssrc`.
-    pub async fn add_track(&mut self, kind: Kind, ssrc: u32) -> Result<()> {
+    /// Add a track of `kind` in `codec` with SSRC `ssrc`.
+    pub async fn add_track(&mut self, kind: Kind, codec: Codec, ssrc: u32) -> Result<()> {
         let side = self.side;
         let codec_kind = match kind {
             Kind::Audio => RtpCodecKind::Audio,
@@ -242,7 +221,7 @@ impl Peer {
             codec_kind,
             vec![RTCRtpEncodingParameters {
                 rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-                codec: codec(kind),
+                codec: codec.rtp_codec(),
                 ..Default::default()
             }],
         );
@@ -265,7 +244,10 @@ impl Peer {
 /// interval is most of the connect time in a loopback).
 pub const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(10);
 
-/// The timers of both peers. `--stock-timers` keeps webrtc-rs's defaults throughout.
+/// The SCTP receive window on a direct loopback path (see [`setting_engine`]).
+pub const LOOPBACK_SCTP_WINDOW: u32 = 64 * 1024;
+
+/// The timers and SCTP window of both peers. `--stock-timers` keeps webrtc-rs's defaults.
 fn setting_engine(cfg: &Config) -> SettingEngine {
     if cfg.stock_timers {
         return SettingEngine::default();
@@ -279,7 +261,18 @@ fn setting_engine(cfg: &Config) -> SettingEngine {
         .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(attempts))
         // The answerer takes the DTLS server role, so the offerer, which holds the data
         // channel handle the call can wake its driver through, starts DTLS and SCTP.
-        .with_answering_dtls_role(RTCDtlsRole::Server);
+        .with_answering_dtls_role(RTCDtlsRole::Server)
+        // A check can arrive before the candidate it comes from has been trickled; the pair is
+        // then peer-reflexive, and webrtc-rs would wait a second before selecting it.
+        .with_prflx_acceptance_min_wait(Some(Duration::ZERO));
+    if !cfg.impairment.is_active() && cfg.ice_servers.is_empty() {
+        // Peer to peer on the loopback the round trip is a fraction of a millisecond, so a
+        // small SCTP window still allows Gbit/s, and it keeps a burst inside the UDP socket's
+        // receive buffer (the kernel default, about 200 KB, which webrtc-rs offers no way to
+        // raise). With webrtc-rs's 1 MiB window bursts overflow it, SCTP takes the drops for
+        // congestion and bulk throughput collapses to tens of Mbit/s.
+        builder = builder.with_sctp_max_receive_buffer_size(LOOPBACK_SCTP_WINDOW);
+    }
     if cfg.relay_only {
         // Nothing better than a relay pair can come: do not wait 2 s for one.
         builder = builder.with_relay_acceptance_min_wait(Some(Duration::ZERO));

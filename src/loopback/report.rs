@@ -163,6 +163,8 @@ pub struct StreamReport {
     pub kind: String,
     /// The payload format.
     pub codec: String,
+    /// `synthetic`, or the --media-file played.
+    pub source: String,
     /// SSRC.
     pub ssrc: u32,
     /// RTP packets the sender sent (webrtc-rs outbound-rtp).
