@@ -111,10 +111,6 @@ impl Live<'_> {
     fn event(&self, e: &TimelineEntry) {
         match self.out.mode {
             Mode::Ndjson => {
-                let mut v = serde_json::to_value(e).unwrap_or_default();
-                if let Some(o) = v.as_object_mut() {
-                    o.insert("event_type".into(), "timeline".into());
-                }
                 let record = serde_json::json!({"event": "timeline", "ms": e.ms, "side": e.side, "name": e.event, "detail": e.detail});
                 let _ = output::write_ndjson(&mut io::stdout().lock(), &record);
             }
@@ -202,6 +198,9 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     let mut p = Progression::new(t0);
     let relay =
         cfg.impairment.is_active().then(|| Relay::new(bind_ip, cfg.impairment, Rng::seed_from_time()));
+    if let Some(relay) = &relay {
+        relay.set_lossy(!cfg.lossless_setup);
+    }
     let (phase_tx, phase_rx) = watch::channel(Phase::Connecting);
     let running = Running {
         receptions: Arc::new(Mutex::new(HashMap::new())),
@@ -316,10 +315,14 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     // Media and data.
     let mut media_window = None;
     if connected && error.is_none() && !interrupted {
+        if let Some(relay) = &relay {
+            relay.set_lossy(true);
+        }
         start_media(cfg, [&offerer, &answerer], t0, &phase_rx, &mut running).await;
         let start = Instant::now();
         let _ = phase_tx.send(Phase::Running);
         push(&mut p, &live, start, None, "media-start", Some(format!("for {:?}", cfg.duration)));
+        live.status(format!("connected; media and data for {:?}", cfg.duration));
         let end = tokio::time::Instant::from_std(start + cfg.duration);
         // A fresh signal future per phase: a completed one must not be polled again.
         let ctrl_c = tokio::signal::ctrl_c();
@@ -767,25 +770,21 @@ fn stream_reports(
             let ssrc = ssrcs[&id];
             let sender = by_side(id.from);
             let receiver = by_side(id.from.other());
-            let outbound = sender.and_then(|r| {
-                r.iter().find_map(|e| match e {
-                    RTCStatsReportEntry::OutboundRtp(o)
-                        if o.sent_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
-                    {
-                        Some(o)
-                    }
-                    _ => None,
-                })
+            let outbound = find_entry(sender, |e| match e {
+                RTCStatsReportEntry::OutboundRtp(o)
+                    if o.sent_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
+                {
+                    Some(o)
+                }
+                _ => None,
             });
-            let inbound = receiver.and_then(|r| {
-                r.iter().find_map(|e| match e {
-                    RTCStatsReportEntry::InboundRtp(o)
-                        if o.received_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
-                    {
-                        Some(o)
-                    }
-                    _ => None,
-                })
+            let inbound = find_entry(receiver, |e| match e {
+                RTCStatsReportEntry::InboundRtp(o)
+                    if o.received_rtp_stream_stats.rtp_stream_stats.ssrc == ssrc =>
+                {
+                    Some(o)
+                }
+                _ => None,
             });
             let sent_frames = running.senders.get(&id).map_or(0, |c| c.frames.load(Ordering::Relaxed));
             let rx = map.get_mut(&id);
@@ -854,18 +853,12 @@ fn stream_reports(
         .collect()
 }
 
-fn summary(mut v: Vec<u64>) -> Option<LatencySummary> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
-    let p95 = v[((v.len() - 1) as f64 * 0.95).round() as usize];
-    Some(LatencySummary {
-        mean: round2(mean / 1000.0),
-        p95: round2(p95 as f64 / 1000.0),
-        max: round2(v[v.len() - 1] as f64 / 1000.0),
-    })
+/// The first entry of a report that `pick` accepts.
+fn find_entry<'a, T>(
+    report: Option<&'a RTCStatsReport>,
+    pick: impl Fn(&'a RTCStatsReportEntry) -> Option<&'a T>,
+) -> Option<&'a T> {
+    report?.iter().find_map(pick)
 }
 
 fn dc_report(mode: DataChannelMode, dc: &DcCounters, open_ms: Option<f64>) -> DataChannelReport {
@@ -898,7 +891,7 @@ fn dc_report(mode: DataChannelMode, dc: &DcCounters, open_ms: Option<f64>) -> Da
                 messages_received: echoes,
                 corrupted,
                 throughput_mbps: None,
-                rtt_ms: summary(lock(&dc.rtts_us).clone()),
+                rtt_ms: LatencySummary::from_micros(lock(&dc.rtts_us).clone()),
             }
         }
     }

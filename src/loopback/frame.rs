@@ -450,6 +450,28 @@ pub struct LatencySummary {
     pub max: f64,
 }
 
+impl LatencySummary {
+    /// Mean, 95th percentile and largest of `samples` (µs), in ms; `None` without samples.
+    ///
+    /// ```
+    /// use rtctool::loopback::frame::LatencySummary;
+    /// let s = LatencySummary::from_micros(vec![3000, 1000, 2000]).unwrap();
+    /// assert_eq!((s.mean, s.p95, s.max), (2.0, 3.0, 3.0));
+    /// assert!(LatencySummary::from_micros(vec![]).is_none());
+    /// ```
+    pub fn from_micros(mut samples: Vec<u64>) -> Option<Self> {
+        let max = *samples.iter().max()?;
+        samples.sort_unstable();
+        let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
+        let p95 = samples[((samples.len() - 1) as f64 * 0.95).round() as usize];
+        Some(LatencySummary {
+            mean: round2(mean / 1000.0),
+            p95: round2(p95 as f64 / 1000.0),
+            max: round2(max as f64 / 1000.0),
+        })
+    }
+}
+
 impl FrameTally {
     /// Count one completed synthetic frame, received `age` after the call's start.
     pub fn record(&mut self, data: &[u8], age: Duration) {
@@ -491,20 +513,7 @@ impl FrameTally {
 
     /// Settle the latency summary (call once, before reporting).
     pub fn finish(&mut self) {
-        if self.latencies_us.is_empty() {
-            self.latency_ms = None;
-            return;
-        }
-        let mut v = self.latencies_us.clone();
-        v.sort_unstable();
-        let mean = v.iter().sum::<u64>() as f64 / v.len() as f64;
-        let p95 = v[((v.len() - 1) as f64 * 0.95).round() as usize];
-        let max = v[v.len() - 1];
-        self.latency_ms = Some(LatencySummary {
-            mean: round2(mean / 1000.0),
-            p95: round2(p95 as f64 / 1000.0),
-            max: round2(max as f64 / 1000.0),
-        });
+        self.latency_ms = LatencySummary::from_micros(self.latencies_us.clone());
     }
 }
 

@@ -285,6 +285,12 @@ mod tests {
         // 10 000 trials at p = 0.2: sd 40; 6 sd either side.
         assert!((1760..=2240).contains(&link.dropped), "{}", link.dropped);
         assert_eq!(link.dropped + link.forwarded, 10_000);
+        // Not lossy (--lossless-setup before the call is up): nothing dropped.
+        let dropped = link.dropped;
+        for _ in 0..1000 {
+            assert!(link.admit_with(now, false).is_some());
+        }
+        assert_eq!(link.dropped, dropped);
     }
 
     #[test]

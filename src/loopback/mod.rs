@@ -168,6 +168,8 @@ pub struct Config {
     pub stock_timers: bool,
     /// Files played instead of synthetic frames (at most one per kind).
     pub files: Vec<Arc<MediaFile>>,
+    /// The relay drops nothing until the call is up.
+    pub lossless_setup: bool,
 }
 
 /// Audio: Opus-sized frames every 20 ms at 32 kbit/s.
@@ -259,6 +261,7 @@ impl Config {
             timeout: args.timeout,
             stock_timers: args.stock_timers,
             files,
+            lossless_setup: args.lossless_setup,
         })
     }
 
