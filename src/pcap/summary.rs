@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 
 use super::dissect::{dtls_records, Body};
 use super::engine::{Msg, Sink};
+use super::fastfmt::FxBuild;
 use super::net::Transport;
+use super::txn;
 use crate::core::output::{write_json, Align, Mode, Output, Table};
 use crate::core::stun::{attr, AttrValue, Attribute, Class, Message, Method};
 use crate::{Error, Outcome, Result};
@@ -112,7 +114,7 @@ struct RtpStream {
 #[derive(Debug)]
 pub struct Summary {
     flows: HashMap<FlowKey, FlowStats>,
-    pending: HashMap<Vec<u8>, Pending>,
+    pending: HashMap<txn::TxKey, Pending, FxBuild>,
     requests: u64,
     answered: u64,
     error_codes: BTreeMap<u16, u64>,
@@ -140,7 +142,7 @@ impl Summary {
     pub fn new() -> Self {
         Summary {
             flows: HashMap::new(),
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             requests: 0,
             answered: 0,
             error_codes: BTreeMap::new(),
@@ -157,10 +159,15 @@ impl Summary {
 
     fn stun(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>) {
         let key = m.xor_key();
-        let id = m.transaction_id_bytes().to_vec();
-        let decoded: Vec<Attribute<'_>> =
-            m.attributes().flatten().filter_map(|r| Attribute::decode(&r, key).ok()).collect();
-        let find = |t: u16| decoded.iter().find(|a| a.typ == t).map(|a| &a.value);
+        let id = txn::key(m.transaction_id_bytes());
+        // Decoded on demand, walking the message again: no per-message allocation.
+        let all = |t: u16| {
+            m.into_attributes()
+                .flatten()
+                .filter(move |r| r.typ == t)
+                .filter_map(move |r| Attribute::decode(&r, key).ok().map(|a| a.value))
+        };
+        let find = |t: u16| all(t).next();
         let alloc_key = |client: SocketAddr, server: SocketAddr| flow_key(msg.transport, client, server);
         match m.class() {
             Class::Request => {
@@ -220,7 +227,7 @@ impl Summary {
                     }
                 }
                 let error = match find(attr::ERROR_CODE) {
-                    Some(AttrValue::ErrorCode { code, .. }) => Some(*code),
+                    Some(AttrValue::ErrorCode { code, .. }) => Some(code),
                     _ => None,
                 };
                 if let Some(code) = error {
@@ -248,10 +255,10 @@ impl Summary {
                             Some(code) => a.errors.push(code),
                             None => {
                                 if let Some(AttrValue::XorAddress(r)) = find(attr::XOR_RELAYED_ADDRESS) {
-                                    a.relayed = Some(*r);
+                                    a.relayed = Some(r);
                                 }
                                 if let Some(AttrValue::U32(l)) = find(attr::LIFETIME) {
-                                    a.lifetime_s = Some(*l);
+                                    a.lifetime_s = Some(l);
                                 }
                             }
                         }
@@ -262,7 +269,7 @@ impl Summary {
                             match (error, find(attr::LIFETIME)) {
                                 (Some(code), _) => a.errors.push(code),
                                 (None, Some(AttrValue::U32(0))) => a.released = true,
-                                (None, Some(AttrValue::U32(l))) => a.lifetime_s = Some(*l),
+                                (None, Some(AttrValue::U32(l))) => a.lifetime_s = Some(l),
                                 _ => {}
                             }
                         }
@@ -283,8 +290,8 @@ impl Summary {
             if let Some(a) = self.allocations.get_mut(&alloc_key(msg.src, msg.dst)) {
                 match m.method() {
                     Method::CREATE_PERMISSION => {
-                        for v in decoded.iter().filter(|a| a.typ == attr::XOR_PEER_ADDRESS) {
-                            if let AttrValue::XorAddress(p) = v.value {
+                        for v in all(attr::XOR_PEER_ADDRESS) {
+                            if let AttrValue::XorAddress(p) = v {
                                 if !a.permissions.contains(&p.ip()) && a.permissions.len() < 1024 {
                                     a.permissions.push(p.ip());
                                 }
@@ -293,8 +300,8 @@ impl Summary {
                     }
                     Method::CHANNEL_BIND => {
                         if let Some(AttrValue::ChannelNumber(c)) = find(attr::CHANNEL_NUMBER) {
-                            if !a.channels.contains(c) && a.channels.len() < 1024 {
-                                a.channels.push(*c);
+                            if !a.channels.contains(&c) && a.channels.len() < 1024 {
+                                a.channels.push(c);
                             }
                         }
                     }

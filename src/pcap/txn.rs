@@ -50,9 +50,9 @@ pub struct Request {
 pub const MAX_TRANSACTIONS: usize = 1 << 16;
 
 /// A transaction id as a fixed-size key: 12 bytes (RFC 5389) or 16 (RFC 3489), zero-padded.
-type TxKey = [u8; 17];
+pub(crate) type TxKey = [u8; 17];
 
-fn key(id: &[u8]) -> TxKey {
+pub(crate) fn key(id: &[u8]) -> TxKey {
     let mut k = [0u8; 17];
     let n = id.len().min(16);
     k[..n].copy_from_slice(&id[..n]);
