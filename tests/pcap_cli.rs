@@ -434,3 +434,24 @@ fn a_real_webrtc_call_through_turn() {
     assert!(rtp.iter().all(|s| s["lost"] == 0), "{rtp:?}");
     assert!(rtp.iter().any(|s| s["payload_type"] == 111) && rtp.iter().any(|s| s["payload_type"] == 96));
 }
+
+#[test]
+fn fragments_dropped_by_the_bounded_reassembly_are_reported() {
+    // 100 first fragments that never complete: more than the reassembly buffer keeps.
+    let packets: Vec<(u32, Vec<u8>)> = (0..100u16)
+        .map(|id| {
+            let mut p = ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &[0u8; 64]));
+            p[4..6].copy_from_slice(&id.to_be_bytes());
+            p[6] = 0x20; // more fragments, offset 0
+            (u32::from(id), p)
+        })
+        .collect();
+    let file = temp("fragments.pcap", &pcap(&packets));
+    let out = rtctool(&["pcap", "decode", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("fragmented IPv4 datagrams were dropped unassembled"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -416,6 +416,16 @@ impl<W: Write> Decoder<W> {
 
     /// Print the requests never answered (for `--errors` and the end of human output).
     pub fn finish(&mut self) {
+        let forgotten = self.txns.forgotten;
+        if forgotten > 0 {
+            self.problem(
+                0,
+                &format!(
+                    "{forgotten} requests were forgotten (more than {} outstanding at once): responses to them were not matched and they are not listed as unanswered",
+                    super::txn::MAX_TRANSACTIONS
+                ),
+            );
+        }
         let unanswered: Vec<(Vec<u8>, Request)> =
             self.txns.unanswered().map(|(id, r)| (id.to_vec(), r.clone())).collect();
         let show_unanswered = self.opts.errors || self.mode != Mode::Human;

@@ -38,19 +38,6 @@ pub trait Sink {
     fn problem(&mut self, frame: u64, message: &str);
 }
 
-/// Counters over a whole capture.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct EngineStats {
-    /// Packets read.
-    pub packets: u64,
-    /// UDP/TCP segments seen.
-    pub segments: u64,
-    /// Packets that were not UDP/TCP over IP.
-    pub ignored: u64,
-    /// Packets damaged below the application layer.
-    pub malformed: u64,
-}
-
 /// The stateful pipeline.
 #[derive(Debug, Default)]
 pub struct Engine {
@@ -58,8 +45,6 @@ pub struct Engine {
     flows: StunFlows,
     tcp: TcpStreams,
     items: Vec<StreamItem>,
-    /// Counters.
-    pub stats: EngineStats,
 }
 
 impl Engine {
@@ -75,9 +60,8 @@ impl Engine {
 
     /// Dissect one packet.
     pub fn packet<S: Sink>(&mut self, pkt: &Packet<'_>, sink: &mut S) {
-        self.stats.packets += 1;
         let truncated = (pkt.data.len() as u64) < u64::from(pkt.orig_len);
-        let Engine { net, flows, tcp, items, stats } = self;
+        let Engine { net, flows, tcp, items } = self;
         let seg = match net.decode(pkt.linktype, pkt.data, truncated) {
             NetOutcome::Segment(seg) => seg,
             NetOutcome::Fragment => return,
@@ -103,17 +87,12 @@ impl Engine {
                 }
                 return;
             }
-            NetOutcome::Ignored => {
-                stats.ignored += 1;
-                return;
-            }
+            NetOutcome::Ignored => return,
             NetOutcome::Malformed(why) => {
-                stats.malformed += 1;
                 sink.problem(pkt.frame, &why);
                 return;
             }
         };
-        stats.segments += 1;
         let base = Msg {
             frame: pkt.frame,
             time_ns: pkt.time_ns,

@@ -114,6 +114,15 @@ fn pump<S: Sink>(path: &str, out: &Output, sink: &mut S, stop: impl Fn(&S) -> bo
             }
         }
     }
+    let evicted = engine.fragments_evicted();
+    if evicted > 0 {
+        sink.problem(
+            0,
+            &format!(
+                "{evicted} fragmented IPv4 datagrams were dropped unassembled: more were pending at once than the bounded reassembly buffer holds"
+            ),
+        );
+    }
     if let Some(p) = progress {
         p.finish();
     }
