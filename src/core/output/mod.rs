@@ -81,11 +81,6 @@ impl Output {
     pub fn plain() -> Self {
         Output { mode: Mode::Human, color: false, quiet: false, verbose: 0, progress: false }
     }
-
-    /// Whether results are machine-readable (JSON or NDJSON).
-    pub fn is_machine(&self) -> bool {
-        self.mode != Mode::Human
-    }
 }
 
 /// Write `value` as one compact JSON line (NDJSON record) and flush, so a reader sees it at once.
