@@ -152,6 +152,15 @@ pub struct SendCounters {
     pub errors: AtomicU64,
 }
 
+/// Senders are spawned before the phase becomes [`Phase::Running`] and may be polled before it
+/// does: wait for it to leave [`Phase::Connecting`]. True when media is to be sent.
+async fn wait_until_started(phase: &mut watch::Receiver<Phase>) -> bool {
+    match phase.wait_for(|p| *p != Phase::Connecting).await {
+        Ok(p) => *p == Phase::Running,
+        Err(_) => false,
+    }
+}
+
 /// Send synthetic frames on `local` while the phase is [`Phase::Running`].
 #[allow(clippy::too_many_arguments)]
 pub async fn send_frames(
@@ -164,6 +173,9 @@ pub async fn send_frames(
     mut phase: watch::Receiver<Phase>,
     counters: Arc<SendCounters>,
 ) {
+    if !wait_until_started(&mut phase).await {
+        return;
+    }
     let mut ticker = tokio::time::interval(spec.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut seq = 0u32;
@@ -324,6 +336,9 @@ pub async fn send_file_frames(
     counters: Arc<SendCounters>,
     ledger: Arc<Mutex<Ledger>>,
 ) {
+    if !wait_until_started(&mut phase).await {
+        return;
+    }
     // Paced by the frames' own durations against a running deadline, so parsing and writing
     // time does not accumulate as drift.
     let mut deadline = tokio::time::Instant::now();
@@ -350,6 +365,80 @@ pub async fn send_file_frames(
             changed = phase.changed() => {
                 if changed.is_err() { return; }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtc::media_stream::MediaStreamTrack;
+    use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+
+    fn track(kind: Kind) -> Arc<TrackLocalStaticSample> {
+        let codec_kind = match kind {
+            Kind::Audio => RtpCodecKind::Audio,
+            Kind::Video => RtpCodecKind::Video,
+        };
+        let track = MediaStreamTrack::new(
+            "s".into(),
+            "t".into(),
+            "test".into(),
+            codec_kind,
+            vec![RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(7), ..Default::default() },
+                codec: Codec::Opus.rtp_codec(),
+                ..Default::default()
+            }],
+        );
+        Arc::new(TrackLocalStaticSample::new(Instant::now(), track).unwrap())
+    }
+
+    /// Tasks spawned while the call still connects, and polled before it starts: they must wait
+    /// for the start, not give up (a race once seen under load, where a stream sent nothing).
+    #[tokio::test]
+    async fn senders_polled_before_the_start_still_send() {
+        let (tx, rx) = watch::channel(Phase::Connecting);
+        let synthetic = Arc::new(SendCounters::default());
+        let from_file = Arc::new(SendCounters::default());
+        let file = Arc::new(MediaFile {
+            path: "clip.ogg".into(),
+            codec: super::super::mediafile::FileCodec::Opus,
+            frames: vec![(vec![0xf8, 1, 2, 3], Duration::from_millis(20))],
+        });
+        let spec = FrameSpec::new(32_000, 50);
+        let a = tokio::spawn(send_frames(
+            StreamId { from: Side::Offerer, kind: Kind::Audio },
+            track(Kind::Audio),
+            7,
+            111,
+            spec,
+            Instant::now(),
+            rx.clone(),
+            synthetic.clone(),
+        ));
+        let b = tokio::spawn(send_file_frames(
+            track(Kind::Audio),
+            7,
+            111,
+            file,
+            Instant::now(),
+            rx.clone(),
+            from_file.clone(),
+            Arc::new(Mutex::new(Ledger::default())),
+        ));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!a.is_finished() && !b.is_finished(), "a sender gave up before the start");
+        tx.send(Phase::Running).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tx.send(Phase::Stopping).unwrap();
+        a.await.unwrap();
+        b.await.unwrap();
+        for c in [&synthetic, &from_file] {
+            let tried = c.frames.load(Ordering::Relaxed) + c.errors.load(Ordering::Relaxed);
+            assert!(tried >= 2, "{c:?}");
         }
     }
 }
