@@ -15,7 +15,9 @@ use super::fastfmt::{
 use super::keys::KeyBook;
 use super::txn::{KeyRef, Request, Seen, Transactions};
 use crate::core::output::{write_ndjson, Mode};
-use crate::core::stun::{attr, hex, AttrValue, Attribute, Check, Class, DecodeReport, Message, Method};
+use crate::core::stun::{
+    attr, hex, AttrValue, Attribute, Check, Class, DecodeReport, Message, Method, RawAttribute,
+};
 
 /// `--only` categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,6 +92,60 @@ struct StunFacts {
     integrity: Option<Check>,
 }
 
+/// How many of the attributes shown on a message's line are remembered by the scan; a message
+/// with more (rare) is walked again when its line is written.
+const SHOWN_MAX: usize = 12;
+
+/// One walk of a STUN message's attributes: everything the facts, the checks and the line need.
+#[derive(Debug, Default)]
+struct Scan<'a> {
+    ice: bool,
+    error_code: Option<u16>,
+    xor_mapped: bool,
+    integrity: bool,
+    fingerprint: Option<RawAttribute<'a>>,
+    shown: [Option<RawAttribute<'a>>; SHOWN_MAX],
+    shown_len: usize,
+    overflow: bool,
+}
+
+impl<'a> Scan<'a> {
+    fn of(m: &Message<&'a [u8]>) -> Self {
+        let mut scan = Scan::default();
+        for a in m.into_attributes().filter_map(Result::ok) {
+            match a.typ {
+                attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
+                    scan.ice = true
+                }
+                attr::ERROR_CODE if a.value.len() >= 4 => {
+                    scan.error_code = Some(u16::from(a.value[2] & 7) * 100 + u16::from(a.value[3]))
+                }
+                attr::XOR_MAPPED_ADDRESS => scan.xor_mapped = true,
+                attr::MESSAGE_INTEGRITY | attr::MESSAGE_INTEGRITY_SHA256 => scan.integrity = true,
+                attr::FINGERPRINT if scan.fingerprint.is_none() => scan.fingerprint = Some(a),
+                _ => {}
+            }
+            if shown_label(a.typ, false).is_some() {
+                match scan.shown.get_mut(scan.shown_len) {
+                    Some(slot) => {
+                        *slot = Some(a);
+                        scan.shown_len += 1;
+                    }
+                    None => scan.overflow = true,
+                }
+            }
+        }
+        scan
+    }
+
+    fn fingerprint(&self, m: &Message<&[u8]>) -> Check {
+        match &self.fingerprint {
+            None => Check::Absent,
+            Some(a) => m.check_fingerprint_attribute(a),
+        }
+    }
+}
+
 /// The decode sink: filters, transactions, output.
 pub struct Decoder<W: Write> {
     out: W,
@@ -157,20 +213,9 @@ impl<W: Write> Decoder<W> {
         self.io_error.as_ref()
     }
 
-    fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>) -> StunFacts {
-        let mut facts = StunFacts::default();
+    fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>, scan: &Scan<'_>) -> StunFacts {
+        let mut facts = StunFacts { ice: scan.ice, error_code: scan.error_code, ..StunFacts::default() };
         let id = m.transaction_id_bytes();
-        for a in m.attributes().filter_map(Result::ok) {
-            match a.typ {
-                attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
-                    facts.ice = true
-                }
-                attr::ERROR_CODE if a.value.len() >= 4 => {
-                    facts.error_code = Some(u16::from(a.value[2] & 7) * 100 + u16::from(a.value[3]))
-                }
-                _ => {}
-            }
-        }
         match m.class() {
             Class::Request => {
                 let key = self.keys.key_ref_for(m);
@@ -206,8 +251,8 @@ impl<W: Write> Decoder<W> {
         }
     }
 
-    fn integrity(&self, m: &Message<&[u8]>) -> Check {
-        if !m.has_integrity() {
+    fn integrity(&self, m: &Message<&[u8]>, present: bool) -> Check {
+        if !present {
             return Check::Absent;
         }
         let Some(key) = self.key_ref(m) else { return Check::Unchecked };
@@ -253,7 +298,7 @@ impl<W: Write> Decoder<W> {
         t.saturating_sub(first) as f64 / 1e9
     }
 
-    fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
+    fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>, scan: Option<&Scan<'_>>) {
         let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
         let color = self.color;
         // Appended to the pending output directly.
@@ -291,7 +336,7 @@ impl<W: Write> Decoder<W> {
                 }
                 line.push_str(" txid=");
                 push_hex(&mut line, m.transaction_id_bytes());
-                summarize_attributes(&mut line, m);
+                summarize_attributes(&mut line, m, scan);
                 if let Some(f) = facts {
                     if let Some(to) = f.response_to {
                         line.push_str("  (answers #");
@@ -513,31 +558,47 @@ fn paint(line: &mut LineBuf, text: &str, color: bool, how: Paint) {
     };
 }
 
-fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>) {
+/// The label of an attribute shown on a message's line (`mapped=`...), if it is shown.
+/// MAPPED-ADDRESS is shown only when there is no XOR-MAPPED-ADDRESS.
+fn shown_label(typ: u16, xor_mapped: bool) -> Option<&'static str> {
+    Some(match typ {
+        attr::XOR_MAPPED_ADDRESS => "mapped",
+        attr::MAPPED_ADDRESS if !xor_mapped => "mapped",
+        attr::XOR_RELAYED_ADDRESS => "relayed",
+        attr::XOR_PEER_ADDRESS => "peer",
+        attr::ERROR_CODE => "error",
+        attr::USERNAME => "user",
+        attr::PRIORITY => "prio",
+        attr::USE_CANDIDATE => "use-candidate",
+        attr::LIFETIME => "lifetime",
+        attr::CHANNEL_NUMBER => "channel",
+        attr::ICE_CONTROLLING => "controlling",
+        attr::ICE_CONTROLLED => "controlled",
+        _ => return None,
+    })
+}
+
+fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>, scan: Option<&Scan<'_>>) {
     let key = m.xor_key();
-    let mut has_xor_mapped = false;
-    for raw in m.attributes().filter_map(Result::ok) {
-        if raw.typ == attr::XOR_MAPPED_ADDRESS {
-            has_xor_mapped = true;
+    match scan {
+        Some(scan) if !scan.overflow => {
+            for raw in scan.shown[..scan.shown_len].iter().flatten() {
+                summarize_attribute(line, raw, key, scan.xor_mapped);
+            }
+        }
+        _ => {
+            let xor_mapped = m.attribute(attr::XOR_MAPPED_ADDRESS).is_some();
+            for raw in m.attributes().filter_map(Result::ok) {
+                summarize_attribute(line, &raw, key, xor_mapped);
+            }
         }
     }
-    for raw in m.attributes().filter_map(Result::ok) {
-        let label = match raw.typ {
-            attr::XOR_MAPPED_ADDRESS => "mapped",
-            attr::MAPPED_ADDRESS if !has_xor_mapped => "mapped",
-            attr::XOR_RELAYED_ADDRESS => "relayed",
-            attr::XOR_PEER_ADDRESS => "peer",
-            attr::ERROR_CODE => "error",
-            attr::USERNAME => "user",
-            attr::PRIORITY => "prio",
-            attr::USE_CANDIDATE => "use-candidate",
-            attr::LIFETIME => "lifetime",
-            attr::CHANNEL_NUMBER => "channel",
-            attr::ICE_CONTROLLING => "controlling",
-            attr::ICE_CONTROLLED => "controlled",
-            _ => continue,
-        };
-        match Attribute::decode(&raw, key) {
+}
+
+fn summarize_attribute(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], xor_mapped: bool) {
+    {
+        let Some(label) = shown_label(raw.typ, xor_mapped) else { return };
+        match Attribute::decode(raw, key) {
             Ok(a) => {
                 line.push(' ');
                 line.push_str(label);
@@ -574,13 +635,17 @@ impl<W: Write> Sink for Decoder<W> {
     fn message(&mut self, msg: &Msg<'_>) {
         // Times are relative to the first message of the capture, whatever is filtered out.
         self.first_ns.get_or_insert(msg.time_ns);
-        let facts = match &msg.body {
-            Body::Stun(m) => {
-                let mut f = self.stun_facts(msg, m);
-                f.fingerprint = Some(m.check_fingerprint());
+        let scan = match &msg.body {
+            Body::Stun(m) => Some(Scan::of(m)),
+            _ => None,
+        };
+        let facts = match (&msg.body, &scan) {
+            (Body::Stun(m), Some(scan)) => {
+                let mut f = self.stun_facts(msg, m, scan);
+                f.fingerprint = Some(scan.fingerprint(m));
                 if !self.keys.is_empty() {
-                    f.integrity = Some(self.integrity(m));
-                } else if m.has_integrity() {
+                    f.integrity = Some(self.integrity(m, scan.integrity));
+                } else if scan.integrity {
                     f.integrity = Some(Check::Unchecked);
                 }
                 Some(f)
@@ -602,7 +667,7 @@ impl<W: Write> Sink for Decoder<W> {
         self.printed += 1;
         match self.mode {
             Mode::Human => {
-                self.human_line(msg, facts.as_ref());
+                self.human_line(msg, facts.as_ref(), scan.as_ref());
                 if self.opts.tree {
                     let tree = match &msg.body {
                         Body::Stun(m) => DecodeReport::stun_with_keys(m.as_bytes(), &|_: &[u8]| Vec::new())

@@ -11,7 +11,7 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
 
-use super::attr::{self, AttrValue, Attribute};
+use super::attr::{self, AttrValue, Attribute, RawAttribute};
 use super::message::Message;
 use super::{FINGERPRINT_XOR, HEADER_LEN};
 
@@ -212,18 +212,25 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 impl<T: AsRef<[u8]>> Message<T> {
     /// Verify FINGERPRINT: `Absent`, `Ok` or `Bad` (also `Bad` when its value is malformed).
     pub fn check_fingerprint(&self) -> Check {
-        let bytes = self.as_bytes();
         match self.attribute(attr::FINGERPRINT) {
             None => Check::Absent,
-            Some(a) if a.value.len() == 4 => {
-                let sent = u32::from_be_bytes([a.value[0], a.value[1], a.value[2], a.value[3]]);
-                if fingerprint_at(bytes, a.offset) == sent {
+            Some(a) => self.check_fingerprint_attribute(&a),
+        }
+    }
+
+    /// Verify a FINGERPRINT attribute already found by a walk of this message's attributes
+    /// (`Ok` or `Bad`), so a caller that walks them anyway does not walk twice.
+    pub fn check_fingerprint_attribute(&self, a: &RawAttribute<'_>) -> Check {
+        let bytes = self.as_bytes();
+        match a.value {
+            &[b0, b1, b2, b3] if a.offset >= HEADER_LEN && a.offset + 8 <= bytes.len() => {
+                if fingerprint_at(bytes, a.offset) == u32::from_be_bytes([b0, b1, b2, b3]) {
                     Check::Ok
                 } else {
                     Check::Bad
                 }
             }
-            Some(_) => Check::Bad,
+            _ => Check::Bad,
         }
     }
 
