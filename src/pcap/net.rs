@@ -118,6 +118,15 @@ impl NetDecoder {
 
     /// Decode one frame of the given link type.
     pub fn decode<'a>(&'a mut self, linktype: u32, data: &'a [u8], truncated: bool) -> NetOutcome<'a> {
+        match fast_path(linktype, data, truncated) {
+            Some(seg) => NetOutcome::Segment(seg),
+            None => self.decode_general(linktype, data, truncated),
+        }
+    }
+
+    /// Decode one frame through etherparse: VLAN tags, extension headers, fragments, ICMP
+    /// errors, damaged headers.
+    fn decode_general<'a>(&'a mut self, linktype: u32, data: &'a [u8], truncated: bool) -> NetOutcome<'a> {
         let sliced = match linktype {
             linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
                 Ok(p) => p,
@@ -128,22 +137,10 @@ impl NetDecoder {
                 Err(e) => return NetOutcome::Malformed(format!("IP: {e}")),
             },
             linktype::NULL | linktype::LOOP => {
-                let Some(fam) = data.get(..4) else {
+                let Some(fam) = loopback_family(linktype, data) else {
                     return NetOutcome::Malformed("loopback header shorter than 4 bytes".into());
                 };
-                let fam = if linktype == linktype::LOOP {
-                    u32::from_be_bytes([fam[0], fam[1], fam[2], fam[3]])
-                } else {
-                    // Host byte order of the capturing machine: accept either.
-                    let le = u32::from_le_bytes([fam[0], fam[1], fam[2], fam[3]]);
-                    if le < 256 {
-                        le
-                    } else {
-                        u32::from_be_bytes([fam[0], fam[1], fam[2], fam[3]])
-                    }
-                };
-                // AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
-                if !matches!(fam, 2 | 24 | 28 | 30) {
+                if !is_ip_family(fam) {
                     return NetOutcome::Ignored;
                 }
                 match LaxSlicedPacket::from_ip(&data[4..]) {
@@ -283,6 +280,91 @@ impl NetDecoder {
     }
 }
 
+/// The address family of a BSD null/loop frame: network byte order for LOOP, the capturing
+/// machine's byte order (either is accepted) for NULL. None when shorter than 4 bytes.
+fn loopback_family(linktype: u32, data: &[u8]) -> Option<u32> {
+    let fam: [u8; 4] = data.get(..4)?.try_into().ok()?;
+    if linktype == linktype::LOOP {
+        return Some(u32::from_be_bytes(fam));
+    }
+    let le = u32::from_le_bytes(fam);
+    Some(if le < 256 { le } else { u32::from_be_bytes(fam) })
+}
+
+/// AF_INET is 2 everywhere; AF_INET6 is 24, 28 or 30 depending on the BSD.
+fn is_ip_family(fam: u32) -> bool {
+    matches!(fam, 2 | 24 | 28 | 30)
+}
+
+/// The common case, decoded without etherparse: a link header without VLAN tags, then IPv4
+/// (unfragmented, any options) or IPv6 (no extension headers) carrying UDP or TCP, with every
+/// length consistent and nothing cut short. `None` for anything else, which then takes the
+/// general path; where both apply they give the same segment (tested).
+fn fast_path(linktype: u32, data: &[u8], truncated: bool) -> Option<Segment<'_>> {
+    const IPV4: u16 = 0x0800;
+    const IPV6: u16 = 0x86dd;
+    let (ip, version) = match linktype {
+        linktype::ETHERNET => match u16::from_be_bytes([*data.get(12)?, *data.get(13)?]) {
+            IPV4 => (&data[14..], 4),
+            IPV6 => (&data[14..], 6),
+            _ => return None,
+        },
+        linktype::LINUX_SLL | linktype::LINUX_SLL2 => {
+            let (proto_at, header) = if linktype == linktype::LINUX_SLL { (14, 16) } else { (0, 20) };
+            let ip = data.get(header..)?;
+            match u16::from_be_bytes([data[proto_at], data[proto_at + 1]]) {
+                IPV4 => (ip, 4),
+                IPV6 => (ip, 6),
+                _ => return None,
+            }
+        }
+        linktype::RAW | linktype::IPV4 | linktype::IPV6 => (data, data.first()? >> 4),
+        linktype::NULL | linktype::LOOP => {
+            if !is_ip_family(loopback_family(linktype, data)?) {
+                return None;
+            }
+            let ip = &data[4..];
+            (ip, ip.first()? >> 4)
+        }
+        _ => return None,
+    };
+    let first = *ip.first()?;
+    if first >> 4 != version {
+        return None;
+    }
+    let (src, dst, proto, payload) = match version {
+        4 => {
+            let header = usize::from(first & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+            if header < 20 || total < header || total > ip.len() {
+                return None;
+            }
+            // More-fragments flag or a fragment offset: reassembly, on the general path.
+            if u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff != 0 {
+                return None;
+            }
+            let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
+            let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+            (IpAddr::V4(src), IpAddr::V4(dst), ip[9], &ip[header..total])
+        }
+        6 => {
+            let len = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
+            // Length 0 announces a jumbogram (hop-by-hop option): general path.
+            if len == 0 || ip.len() < 40 + len {
+                return None;
+            }
+            let src: [u8; 16] = ip[8..24].try_into().ok()?;
+            let dst: [u8; 16] = ip[24..40].try_into().ok()?;
+            (IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), ip[6], &ip[40..40 + len])
+        }
+        _ => return None,
+    };
+    if proto != 17 && proto != 6 {
+        return None;
+    }
+    transport(proto, src, dst, payload, truncated)
+}
+
 /// An ICMP/ICMPv6 error that quotes the packet that caused it.
 fn icmp_error(proto: u8, reporter: IpAddr, p: &[u8]) -> Option<NetOutcome<'_>> {
     let is_error = match proto {
@@ -406,6 +488,110 @@ mod tests {
         }
         assert!(dec.pending.len() <= MAX_PENDING_DATAGRAMS);
         assert!(dec.evicted > 900);
+    }
+
+    /// The fast path and etherparse's general path agree on every packet the fast path takes,
+    /// and the fast path declines what it must not take.
+    #[test]
+    fn fast_path_agrees_with_the_general_path() {
+        let udp = |payload: &[u8]| {
+            let mut u = vec![0x13, 0x88, 0x0d, 0x96, 0, 0, 0, 0];
+            u.extend_from_slice(payload);
+            let len = u.len() as u16;
+            u[4..6].copy_from_slice(&len.to_be_bytes());
+            u
+        };
+        let tcp = |payload: &[u8]| {
+            let mut t = vec![0x0d, 0x96, 0x13, 0x88, 0, 0, 1, 0, 0, 0, 0, 0, 0x60, 0x18, 0, 0];
+            t.extend_from_slice(&[0, 0, 0, 0, 2, 4, 5, 0xb4]); // urgent pointer, MSS option
+            t.extend_from_slice(payload);
+            t
+        };
+        let v4 = |proto: u8, options: &[u8], body: &[u8]| {
+            let header = 20 + options.len();
+            let mut p = vec![0x40 | (header / 4) as u8, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
+            p.extend_from_slice(&[192, 0, 2, 1, 198, 51, 100, 7]);
+            p.extend_from_slice(options);
+            p.extend_from_slice(body);
+            let total = p.len() as u16;
+            p[2..4].copy_from_slice(&total.to_be_bytes());
+            p
+        };
+        let v6 = |next: u8, body: &[u8]| {
+            let mut p = vec![0x60, 0, 0, 0, 0, 0, next, 64];
+            p.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+            p.extend_from_slice(&"2001:db8::2".parse::<Ipv6Addr>().unwrap().octets());
+            p.extend_from_slice(body);
+            let len = body.len() as u16;
+            p[4..6].copy_from_slice(&len.to_be_bytes());
+            p
+        };
+        let ether = |ethertype: u16, ip: &[u8], pad: usize| {
+            let mut f = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+            f.extend_from_slice(&ethertype.to_be_bytes());
+            f.extend_from_slice(ip);
+            f.extend(std::iter::repeat_n(0u8, pad));
+            f
+        };
+        let stun = [0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        let ip_packets = [
+            v4(17, &[], &udp(&stun)),
+            v4(17, &[1, 1, 1, 0], &udp(&stun)), // options
+            v4(6, &[], &tcp(&stun)),
+            v4(17, &[], &udp(&[])),
+            v6(17, &udp(&stun)),
+            v6(6, &tcp(&stun)),
+        ];
+        let mut frames = Vec::new();
+        for ip in &ip_packets {
+            let ethertype = if ip[0] >> 4 == 4 { 0x0800 } else { 0x86dd };
+            frames.push((linktype::ETHERNET, ether(ethertype, ip, 0)));
+            frames.push((linktype::ETHERNET, ether(ethertype, ip, 18))); // padding after IP
+            frames.push((linktype::RAW, ip.clone()));
+            let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0];
+            sll.extend_from_slice(&ethertype.to_be_bytes());
+            sll.extend_from_slice(ip);
+            frames.push((linktype::LINUX_SLL, sll));
+            let mut null = if ip[0] >> 4 == 4 { 2u32 } else { 30 }.to_le_bytes().to_vec();
+            null.extend_from_slice(ip);
+            frames.push((linktype::NULL, null));
+        }
+        for (lt, frame) in &frames {
+            for truncated in [false, true] {
+                let fast =
+                    fast_path(*lt, frame, truncated).unwrap_or_else(|| panic!("declined {frame:02x?}"));
+                let mut dec = NetDecoder::new();
+                match dec.decode_general(*lt, frame, truncated) {
+                    NetOutcome::Segment(g) => {
+                        assert_eq!((fast.src, fast.dst, fast.transport), (g.src, g.dst, g.transport));
+                        assert_eq!((fast.tcp, fast.payload, fast.truncated), (g.tcp, g.payload, g.truncated));
+                    }
+                    other => panic!("general path: {other:?} for {frame:02x?}"),
+                }
+            }
+        }
+        // Declined: fragments, VLAN tags, IP cut short, ICMP, an IPv6 extension header, a
+        // version that disagrees with the link header, UDP header cut short.
+        let mut fragment = v4(17, &[], &udp(&stun));
+        fragment[6] = 0x20;
+        let mut short = v4(17, &[], &udp(&stun));
+        short.truncate(short.len() - 1);
+        let mut vlan = ether(0x8100, &[0, 5, 8, 0], 0);
+        vlan.extend_from_slice(&ip_packets[0]);
+        let wrong_version = ether(0x0800, &ip_packets[4], 0);
+        let declined = [
+            (linktype::RAW, fragment),
+            (linktype::RAW, short),
+            (linktype::ETHERNET, vlan),
+            (linktype::RAW, v4(1, &[], &[3, 3, 0, 0, 0, 0, 0, 0])),
+            (linktype::RAW, v6(0, &[17, 0, 1, 4, 0, 0, 0, 0])),
+            (linktype::ETHERNET, wrong_version),
+            (linktype::RAW, v4(17, &[], &[0x13, 0x88])),
+            (linktype::ETHERNET, vec![0; 13]),
+        ];
+        for (lt, frame) in &declined {
+            assert!(fast_path(*lt, frame, false).is_none(), "{frame:02x?}");
+        }
     }
 
     #[test]
