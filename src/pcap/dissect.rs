@@ -74,6 +74,8 @@ impl Body<'_> {
 #[derive(Debug, Default)]
 pub struct StunFlows {
     seen: HashSet<(Transport, SocketAddr, SocketAddr), super::fastfmt::FxBuild>,
+    /// The flow marked last: most STUN messages follow one on the same flow.
+    last: Option<(Transport, SocketAddr, SocketAddr)>,
 }
 
 /// Bound on remembered flows; past it the oldest knowledge is dropped wholesale (a capture
@@ -91,10 +93,15 @@ fn flow_key(t: Transport, a: SocketAddr, b: SocketAddr) -> (Transport, SocketAdd
 impl StunFlows {
     /// Remember that STUN was seen between `a` and `b`.
     pub fn mark(&mut self, t: Transport, a: SocketAddr, b: SocketAddr) {
+        let key = flow_key(t, a, b);
+        if self.last == Some(key) {
+            return;
+        }
         if self.seen.len() >= MAX_FLOWS {
             self.seen.clear();
         }
-        self.seen.insert(flow_key(t, a, b));
+        self.seen.insert(key);
+        self.last = Some(key);
     }
 
     /// Whether STUN was seen between `a` and `b`.

@@ -58,7 +58,7 @@ const MAX_STREAMS: usize = 1 << 16;
 /// All TCP streams of a capture, by direction.
 #[derive(Debug, Default)]
 pub struct TcpStreams {
-    streams: HashMap<(SocketAddr, SocketAddr), Stream>,
+    streams: HashMap<(SocketAddr, SocketAddr), Stream, super::fastfmt::FxBuild>,
 }
 
 fn stun_at(b: &[u8], at: usize) -> bool {
