@@ -455,3 +455,30 @@ fn fragments_dropped_by_the_bounded_reassembly_are_reported() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn a_closed_output_ends_decoding_quietly() {
+    // 200,000 requests: far more output than a pipe buffer holds.
+    let packets: Vec<(u32, Vec<u8>)> = (0..200_000u32)
+        .map(|i| {
+            (i % 1_000_000, ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &binding(Class::Request, i as u8))))
+        })
+        .collect();
+    let path = temp("many.pcap", &pcap(&packets));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtctool"))
+        .args(["pcap", "decode", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run rtctool");
+    let mut first = String::new();
+    {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap());
+        lines.read_line(&mut first).unwrap();
+    } // the read end closes here, as `| head -1` does
+    let out = child.wait_with_output().unwrap();
+    assert!(first.contains("Binding Request"), "{first}");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("writing output"), "{}", text(&out.stderr));
+}

@@ -13,6 +13,7 @@ use super::fastfmt::{
     push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, LineBuf,
 };
 use super::keys::KeyBook;
+use super::pipe::{BodyJob, LineHead, Pipe};
 use super::txn::{KeyRef, Request, Seen, Transactions};
 use crate::core::output::{write_ndjson, Mode};
 use crate::core::stun::{
@@ -80,9 +81,9 @@ pub struct DecodeOptions {
     pub errors: bool,
 }
 
-/// Facts about a STUN message gathered in one walk of its attributes.
-#[derive(Debug, Default)]
-struct StunFacts {
+/// Facts about a STUN message: from one walk of its attributes and the transaction state.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StunFacts {
     ice: bool,
     error_code: Option<u16>,
     response_to: Option<u64>,
@@ -146,9 +147,9 @@ impl<'a> Scan<'a> {
     }
 }
 
-/// The decode sink: filters, transactions, output.
-pub struct Decoder<W: Write> {
-    out: W,
+/// The decode sink: filters, transactions, output (written on a thread of its own).
+pub struct Decoder<W: Write + Send + 'static> {
+    pipe: Pipe<W>,
     mode: Mode,
     opts: DecodeOptions,
     keys: KeyBook,
@@ -161,16 +162,13 @@ pub struct Decoder<W: Write> {
     pub printed: u64,
     /// Messages that matched `--errors` criteria (error responses, failed checks).
     pub errors_found: u64,
-    line: LineBuf,
-    io_error: Option<std::io::Error>,
-    color: bool,
 }
 
-impl<W: Write> Decoder<W> {
+impl<W: Write + Send + 'static> Decoder<W> {
     /// A decoder writing to `out`.
     pub fn new(out: W, mode: Mode, opts: DecodeOptions, keys: KeyBook) -> Self {
         Decoder {
-            out,
+            pipe: Pipe::new(out, colored::control::SHOULD_COLORIZE.should_colorize()),
             mode,
             opts,
             keys,
@@ -180,37 +178,23 @@ impl<W: Write> Decoder<W> {
             problems: Vec::new(),
             printed: 0,
             errors_found: 0,
-            line: LineBuf::with_capacity(256),
-            io_error: None,
-            color: colored::control::SHOULD_COLORIZE.should_colorize(),
         }
     }
 
-    /// Queue output; it reaches the writer in chunks of about 64 KiB (one copy per line
-    /// instead of two).
+    /// Queue text for the output.
     fn write(&mut self, bytes: &[u8]) {
-        self.line.extend_from_slice(bytes);
-        self.flush_if_full();
+        self.pipe.batch.text(bytes);
+        self.pipe.maybe_send();
     }
 
-    fn flush_if_full(&mut self) {
-        if self.line.len() >= 64 << 10 {
-            self.flush_pending();
-        }
+    /// Whether the output was closed (e.g. a closed pipe); the caller stops reading then.
+    pub fn output_closed(&self) -> bool {
+        self.pipe.closed()
     }
 
-    fn flush_pending(&mut self) {
-        if self.io_error.is_none() && !self.line.is_empty() {
-            if let Err(e) = self.out.write_all(self.line.as_bytes()) {
-                self.io_error = Some(e);
-            }
-        }
-        self.line.clear();
-    }
-
-    /// Whether output failed (e.g. a closed pipe); the caller stops reading then.
+    /// The error that ended the output, if any (known after [`Decoder::finish`]).
     pub fn io_error(&self) -> Option<&std::io::Error> {
-        self.io_error.as_ref()
+        self.pipe.error()
     }
 
     fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>, scan: &Scan<'_>) -> StunFacts {
@@ -298,96 +282,39 @@ impl<W: Write> Decoder<W> {
         t.saturating_sub(first) as f64 / 1e9
     }
 
-    fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>, scan: Option<&Scan<'_>>) {
+    /// Queue a message's line; the output thread formats it.
+    fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
         let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
-        let color = self.color;
-        // Appended to the pending output directly.
-        let mut line = std::mem::take(&mut self.line);
-        push_u64_padded(&mut line, msg.frame, 6);
-        line.push(' ');
-        push_seconds(&mut line, rel_ns, 11);
-        line.push_str("  ");
-        push_sockaddr(&mut line, &msg.src);
-        line.push_str(" → ");
-        push_sockaddr(&mut line, &msg.dst);
-        line.push_str("  ");
-        line.push_str(msg.transport.as_str());
-        line.push_str("  ");
-        if let Some(via) = msg.via {
-            line.push_str("[in ");
-            line.push_str(via.as_str());
-            line.push_str("] ");
-        }
-        match &msg.body {
+        let head = LineHead {
+            frame: msg.frame,
+            rel_ns,
+            src: msg.src,
+            dst: msg.dst,
+            transport: msg.transport,
+            via: msg.via,
+            rfc4571: msg.framing.is_some(),
+        };
+        let batch = &mut self.pipe.batch;
+        let body = match &msg.body {
             Body::Stun(m) => {
-                let method = m.method();
-                let start = line.len();
-                match method.name() {
-                    Some(n) => line.push_str(n),
-                    None => {
-                        let _ = write!(line, "{method}");
-                    }
-                }
-                line.push(' ');
-                line.push_str(class_name(m.class()));
-                if color {
-                    let plain = line.split_off(start);
-                    let _ = write!(line, "{}", plain.bold());
-                }
-                line.push_str(" txid=");
-                push_hex(&mut line, m.transaction_id_bytes());
-                summarize_attributes(&mut line, m, scan);
-                if let Some(f) = facts {
-                    if let Some(to) = f.response_to {
-                        line.push_str("  (answers #");
-                        push_u64(&mut line, to);
-                        if let Some(n) = f.rtt_ns {
-                            line.push_str(", ");
-                            // Milliseconds with three decimals, rounded.
-                            let us = n.saturating_add(500) / 1000;
-                            push_u64(&mut line, us / 1000);
-                            line.push('.');
-                            push_u64_padded_zero(&mut line, us % 1000, 3);
-                            line.push_str(" ms");
-                        }
-                        line.push(')');
-                    }
-                    match f.seen {
-                        Some(Seen::Retransmission) => {
-                            paint(&mut line, "  [retransmission]", color, Paint::Warn)
-                        }
-                        Some(Seen::Copy) => line.push_str("  [seen before on another path]"),
-                        _ => {}
-                    }
-                    if f.fingerprint == Some(Check::Bad) {
-                        paint(&mut line, "  FINGERPRINT BAD", color, Paint::Bad);
-                    }
-                    match f.integrity {
-                        Some(Check::Bad) => paint(&mut line, "  INTEGRITY BAD", color, Paint::Bad),
-                        Some(Check::Ok) => paint(&mut line, "  integrity ok", color, Paint::Good),
-                        _ => {}
-                    }
-                }
+                let (s, e) = batch.keep(m.as_bytes());
+                BodyJob::Stun(s, e)
             }
-            Body::ChannelData(cd) => {
-                if color {
-                    let _ = write!(line, "{}", "ChannelData".bold());
-                } else {
-                    line.push_str("ChannelData");
-                }
-                line.push_str(" 0x");
-                push_hex(&mut line, &cd.channel().to_be_bytes());
-                line.push_str(" len=");
-                push_u64(&mut line, u64::from(cd.length()));
+            Body::ChannelData(cd) => BodyJob::ChannelData(cd.channel(), cd.length()),
+            Body::Dtls(p) => {
+                let (s, e) = batch.keep(p);
+                BodyJob::Dtls(s, e)
             }
-            other => line.push_str(&describe(other)),
-        }
-        if msg.framing.is_some() {
-            line.push_str("  [RFC 4571]");
-        }
-        line.push('\n');
-        self.line = line;
-        self.flush_if_full();
+            Body::Rtp(rtp) => BodyJob::Rtp(*rtp),
+            Body::Rtcp(p) => {
+                let (s, e) = batch.keep(p);
+                BodyJob::Rtcp(s, e)
+            }
+            Body::Zrtp => BodyJob::Zrtp,
+            Body::Other => BodyJob::Other,
+        };
+        batch.line(head, body, facts.copied());
+        self.pipe.maybe_send();
     }
 
     fn record(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) -> Value {
@@ -524,11 +451,106 @@ impl<W: Write> Decoder<W> {
             let _ = crate::core::output::write_json(&mut buf, &doc);
             self.write(&buf);
         }
-        self.flush_pending();
-        if let Err(e) = self.out.flush() {
-            self.io_error.get_or_insert(e);
-        }
+        self.pipe.finish();
     }
+}
+
+/// Write a message's line (on the output thread): byte ranges of `body` are in `arena`.
+pub(super) fn format_line(
+    line: &mut LineBuf,
+    color: bool,
+    head: &LineHead,
+    body: &BodyJob,
+    arena: &[u8],
+    facts: Option<&StunFacts>,
+) {
+    let bytes = |s: &usize, e: &usize| &arena[*s..*e];
+    push_u64_padded(line, head.frame, 6);
+    line.push(' ');
+    push_seconds(line, head.rel_ns, 11);
+    line.push_str("  ");
+    push_sockaddr(line, &head.src);
+    line.push_str(" → ");
+    push_sockaddr(line, &head.dst);
+    line.push_str("  ");
+    line.push_str(head.transport.as_str());
+    line.push_str("  ");
+    if let Some(via) = head.via {
+        line.push_str("[in ");
+        line.push_str(via.as_str());
+        line.push_str("] ");
+    }
+    match body {
+        BodyJob::Stun(s, e) => {
+            let m = &Message::new_unchecked(bytes(s, e));
+            let method = m.method();
+            let start = line.len();
+            match method.name() {
+                Some(n) => line.push_str(n),
+                None => {
+                    let _ = write!(line, "{method}");
+                }
+            }
+            line.push(' ');
+            line.push_str(class_name(m.class()));
+            if color {
+                let plain = line.split_off(start);
+                let _ = write!(line, "{}", plain.bold());
+            }
+            line.push_str(" txid=");
+            push_hex(line, m.transaction_id_bytes());
+            summarize_attributes(line, m);
+            if let Some(f) = facts {
+                if let Some(to) = f.response_to {
+                    line.push_str("  (answers #");
+                    push_u64(line, to);
+                    if let Some(n) = f.rtt_ns {
+                        line.push_str(", ");
+                        // Milliseconds with three decimals, rounded.
+                        let us = n.saturating_add(500) / 1000;
+                        push_u64(line, us / 1000);
+                        line.push('.');
+                        push_u64_padded_zero(line, us % 1000, 3);
+                        line.push_str(" ms");
+                    }
+                    line.push(')');
+                }
+                match f.seen {
+                    Some(Seen::Retransmission) => paint(line, "  [retransmission]", color, Paint::Warn),
+                    Some(Seen::Copy) => line.push_str("  [seen before on another path]"),
+                    _ => {}
+                }
+                if f.fingerprint == Some(Check::Bad) {
+                    paint(line, "  FINGERPRINT BAD", color, Paint::Bad);
+                }
+                match f.integrity {
+                    Some(Check::Bad) => paint(line, "  INTEGRITY BAD", color, Paint::Bad),
+                    Some(Check::Ok) => paint(line, "  integrity ok", color, Paint::Good),
+                    _ => {}
+                }
+            }
+        }
+        BodyJob::ChannelData(channel, len) => {
+            if color {
+                let _ = write!(line, "{}", "ChannelData".bold());
+            } else {
+                line.push_str("ChannelData");
+            }
+            line.push_str(" 0x");
+            push_hex(line, &channel.to_be_bytes());
+            line.push_str(" len=");
+            push_u64(line, u64::from(*len));
+        }
+        BodyJob::Dtls(s, e) => line.push_str(&describe(&Body::Dtls(bytes(s, e)))),
+        BodyJob::Rtp(rtp) => line.push_str(&describe(&Body::Rtp(*rtp))),
+        BodyJob::Rtcp(s, e) => line.push_str(&describe(&Body::Rtcp(bytes(s, e)))),
+        BodyJob::Zrtp => line.push_str(&describe(&Body::Zrtp)),
+        BodyJob::Other => line.push_str(&describe(&Body::Other)),
+    }
+    if head.rfc4571 {
+        line.push_str("  [RFC 4571]");
+    }
+    line.push('\n');
 }
 
 fn class_name(c: Class) -> &'static str {
@@ -578,19 +600,16 @@ fn shown_label(typ: u16, xor_mapped: bool) -> Option<&'static str> {
     })
 }
 
-fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>, scan: Option<&Scan<'_>>) {
+fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>) {
     let key = m.xor_key();
-    match scan {
-        Some(scan) if !scan.overflow => {
-            for raw in scan.shown[..scan.shown_len].iter().flatten() {
-                summarize_attribute(line, raw, key, scan.xor_mapped);
-            }
+    let scan = Scan::of(m);
+    if scan.overflow {
+        for raw in m.attributes().filter_map(Result::ok) {
+            summarize_attribute(line, &raw, key, scan.xor_mapped);
         }
-        _ => {
-            let xor_mapped = m.attribute(attr::XOR_MAPPED_ADDRESS).is_some();
-            for raw in m.attributes().filter_map(Result::ok) {
-                summarize_attribute(line, &raw, key, xor_mapped);
-            }
+    } else {
+        for raw in scan.shown[..scan.shown_len].iter().flatten() {
+            summarize_attribute(line, raw, key, scan.xor_mapped);
         }
     }
 }
@@ -631,7 +650,7 @@ fn summarize_attribute(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16]
     }
 }
 
-impl<W: Write> Sink for Decoder<W> {
+impl<W: Write + Send + 'static> Sink for Decoder<W> {
     fn message(&mut self, msg: &Msg<'_>) {
         // Times are relative to the first message of the capture, whatever is filtered out.
         self.first_ns.get_or_insert(msg.time_ns);
@@ -667,7 +686,7 @@ impl<W: Write> Sink for Decoder<W> {
         self.printed += 1;
         match self.mode {
             Mode::Human => {
-                self.human_line(msg, facts.as_ref(), scan.as_ref());
+                self.human_line(msg, facts.as_ref());
                 if self.opts.tree {
                     let tree = match &msg.body {
                         Body::Stun(m) => DecodeReport::stun_with_keys(m.as_bytes(), &|_: &[u8]| Vec::new())
@@ -694,9 +713,10 @@ impl<W: Write> Sink for Decoder<W> {
             }
             Mode::Ndjson => {
                 let v = self.record(msg, facts.as_ref());
-                let mut buf = Vec::new();
-                let _ = write_ndjson(&mut buf, &v);
-                self.write(&buf);
+                self.pipe.batch.text_with(|arena| {
+                    let _ = write_ndjson(arena, &v);
+                });
+                self.pipe.maybe_send();
             }
             Mode::Json => {
                 let v = self.record(msg, facts.as_ref());

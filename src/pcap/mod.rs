@@ -10,13 +10,14 @@ pub mod engine;
 pub mod fastfmt;
 pub mod keys;
 pub mod net;
+pub mod pipe;
 pub mod reader;
 pub mod summary;
 pub mod tcp;
 pub mod txn;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
+use std::io::{self, Read};
 
 use crate::cli::{PcapCommand, PcapInputArgs};
 use crate::core::output::{Output, Progress};
@@ -38,11 +39,10 @@ pub fn run(cmd: PcapCommand, out: &Output) -> Result<Outcome> {
                 txid: args.txid.map(|t| t.to_ascii_lowercase()),
                 errors: args.errors,
             };
-            let stdout = io::stdout();
-            let mut sink =
-                decode::Decoder::new(BufWriter::with_capacity(64 << 10, stdout.lock()), out.mode, opts, keys);
+            // The decoder writes in chunks of about 64 KiB from its output thread.
+            let mut sink = decode::Decoder::new(io::stdout(), out.mode, opts, keys);
             let errors_only = args.errors;
-            pump(&args.input.file, out, &mut sink, |s| s.io_error().is_some())?;
+            pump(&args.input.file, out, &mut sink, |s| s.output_closed())?;
             sink.finish();
             if let Some(e) = sink.io_error() {
                 if e.kind() != io::ErrorKind::BrokenPipe {
