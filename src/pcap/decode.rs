@@ -90,6 +90,8 @@ pub struct StunFacts {
     rtt_ns: Option<u64>,
     seen: Option<Seen>,
     fingerprint: Option<Check>,
+    /// FINGERPRINT is checked on the output thread: the line is the only thing that needs it.
+    fingerprint_later: bool,
     integrity: Option<Check>,
 }
 
@@ -520,7 +522,11 @@ pub(super) fn format_line(
                     Some(Seen::Copy) => line.push_str("  [seen before on another path]"),
                     _ => {}
                 }
-                if f.fingerprint == Some(Check::Bad) {
+                let fingerprint = match f.fingerprint {
+                    None if f.fingerprint_later => m.check_fingerprint(),
+                    c => c.unwrap_or(Check::Absent),
+                };
+                if fingerprint == Check::Bad {
                     paint(line, "  FINGERPRINT BAD", color, Paint::Bad);
                 }
                 match f.integrity {
@@ -661,7 +667,12 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
         let facts = match (&msg.body, &scan) {
             (Body::Stun(m), Some(scan)) => {
                 let mut f = self.stun_facts(msg, m, scan);
-                f.fingerprint = Some(scan.fingerprint(m));
+                // Only --errors selects by it; otherwise the output thread checks it for the line.
+                if self.opts.errors || self.mode != Mode::Human {
+                    f.fingerprint = Some(scan.fingerprint(m));
+                } else {
+                    f.fingerprint_later = true;
+                }
                 if !self.keys.is_empty() {
                     f.integrity = Some(self.integrity(m, scan.integrity));
                 } else if scan.integrity {
