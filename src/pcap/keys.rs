@@ -71,6 +71,9 @@ impl KeyBook {
 
     /// The credential for a request (or indication), by its USERNAME and REALM.
     pub fn key_ref_for(&self, msg: &Message<&[u8]>) -> Option<KeyRef> {
+        if self.is_empty() {
+            return None;
+        }
         let text = |t| msg.attribute(t).and_then(|a| std::str::from_utf8(a.value).ok());
         let username = text(attr::USERNAME)?;
         if let Some((user, _)) = &self.turn {
