@@ -270,21 +270,12 @@ impl<R: Read> CaptureReader<R> {
                     )),
                     Err(e) => Step::Truncated(format!("packet record at offset {}: {e}", self.offset)),
                 },
-                Format::PcapNg { parser, interfaces } => match parser.next_raw_block(avail) {
-                    Ok((rem, raw)) => {
-                        let used = avail.len() - rem.len();
+                Format::PcapNg { parser, interfaces } => match epb_at(avail, parser.section().endianness) {
+                    Some((used, body)) => {
                         let big = parser.section().endianness == Endianness::Big;
-                        let body: &[u8] = &raw.body;
-                        let body_at = body.as_ptr() as usize - base;
-                        ng_block(raw.type_, body, body_at, big, used, interfaces)
+                        ng_block(6, body, body.as_ptr() as usize - base, big, used, interfaces)
                     }
-                    Err(PcapError::IncompleteBuffer) if !self.eof => Step::More,
-                    Err(PcapError::IncompleteBuffer) => Step::Truncated(format!(
-                        "the capture ends inside a block ({} bytes left at offset {})",
-                        avail.len(),
-                        self.offset
-                    )),
-                    Err(e) => Step::Truncated(format!("pcapng block at offset {}: {e}", self.offset)),
+                    None => ng_step(parser, interfaces, avail, base, self.eof, self.offset),
                 },
             };
             match step {
@@ -340,6 +331,48 @@ fn u16_at(b: &[u8], at: usize, big: bool) -> Option<u16> {
 fn u32_at(b: &[u8], at: usize, big: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
     Some(if big { u32::from_be_bytes(s) } else { u32::from_le_bytes(s) })
+}
+
+/// The next pcapng block through pcap-file (which also follows section and interface blocks).
+fn ng_step(
+    parser: &mut PcapNgParser,
+    interfaces: &mut Vec<Interface>,
+    avail: &[u8],
+    base: usize,
+    eof: bool,
+    offset: u64,
+) -> Step {
+    match parser.next_raw_block(avail) {
+        Ok((rem, raw)) => {
+            let used = avail.len() - rem.len();
+            let big = parser.section().endianness == Endianness::Big;
+            let body: &[u8] = &raw.body;
+            let body_at = body.as_ptr() as usize - base;
+            ng_block(raw.type_, body, body_at, big, used, interfaces)
+        }
+        Err(PcapError::IncompleteBuffer) if !eof => Step::More,
+        Err(PcapError::IncompleteBuffer) => Step::Truncated(format!(
+            "the capture ends inside a block ({} bytes left at offset {offset})",
+            avail.len()
+        )),
+        Err(e) => Step::Truncated(format!("pcapng block at offset {offset}: {e}")),
+    }
+}
+
+/// A complete Enhanced Packet Block at the start of `b`, found without pcap-file (which
+/// builds a block record for every packet): its total length and body. `None` for any other
+/// block, an incomplete one or inconsistent lengths, which pcap-file then reads or reports.
+fn epb_at(b: &[u8], endianness: Endianness) -> Option<(usize, &[u8])> {
+    let big = endianness == Endianness::Big;
+    if u32_at(b, 0, big)? != 6 {
+        return None;
+    }
+    let len = u32_at(b, 4, big)?;
+    let n = usize::try_from(len).ok()?;
+    if n % 4 != 0 || n < 12 || u32_at(b, n.checked_sub(4)?, big)? != len {
+        return None;
+    }
+    Some((n, &b[8..n - 4]))
 }
 
 /// Interpret one pcapng block body. Packet blocks are read here directly (pcap-file would
@@ -478,6 +511,45 @@ fn placeholder_ng() -> PcapNgParser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct Enhanced Packet Block reader finds what pcap-file finds, in both byte
+    /// orders, and leaves everything else to it.
+    #[test]
+    fn packet_blocks_read_directly_match_pcap_file() {
+        for big in [false, true] {
+            let u32b = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+            let mut shb = vec![0x0a, 0x0d, 0x0d, 0x0a];
+            shb.extend_from_slice(&u32b(28));
+            shb.extend_from_slice(&u32b(0x1a2b_3c4d));
+            shb.extend_from_slice(if big { &[0, 1, 0, 0] } else { &[1, 0, 0, 0] }); // version 1.0
+            shb.extend_from_slice(&[0xff; 8]);
+            shb.extend_from_slice(&u32b(28));
+            let (_, mut parser) = PcapNgParser::new(&shb).expect("a section header");
+            let body: Vec<u8> = (0..28u8).collect();
+            let mut block = Vec::new();
+            block.extend_from_slice(&u32b(6));
+            block.extend_from_slice(&u32b(12 + body.len() as u32));
+            block.extend_from_slice(&body);
+            block.extend_from_slice(&u32b(12 + body.len() as u32));
+            block.extend_from_slice(b"next");
+            let endianness = if big { Endianness::Big } else { Endianness::Little };
+            assert_eq!(parser.section().endianness, endianness);
+            let (used, found) = epb_at(&block, endianness).expect("an EPB");
+            let (rem, raw) = parser.next_raw_block(&block).unwrap();
+            assert_eq!((used, found), (block.len() - rem.len(), &raw.body[..]));
+            // Incomplete, a trailer that disagrees, a length not a multiple of 4, another type.
+            assert!(epb_at(&block[..20], endianness).is_none());
+            let mut bad = block.clone();
+            bad[36] ^= 1;
+            assert!(epb_at(&bad, endianness).is_none());
+            let mut odd = block.clone();
+            odd[4..8].copy_from_slice(&u32b(41));
+            assert!(epb_at(&odd, endianness).is_none());
+            let mut idb = block.clone();
+            idb[0..4].copy_from_slice(&u32b(1));
+            assert!(epb_at(&idb, endianness).is_none());
+        }
+    }
 
     #[test]
     fn tsresol() {
