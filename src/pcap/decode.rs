@@ -115,7 +115,7 @@ struct Scan<'a> {
 impl<'a> Scan<'a> {
     fn of(m: &Message<&'a [u8]>) -> Self {
         let mut scan = Scan::default();
-        for a in m.into_attributes().filter_map(Result::ok) {
+        for a in m.into_attributes().map_while(Result::ok) {
             match a.typ {
                 attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
                     scan.ice = true
@@ -501,7 +501,8 @@ pub(super) fn format_line(
             }
             line.push_str(" txid=");
             push_hex(line, m.transaction_id_bytes());
-            summarize_attributes(line, m);
+            let scan = Scan::of(m);
+            summarize_attributes(line, m, &scan);
             if let Some(f) = facts {
                 if let Some(to) = f.response_to {
                     line.push_str("  (answers #");
@@ -523,7 +524,7 @@ pub(super) fn format_line(
                     _ => {}
                 }
                 let fingerprint = match f.fingerprint {
-                    None if f.fingerprint_later => m.check_fingerprint(),
+                    None if f.fingerprint_later => scan.fingerprint(m),
                     c => c.unwrap_or(Check::Absent),
                 };
                 if fingerprint == Check::Bad {
@@ -606,9 +607,8 @@ fn shown_label(typ: u16, xor_mapped: bool) -> Option<&'static str> {
     })
 }
 
-fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>) {
+fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>, scan: &Scan<'_>) {
     let key = m.xor_key();
-    let scan = Scan::of(m);
     if scan.overflow {
         for raw in m.attributes().filter_map(Result::ok) {
             summarize_attribute(line, &raw, key, scan.xor_mapped);
