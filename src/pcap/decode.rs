@@ -1,5 +1,6 @@
 //! `rtctool pcap decode`: one line per message, `-V` trees, NDJSON/JSON records.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,9 +11,10 @@ use serde_json::{json, Map, Value};
 use super::dissect::{body_json, describe, Body, Via};
 use super::engine::{Msg, Sink};
 use super::fastfmt::{
-    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, LineBuf,
+    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, FxBuild, LineBuf,
 };
 use super::keys::KeyBook;
+use super::net::Transport;
 use super::pipe::{BodyJob, LineHead, Pipe};
 use super::txn::{KeyRef, Request, Seen, Transactions};
 use crate::core::output::{write_ndjson, Mode};
@@ -164,12 +166,19 @@ pub struct Decoder<W: Write + Send + 'static> {
     pub printed: u64,
     /// Messages that matched `--errors` criteria (error responses, failed checks).
     pub errors_found: u64,
+    /// Whether anything needs the facts from a walk of the attributes on this thread: the
+    /// filters, the integrity checks, trees and records do; the plain line does not (the
+    /// output thread walks them for it).
+    scan_here: bool,
 }
 
 impl<W: Write + Send + 'static> Decoder<W> {
     /// A decoder writing to `out`.
     pub fn new(out: W, mode: Mode, opts: DecodeOptions, keys: KeyBook) -> Self {
+        let scan_here =
+            mode != Mode::Human || opts.errors || opts.tree || !opts.only.is_empty() || !keys.is_empty();
         Decoder {
+            scan_here,
             pipe: Pipe::new(out, colored::control::SHOULD_COLORIZE.should_colorize()),
             mode,
             opts,
@@ -461,6 +470,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
 pub(super) fn format_line(
     line: &mut LineBuf,
     color: bool,
+    pairs: &mut PairCache,
     head: &LineHead,
     body: &BodyJob,
     arena: &[u8],
@@ -471,17 +481,7 @@ pub(super) fn format_line(
     line.push(' ');
     push_seconds(line, head.rel_ns, 11);
     line.push_str("  ");
-    push_sockaddr(line, &head.src);
-    line.push_str(" → ");
-    push_sockaddr(line, &head.dst);
-    line.push_str("  ");
-    line.push_str(head.transport.as_str());
-    line.push_str("  ");
-    if let Some(via) = head.via {
-        line.push_str("[in ");
-        line.push_str(via.as_str());
-        line.push_str("] ");
-    }
+    pairs.push(line, head);
     match body {
         BodyJob::Stun(s, e) => {
             let m = &Message::new_unchecked(bytes(s, e));
@@ -558,6 +558,49 @@ pub(super) fn format_line(
         line.push_str("  [RFC 4571]");
     }
     line.push('\n');
+}
+
+/// Source, destination, transport and where inside: what the start of a line shows.
+type PairKey = (SocketAddr, SocketAddr, Transport, Option<Via>);
+
+/// Bound on the endpoint pairs [`PairCache`] remembers; past it, it starts afresh.
+const PAIR_CACHE_MAX: usize = 4096;
+
+/// The `src → dst  udp  [in via] ` part of lines, formatted once per distinct endpoint pair
+/// and copied after that: a capture has few flows and many packets on each.
+#[derive(Debug, Default)]
+pub(super) struct PairCache {
+    index: HashMap<PairKey, (usize, usize), FxBuild>,
+    text: Vec<u8>,
+}
+
+impl PairCache {
+    fn push(&mut self, line: &mut LineBuf, head: &LineHead) {
+        let key = (head.src, head.dst, head.transport, head.via);
+        if let Some(&(s, e)) = self.index.get(&key) {
+            line.extend_from_slice(&self.text[s..e]);
+            return;
+        }
+        if self.index.len() >= PAIR_CACHE_MAX {
+            self.index.clear();
+            self.text.clear();
+        }
+        let start = line.len();
+        push_sockaddr(line, &head.src);
+        line.push_str(" → ");
+        push_sockaddr(line, &head.dst);
+        line.push_str("  ");
+        line.push_str(head.transport.as_str());
+        line.push_str("  ");
+        if let Some(via) = head.via {
+            line.push_str("[in ");
+            line.push_str(via.as_str());
+            line.push_str("] ");
+        }
+        let s = self.text.len();
+        self.text.extend_from_slice(&line.as_bytes()[start..]);
+        self.index.insert(key, (s, self.text.len()));
+    }
 }
 
 fn class_name(c: Class) -> &'static str {
@@ -661,14 +704,15 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
         // Times are relative to the first message of the capture, whatever is filtered out.
         self.first_ns.get_or_insert(msg.time_ns);
         let scan = match &msg.body {
-            Body::Stun(m) => Some(Scan::of(m)),
+            Body::Stun(m) if self.scan_here => Some(Scan::of(m)),
+            Body::Stun(_) => Some(Scan::default()),
             _ => None,
         };
         let facts = match (&msg.body, &scan) {
             (Body::Stun(m), Some(scan)) => {
                 let mut f = self.stun_facts(msg, m, scan);
                 // Only --errors selects by it; otherwise the output thread checks it for the line.
-                if self.opts.errors || self.mode != Mode::Human {
+                if self.scan_here {
                     f.fingerprint = Some(scan.fingerprint(m));
                 } else {
                     f.fingerprint_later = true;
@@ -748,5 +792,36 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
             Mode::Ndjson => eprintln!("rtctool: frame {frame}: {message}"),
             Mode::Json => self.problems.push(json!({"frame": frame, "message": message})),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines through the endpoint-pair cache read as lines formatted afresh, past the cache's
+    /// bound too.
+    #[test]
+    fn cached_endpoint_pairs_format_like_fresh_ones() {
+        let mut cache = PairCache::default();
+        for round in 0..2 {
+            for i in 0..(PAIR_CACHE_MAX as u32 + 500) {
+                let head = LineHead {
+                    frame: u64::from(i),
+                    rel_ns: 1_000,
+                    src: SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16)),
+                    dst: "[2001:db8::1]:3478".parse().unwrap(),
+                    transport: if i % 2 == 0 { Transport::Udp } else { Transport::Tcp },
+                    via: if i % 3 == 0 { Some(Via::ChannelData) } else { None },
+                    rfc4571: false,
+                };
+                let mut cached = LineBuf::default();
+                format_line(&mut cached, false, &mut cache, &head, &BodyJob::Zrtp, &[], None);
+                let mut fresh = LineBuf::default();
+                format_line(&mut fresh, false, &mut PairCache::default(), &head, &BodyJob::Zrtp, &[], None);
+                assert_eq!(cached.as_bytes(), fresh.as_bytes(), "round {round}, pair {i}");
+            }
+        }
+        assert!(cache.index.len() <= PAIR_CACHE_MAX);
     }
 }

@@ -13,7 +13,7 @@ use crate::core::stun::{demux, ChannelData, Message, PacketKind, MAGIC_COOKIE};
 pub const CLASSIC_STUN_PORTS: [u16; 3] = [3478, 3479, 19302];
 
 /// Where a message was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Via {
     /// Inside a TURN ChannelData frame.
     ChannelData,

@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::decode::{format_line, StunFacts};
+use super::decode::{format_line, PairCache, StunFacts};
 use super::dissect::{Rtp, Via};
 use super::fastfmt::LineBuf;
 use super::net::Transport;
@@ -118,6 +118,7 @@ struct Writer<W: Write> {
     out: W,
     color: bool,
     pending: LineBuf,
+    pairs: PairCache,
     error: Option<io::Error>,
 }
 
@@ -128,9 +129,15 @@ impl<W: Write> Writer<W> {
         }
         for piece in &batch.pieces {
             match piece {
-                Piece::Line { head, body, facts } => {
-                    format_line(&mut self.pending, self.color, head, body, &batch.arena, facts.as_ref())
-                }
+                Piece::Line { head, body, facts } => format_line(
+                    &mut self.pending,
+                    self.color,
+                    &mut self.pairs,
+                    head,
+                    body,
+                    &batch.arena,
+                    facts.as_ref(),
+                ),
                 Piece::Text(s, e) => self.pending.extend_from_slice(&batch.arena[*s..*e]),
             }
             if self.pending.len() >= WRITE_CHUNK {
@@ -183,8 +190,13 @@ pub struct Pipe<W: Write + Send + 'static> {
 impl<W: Write + Send + 'static> Pipe<W> {
     /// Output to `out`, on a thread of its own when one can be started.
     pub fn new(out: W, color: bool) -> Self {
-        let writer =
-            Writer { out, color, pending: LineBuf::with_capacity(WRITE_CHUNK + (8 << 10)), error: None };
+        let writer = Writer {
+            out,
+            color,
+            pending: LineBuf::with_capacity(WRITE_CHUNK + (8 << 10)),
+            pairs: PairCache::default(),
+            error: None,
+        };
         let (to, from) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
         let (give_back, back) = mpsc::channel::<Batch>();
         // The writer goes to the thread through a slot, so that it is still here when no
@@ -350,6 +362,7 @@ mod tests {
                 format_line(
                     &mut line,
                     false,
+                    &mut PairCache::default(),
                     &head(frame),
                     &BodyJob::ChannelData(0x4000, frame as u16),
                     &[],
