@@ -664,8 +664,58 @@ fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>, scan: &Scan<'_>)
 }
 
 fn summarize_attribute(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], xor_mapped: bool) {
+    let Some(label) = shown_label(raw.typ, xor_mapped) else { return };
+    if !summarize_common(line, raw, key, label) {
+        summarize_general(line, raw, key, label);
+    }
+}
+
+/// The common well-formed values (IPv4 addresses, 32-bit numbers, flags), written without the
+/// general decoder; `false` leaves the attribute to [`summarize_general`], which writes the
+/// same for these (tested).
+fn summarize_common(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], label: &str) -> bool {
+    let v = raw.value;
+    match raw.typ {
+        attr::XOR_MAPPED_ADDRESS
+        | attr::XOR_RELAYED_ADDRESS
+        | attr::XOR_PEER_ADDRESS
+        | attr::MAPPED_ADDRESS
+            if v.len() == 8 && v[1] == 1 =>
+        {
+            let mut port = u16::from_be_bytes([v[2], v[3]]);
+            let mut ip = [v[4], v[5], v[6], v[7]];
+            if raw.typ != attr::MAPPED_ADDRESS {
+                port ^= u16::from_be_bytes([key[0], key[1]]);
+                for (b, k) in ip.iter_mut().zip(key) {
+                    *b ^= k;
+                }
+            }
+            line.push(' ');
+            line.push_str(label);
+            line.push('=');
+            push_sockaddr(line, &SocketAddr::from((ip, port)));
+        }
+        attr::PRIORITY | attr::LIFETIME if v.len() == 4 => {
+            line.push(' ');
+            line.push_str(label);
+            line.push('=');
+            push_u64(line, u64::from(u32::from_be_bytes([v[0], v[1], v[2], v[3]])));
+        }
+        attr::USE_CANDIDATE if v.is_empty() => {
+            line.push(' ');
+            line.push_str(label);
+        }
+        attr::ICE_CONTROLLING | attr::ICE_CONTROLLED if v.len() == 8 => {
+            line.push(' ');
+            line.push_str(label);
+        }
+        _ => return false,
+    }
+    true
+}
+
+fn summarize_general(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], label: &str) {
     {
-        let Some(label) = shown_label(raw.typ, xor_mapped) else { return };
         match Attribute::decode(raw, key) {
             Ok(a) => {
                 line.push(' ');
@@ -798,6 +848,53 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct writer of common attribute values writes what the general decoder writes,
+    /// whenever it takes an attribute.
+    #[test]
+    fn common_attribute_values_are_summarized_like_the_general_decoder_does() {
+        let key: [u8; 16] = std::array::from_fn(|i| 0x21 + i as u8 * 7);
+        let types = [
+            attr::XOR_MAPPED_ADDRESS,
+            attr::XOR_RELAYED_ADDRESS,
+            attr::XOR_PEER_ADDRESS,
+            attr::MAPPED_ADDRESS,
+            attr::PRIORITY,
+            attr::LIFETIME,
+            attr::USE_CANDIDATE,
+            attr::ICE_CONTROLLING,
+            attr::ICE_CONTROLLED,
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut taken = 0;
+        for typ in types {
+            for len in [0usize, 1, 4, 7, 8, 9, 20] {
+                for family in [0u8, 1, 2, 7] {
+                    let value: Vec<u8> = (0..len)
+                        .map(|i| {
+                            x ^= x << 13;
+                            x ^= x >> 7;
+                            x ^= x << 17;
+                            if i == 1 {
+                                family
+                            } else {
+                                x as u8
+                            }
+                        })
+                        .collect();
+                    let raw = RawAttribute { typ, value: &value, offset: 20 };
+                    let mut common = LineBuf::default();
+                    if summarize_common(&mut common, &raw, key, "label") {
+                        taken += 1;
+                        let mut general = LineBuf::default();
+                        summarize_general(&mut general, &raw, key, "label");
+                        assert_eq!(common.as_bytes(), general.as_bytes(), "type {typ:#06x} {value:02x?}");
+                    }
+                }
+            }
+        }
+        assert!(taken >= 9, "the direct writer took only {taken} attributes");
+    }
 
     /// Lines through the endpoint-pair cache read as lines formatted afresh, past the cache's
     /// bound too.
