@@ -4,6 +4,7 @@
 #
 #   scripts/bench-pcap.sh            # ~1M packets
 #   PACKETS=200000 scripts/bench-pcap.sh
+#   RUNS=11 TSHARK_RUNS=1 scripts/bench-pcap.sh   # runs per tool (medians are reported)
 #
 # Needs tshark and mergecap (Debian: tshark, wireshark-common) and GNU time.
 set -euo pipefail
@@ -30,22 +31,40 @@ size=$(du -h "$big" | cut -f1)
 
 cargo build --release -j2 --quiet
 
-# measure CMD...: prints "seconds peak_kib" for one run with stdout discarded.
+# measure RUNS CMD...: prints "seconds peak_kib": the median wall time of RUNS runs (measured
+# in nanoseconds; GNU time's %e has only 10 ms resolution) and the largest peak RSS, with
+# stdout discarded. Machines here are noisy: one run says little.
 measure() {
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
-    cat "$work/time.txt"
+    local runs=$1
+    shift
+    local walls=() peak=0
+    for _ in $(seq "$runs"); do
+        local t0 t1
+        t0=$(date +%s%N)
+        /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
+        t1=$(date +%s%N)
+        walls+=($(((t1 - t0) / 1000)))
+        local kib
+        kib=$(tail -1 "$work/time.txt")
+        ((kib > peak)) && peak=$kib
+    done
+    local median
+    median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+    awk -v us="$median" -v kib="$peak" 'BEGIN {printf "%.3f %d\n", us / 1e6, kib}'
 }
 
-echo "capture: $big ($packets packets, $size)"
-read -r ours_s ours_kib < <(measure target/release/rtctool pcap decode "$big")
-read -r ours_sum_s ours_sum_kib < <(measure target/release/rtctool pcap summary "$big")
-read -r ts_s ts_kib < <(measure tshark -n -r "$big")
+runs=${RUNS:-7}
+tshark_runs=${TSHARK_RUNS:-3}
+echo "capture: $big ($packets packets, $size); medians of $runs runs (tshark: $tshark_runs)"
+read -r ours_s ours_kib < <(measure "$runs" target/release/rtctool pcap decode "$big")
+read -r ours_sum_s ours_sum_kib < <(measure "$runs" target/release/rtctool pcap summary "$big")
+read -r ts_s ts_kib < <(measure "$tshark_runs" tshark -n -r "$big")
 
 awk -v p="$packets" -v os="$ours_s" -v ok="$ours_kib" -v ss="$ours_sum_s" -v sk="$ours_sum_kib" \
     -v ts="$ts_s" -v tk="$ts_kib" 'BEGIN {
     printf "%-28s %9s %14s %12s\n", "", "seconds", "packets/s", "peak RSS"
-    printf "%-28s %9.2f %14.0f %9.1f MB\n", "rtctool pcap decode", os, p / os, ok / 1024
-    printf "%-28s %9.2f %14.0f %9.1f MB\n", "rtctool pcap summary", ss, p / ss, sk / 1024
-    printf "%-28s %9.2f %14.0f %9.1f MB\n", "tshark -n -r (default)", ts, p / ts, tk / 1024
+    printf "%-28s %9.3f %14.0f %9.1f MB\n", "rtctool pcap decode", os, p / os, ok / 1024
+    printf "%-28s %9.3f %14.0f %9.1f MB\n", "rtctool pcap summary", ss, p / ss, sk / 1024
+    printf "%-28s %9.3f %14.0f %9.1f MB\n", "tshark -n -r (default)", ts, p / ts, tk / 1024
     printf "throughput ratio rtctool/tshark: %.1fx (goal >= 50x); memory ratio tshark/rtctool: %.1fx (goal: rtctool <= 32 MB)\n", ts / os, tk / ok
 }'
