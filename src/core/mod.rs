@@ -4,3 +4,4 @@ pub mod ice;
 pub mod output;
 pub mod stun;
 pub mod transact;
+pub mod udp;

@@ -16,6 +16,7 @@ use super::interfaces::{self, Filter, InterfaceAddress};
 use super::report::FailureKind;
 use super::tls::{self, TlsOptions, TlsStream};
 use crate::core::transact::TransactionId;
+use crate::core::udp::{receive_until, Received};
 use crate::{Error, Result};
 
 /// How often blocked receiving threads look at the stop flag.
@@ -114,32 +115,16 @@ fn bind(addresses: &[InterfaceAddress], notes: &mut Vec<String>) -> Vec<(UdpSock
 }
 
 fn receive(index: usize, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
-    if udp.set_read_timeout(Some(POLL)).is_err() {
-        return;
-    }
-    let mut buf = vec![0u8; 65_536];
-    while !stop.load(Ordering::Relaxed) {
-        let msg = match udp.recv_from(&mut buf) {
-            Ok((n, from)) => Incoming::Datagram(index, buf[..n].to_vec(), from, Instant::now()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
-            }
-            Err(e) => match icmp::read_error_queue(&udp) {
-                Some((destination, why)) => {
-                    Incoming::Unreachable(index, Some(destination), why, Instant::now())
-                }
-                None => Incoming::Unreachable(index, None, format!("receiving: {e}"), Instant::now()),
+    receive_until(&udp, &stop, POLL, |got| {
+        let msg = match got {
+            Received::Datagram(bytes, from, at) => Incoming::Datagram(index, bytes, from, at),
+            Received::Failed(e, at) => match icmp::read_error_queue(&udp) {
+                Some((destination, why)) => Incoming::Unreachable(index, Some(destination), why, at),
+                None => Incoming::Unreachable(index, None, format!("receiving: {e}"), at),
             },
         };
-        if out.send(msg).is_err() {
-            return;
-        }
-    }
+        out.send(msg).is_ok()
+    });
 }
 
 fn resolve(server: usize, host: String, port: u16, out: mpsc::Sender<Incoming>) {

@@ -14,6 +14,7 @@ use super::discovery::{Config, Locals, NatDiscovery, Progress, Socket};
 use super::lifetime::{Lifetime, LifetimeConfig, LifetimeProgress, LifetimeSearch};
 use crate::core::ice::IceUrl;
 use crate::core::transact::TransactionId;
+use crate::core::udp::{receive_until, Received};
 use crate::{Error, Result};
 
 /// The default STUN port.
@@ -142,32 +143,16 @@ enum Incoming {
 const POLL: Duration = Duration::from_millis(50);
 
 fn receive(index: usize, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
-    if udp.set_read_timeout(Some(POLL)).is_err() {
-        return;
-    }
-    let mut buf = vec![0u8; 65_536];
-    while !stop.load(Ordering::Relaxed) {
-        let msg = match udp.recv_from(&mut buf) {
-            Ok((n, from)) => Incoming::Datagram(index, buf[..n].to_vec(), from, Instant::now()),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
-                ) =>
-            {
-                continue
+    receive_until(&udp, &stop, POLL, |got| {
+        let msg = match got {
+            Received::Datagram(bytes, from, at) => Incoming::Datagram(index, bytes, from, at),
+            Received::Failed(e, at) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                Incoming::Unreachable(index, "ICMP port unreachable: nothing listens there".into(), at)
             }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => Incoming::Unreachable(
-                index,
-                "ICMP port unreachable: nothing listens there".into(),
-                Instant::now(),
-            ),
-            Err(e) => Incoming::Unreachable(index, format!("receiving: {e}"), Instant::now()),
+            Received::Failed(e, at) => Incoming::Unreachable(index, format!("receiving: {e}"), at),
         };
-        if out.send(msg).is_err() {
-            return;
-        }
-    }
+        out.send(msg).is_ok()
+    });
 }
 
 /// The sockets of one run, by index. Each has a thread receiving into one channel; sockets a
