@@ -247,6 +247,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--ipv6', '--ipv6', [CompletionResultType]::ParameterName, 'Use IPv6 only')
             [CompletionResult]::new('--hairpin', '--hairpin', [CompletionResultType]::ParameterName, 'Also test hairpinning: send from a second socket to our own public address')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'Also find the mapping behaviour of TCP: three connections from one local port, to the server''s primary address, its alternate IP, and its alternate IP and port (TCP has no filtering test: the server would have to connect in)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')

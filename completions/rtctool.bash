@@ -556,7 +556,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__nat__subcmd__type)
-            opts="-4 -6 -q -v -h --server2 --local --ipv4 --ipv6 --timeout --hairpin --lifetime --color --quiet --verbose --json --ndjson --help"
+            opts="-4 -6 -q -v -h --server2 --local --ipv4 --ipv6 --timeout --hairpin --tcp --lifetime --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

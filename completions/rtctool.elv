@@ -220,6 +220,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -6 'Use IPv6 only'
             cand --ipv6 'Use IPv6 only'
             cand --hairpin 'Also test hairpinning: send from a second socket to our own public address'
+            cand --tcp 'Also find the mapping behaviour of TCP: three connections from one local port, to the server''s primary address, its alternate IP, and its alternate IP and port (TCP has no filtering test: the server would have to connect in)'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'More detail (repeat for more)'

@@ -174,6 +174,7 @@ never\t'Never colour'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s 4 -l ipv4 -d 'Use IPv4 only'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s 6 -l ipv6 -d 'Use IPv6 only'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l hairpin -d 'Also test hairpinning: send from a second socket to our own public address'
+complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l tcp -d 'Also find the mapping behaviour of TCP: three connections from one local port, to the server\'s primary address, its alternate IP, and its alternate IP and port (TCP has no filtering test: the server would have to connect in)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s q -l quiet -d 'Print only results and errors'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s v -l verbose -d 'More detail (repeat for more)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l json -d 'Print one JSON document on stdout when the command ends'

@@ -104,8 +104,12 @@ together and each is probed once, after a growing idle time (1, 2, 4... s), from
 with RESPONSE-PORT set to the binding's port, so the probe does not refresh it; the first \
 binding gone brackets the lifetime, and rounds of three new bindings narrow it to a second. It \
 takes about twice the lifetime; MAX bounds the idle times tried.\n\n\
+--tcp also finds the mapping behaviour of TCP: three connections from one local port to the \
+primary address, the alternate IP, and the alternate IP and port, their mapped addresses \
+compared (there is no TCP filtering test). It works when UDP is blocked too.\n\n\
 --json prints {mapping, filtering, nat_type, local_address, mapped_address, rfc5780_supported, \
-behind_nat, reason, server, other_address, alg_detected, hairpinning, tests: [...], done_ms, ...}; \
+behind_nat, reason, server, other_address, alg_detected, hairpinning, tests: [...], done_ms, \
+binding_lifetime, tcp: {mapping, behind_nat, evidence, tests: [...]}, ...}; \
 mapping and filtering are endpoint-independent, address-dependent, address-and-port-dependent \
 or null; nat_type is open-internet, full-cone, restricted-cone, port-restricted-cone, symmetric, \
 symmetric-udp-firewall, udp-blocked or unknown. --ndjson streams one object per test as it \
@@ -113,7 +117,7 @@ ends, then the result.\n\n\
 Exit codes: 0 a verdict was reached; 1 UDP is blocked, or no verdict (unknown, with the reason); \
 2 usage error; 4 the server could not be reached (DNS failure, ICMP unreachable, or it alone \
 stayed silent while --server2 answered) or a socket could not be bound.",
-        after_help = "Examples:\n  rtctool nat-type stun.example.org\n  rtctool nat-type 203.0.113.10:3478 --hairpin -v\n  rtctool nat-type stun.example.org --lifetime=2m\n  rtctool nat-type stun:stun.example.org --server2 stun2.example.net\n  rtctool --json nat-type 203.0.113.10 | jq -r .nat_type"
+        after_help = "Examples:\n  rtctool nat-type stun.example.org\n  rtctool nat-type 203.0.113.10:3478 --hairpin -v\n  rtctool nat-type stun.example.org --lifetime=2m\n  rtctool nat-type stun.example.org --tcp\n  rtctool nat-type stun:stun.example.org --server2 stun2.example.net\n  rtctool --json nat-type 203.0.113.10 | jq -r .nat_type"
     )]
     NatType(NatTypeArgs),
     /// Gather ICE candidates like a browser, with a verdict on every STUN/TURN server.
@@ -304,6 +308,12 @@ pub struct NatTypeArgs {
     /// Also test hairpinning: send from a second socket to our own public address.
     #[arg(long)]
     pub hairpin: bool,
+
+    /// Also find the mapping behaviour of TCP: three connections from one local port, to the
+    /// server's primary address, its alternate IP, and its alternate IP and port (TCP has no
+    /// filtering test: the server would have to connect in).
+    #[arg(long)]
+    pub tcp: bool,
 
     /// Also measure how long an idle UDP binding lives (up to MAX, default 5m): bindings probed
     /// after growing idle times, then bisected. Takes about twice the lifetime found.

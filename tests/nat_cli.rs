@@ -34,7 +34,8 @@ fn usage_errors_exit_2() {
 fn help_documents_the_exit_codes() {
     let out = rtctool(&["nat-type", "--help"]);
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["--server2", "--local", "--hairpin", "--timeout", "-4", "-6", "Exit codes", "udp-blocked"]
+    for needle in
+        ["--server2", "--local", "--hairpin", "--tcp", "--timeout", "-4", "-6", "Exit codes", "udp-blocked"]
     {
         assert!(text.contains(needle), "missing {needle}:\n{text}");
     }
@@ -135,6 +136,17 @@ fn loopback_coturn_is_open_internet() {
     let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(j["local_address"], local.as_str());
     assert_eq!(j["mapped_address"], local.as_str());
+
+    // --tcp against a server without TCP (--no-tcp): refused, said so, the UDP verdict stands.
+    let out = rtctool(&["--json", "nat-type", &addr, "--tcp", "--timeout", "500ms"]);
+    let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    assert_eq!(j["nat_type"], "open-internet");
+    assert_eq!(j["tcp"]["mapping"], Value::Null, "{j:#}");
+    assert_eq!(j["tcp"]["tests"][0]["outcome"], "refused", "{j:#}");
+    assert!(j["tcp"]["evidence"].as_str().unwrap().contains("no answer over TCP"), "{j:#}");
+    let out = rtctool(&["nat-type", &addr]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("tcp"), "no TCP unless asked");
 }
 
 #[test]

@@ -192,6 +192,39 @@ fn hairpinning() {
 }
 
 #[test]
+fn tcp_mapping_behaviour() {
+    if !lab::available("tcp mapping") {
+        return;
+    }
+    // (variant, TCP mapping, behind a NAT): plain snat keeps the port for every destination,
+    // snat random picks one per connection; with UDP blocked TCP still tells its mapping.
+    for (variant, mapping, behind_nat) in [
+        ("port-restricted", "endpoint-independent", true),
+        ("symmetric", "address-and-port-dependent", true),
+        ("open", "endpoint-independent", false),
+        ("blocked", "endpoint-independent", true),
+    ] {
+        let lab = Lab::up(variant);
+        let run = nat_type(&lab, &[SERVER4, "-4", "--tcp"]);
+        let tcp = &run.json["tcp"];
+        assert_eq!(tcp["mapping"], mapping, "{variant}: {tcp:#}");
+        assert_eq!(tcp["behind_nat"], behind_nat, "{variant}: {tcp:#}");
+        let tests = tcp["tests"].as_array().expect("tcp tests");
+        let expected_tests = if mapping == "endpoint-independent" { 2 } else { 3 };
+        assert_eq!(tests.len(), expected_tests, "{variant}: {tcp:#}");
+        // Every connection left from the same local port.
+        let port =
+            |t: &Value| t["local_address"].as_str().and_then(|a| a.rsplit(':').next()).map(str::to_owned);
+        assert!(tests.iter().all(|t| port(t) == port(&tests[0]) && t["outcome"] == "answered"), "{tcp:#}");
+        assert_eq!(tests[1]["destination"], "203.0.113.11:3478");
+        // The UDP verdict is unchanged by --tcp.
+        let udp_blocked = variant == "blocked";
+        assert_eq!(run.json["nat_type"] == "udp-blocked", udp_blocked, "{:#}", run.json);
+        assert_eq!(run.code, if udp_blocked { 1 } else { 0 });
+    }
+}
+
+#[test]
 fn server_not_listening_is_a_network_error_and_quick() {
     if !lab::available("server not listening") {
         return;

@@ -979,6 +979,8 @@ pub struct Report {
     pub done_ms: f64,
     /// The binding lifetime, when measured (`--lifetime`).
     pub binding_lifetime: Option<Lifetime>,
+    /// The TCP mapping behaviour, when asked (`--tcp`).
+    pub tcp: Option<super::tcp::TcpMapping>,
 }
 
 impl Report {
@@ -1146,6 +1148,7 @@ impl Report {
             tests,
             done_ms: ms(done),
             binding_lifetime: None,
+            tcp: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod behavior;
 pub mod discovery;
 pub mod lifetime;
 pub mod net;
+pub mod tcp;
 
 #[cfg(test)]
 mod sim;
@@ -82,6 +83,11 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
     let mut report = d.report();
     if let Some(max) = args.lifetime {
         report.binding_lifetime = Some(lifetime(&d, &report, &opts, max, out, &spinner, &mut write_error)?);
+    }
+    if args.tcp {
+        spinner.set_message("TCP mapping".to_string());
+        let local = opts.local.map(|l| l.ip());
+        report.tcp = Some(tcp::measure(d.config().server, local, opts.timeout, opts.software.as_deref()));
     }
     spinner.finish();
     if let Some(e) = write_error {
@@ -185,6 +191,9 @@ pub fn render(r: &Report, out: &Output) -> String {
     s.push_str(&format!("NAT type   {title}\n"));
     s.push_str(&format!("mapping    {}\n", or_unknown(r.mapping)));
     s.push_str(&format!("filtering  {}\n", or_unknown(r.filtering)));
+    if let Some(t) = &r.tcp {
+        s.push_str(&format!("tcp        mapping {}\n", or_unknown(t.mapping)));
+    }
     if let Some(reason) = &r.reason {
         s.push_str(&format!("why        {reason}\n"));
     }
@@ -258,6 +267,27 @@ pub fn render(r: &Report, out: &Output) -> String {
             t.push(format!("socket {:<2} {}", p.socket, p.detail));
         }
         root.push_tree(t);
+    }
+    if let Some(t) = &r.tcp {
+        let nat = match t.behind_nat {
+            Some(false) => ", no NAT",
+            _ => "",
+        };
+        let mut tree = Tree::new(format!("tcp mapping {}{nat}: {}", or_unknown(t.mapping), t.evidence));
+        for test in &t.tests {
+            let mut line = format!("{:<11}", test.name);
+            match test.local_address {
+                Some(l) => line.push_str(&format!(" {l} → {}", test.destination)),
+                None => line.push_str(&format!(" → {}", test.destination)),
+            }
+            let detail = match test.outcome {
+                "answered" => test.detail.green().to_string(),
+                _ => test.detail.yellow().to_string(),
+            };
+            line.push_str(&format!(": {detail} ({} ms)", test.elapsed_ms));
+            tree.push(line);
+        }
+        root.push_tree(tree);
     }
     for note in &r.notes {
         root.push(format!("{} {note}", "note:".yellow()));
