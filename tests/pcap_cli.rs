@@ -450,7 +450,7 @@ fn fragments_dropped_by_the_bounded_reassembly_are_reported() {
     let out = rtctool(&["pcap", "decode", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0));
     assert!(
-        text(&out.stdout).contains("fragmented IPv4 datagrams were dropped unassembled"),
+        text(&out.stdout).contains("fragmented IP datagrams were dropped unassembled"),
         "{}",
         text(&out.stdout)
     );
@@ -481,4 +481,31 @@ fn a_closed_output_ends_decoding_quietly() {
     assert!(first.contains("Binding Request"), "{first}");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(!text(&out.stderr).contains("writing output"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn ipv6_fragments_are_reassembled() {
+    // A Binding success response split into two IPv6 fragments, the second first.
+    let udp = udp(3478, 40000, &binding(Class::SuccessResponse, 9));
+    let fragment = |offset: u16, more: bool, data: &[u8]| {
+        let mut p = vec![0x60, 0, 0, 0, 0, 0, 44, 64];
+        p.extend_from_slice(&"2001:db8::10".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        p.extend_from_slice(&"2001:db8::7".parse::<std::net::Ipv6Addr>().unwrap().octets());
+        p[4..6].copy_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+        p.extend_from_slice(&[17, 0]);
+        p.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
+        p.extend_from_slice(&0x0bad_cafeu32.to_be_bytes());
+        p.extend_from_slice(data);
+        p
+    };
+    let packets = [(1, fragment(3, false, &udp[24..])), (2, fragment(0, true, &udp[..24]))];
+    let path = temp("ipv6-fragments.pcap", &pcap(&packets));
+    let out = rtctool(&["--ndjson", "pcap", "decode", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = ndjson(&out);
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["frame"], 2);
+    assert_eq!(records[0]["src"], "[2001:db8::10]:3478");
+    assert_eq!(records[0]["class"], "success-response");
+    assert_eq!(records[0]["fingerprint"], "ok");
 }

@@ -53,7 +53,7 @@ impl Engine {
         Self::default()
     }
 
-    /// IPv4 datagrams dropped from the bounded reassembly buffer.
+    /// Fragmented IP datagrams dropped from the bounded reassembly buffer.
     pub fn fragments_evicted(&self) -> u64 {
         self.net.evicted
     }

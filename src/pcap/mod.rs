@@ -119,7 +119,7 @@ fn pump<S: Sink>(path: &str, out: &Output, sink: &mut S, stop: impl Fn(&S) -> bo
         sink.problem(
             0,
             &format!(
-                "{evicted} fragmented IPv4 datagrams were dropped unassembled: more were pending at once than the bounded reassembly buffer holds"
+                "{evicted} fragmented IP datagrams were dropped unassembled: more were pending at once than the bounded reassembly buffer holds"
             ),
         );
     }

@@ -1,10 +1,10 @@
 //! From link-layer frames to UDP/TCP payloads: link types, VLAN tags, IPv4/IPv6 (extension
-//! headers via etherparse), and IPv4 reassembly with bounded memory.
+//! headers via etherparse), and IPv4 and IPv6 reassembly with bounded memory.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket};
+use etherparse::{EtherType, Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket};
 
 /// LINKTYPE_ values (tcpdump.org) the dissector understands.
 pub mod linktype {
@@ -82,13 +82,17 @@ pub enum NetOutcome<'a> {
     Malformed(String),
 }
 
+/// A datagram being reassembled: source, destination, identification (IPv4's 16 bits or the
+/// IPv6 fragment header's 32) and the protocol of what it carries.
+type FragmentKey = (IpAddr, IpAddr, u32, u8);
+
 /// Bounds of the reassembly buffer: a hostile capture cannot make it grow past these.
 const MAX_PENDING_DATAGRAMS: usize = 64;
 const MAX_PENDING_BYTES: usize = 4 << 20;
 
 #[derive(Debug)]
 struct Pending {
-    key: (Ipv4Addr, Ipv4Addr, u16, u8),
+    key: FragmentKey,
     /// (offset, bytes) pieces as they came.
     pieces: Vec<(usize, Vec<u8>)>,
     /// Total length, known once the last fragment (MF=0) arrived.
@@ -96,7 +100,7 @@ struct Pending {
     bytes: usize,
 }
 
-/// Stateful network-layer decoder (state: pending IPv4 fragments).
+/// Stateful network-layer decoder (state: pending IPv4 and IPv6 fragments).
 #[derive(Debug, Default)]
 pub struct NetDecoder {
     pending: VecDeque<Pending>,
@@ -163,34 +167,33 @@ impl NetDecoder {
                 let h = v4.header();
                 let p = v4.payload();
                 let (src, dst) = (Ipv4Addr::from(h.source()), Ipv4Addr::from(h.destination()));
+                let (src, dst) = (IpAddr::V4(src), IpAddr::V4(dst));
                 if p.fragmented {
-                    let key = (src, dst, h.identification(), p.ip_number.0);
+                    let key = (src, dst, u32::from(h.identification()), p.ip_number.0);
                     let offset = usize::from(h.fragments_offset().value()) * 8;
-                    let more = h.more_fragments();
-                    let piece = p.payload;
-                    return match self.add_fragment(key, offset, more, piece) {
-                        Some(()) => match transport(
-                            p.ip_number.0,
-                            IpAddr::V4(src),
-                            IpAddr::V4(dst),
-                            &self.reassembled,
-                            truncated,
-                        ) {
-                            Some(seg) => NetOutcome::Segment(seg),
-                            None => NetOutcome::Ignored,
-                        },
-                        None => NetOutcome::Fragment,
-                    };
+                    return self.fragment(key, offset, h.more_fragments(), p.payload, truncated);
                 }
-                (IpAddr::V4(src), IpAddr::V4(dst), p)
+                (src, dst, p)
             }
             Some(LaxNetSlice::Ipv6(v6)) => {
                 let h = v6.header();
                 let p = v6.payload();
+                let (src, dst) =
+                    (IpAddr::V6(Ipv6Addr::from(h.source())), IpAddr::V6(Ipv6Addr::from(h.destination())));
                 if p.fragmented {
-                    return NetOutcome::Malformed("IPv6 fragment (IPv6 reassembly is not done)".into());
+                    // The fragment header that fragments the payload: the last one.
+                    let frag = v6.extensions().clone().into_iter().filter_map(|e| match e {
+                        Ipv6ExtensionSlice::Fragment(f) => Some(f),
+                        _ => None,
+                    });
+                    let Some(f) = frag.last() else {
+                        return NetOutcome::Malformed("IPv6 fragment without a fragment header".into());
+                    };
+                    let key = (src, dst, f.identification(), p.ip_number.0);
+                    let offset = usize::from(f.fragment_offset().value()) * 8;
+                    return self.fragment(key, offset, f.more_fragments(), p.payload, truncated);
                 }
-                (IpAddr::V6(Ipv6Addr::from(h.source())), IpAddr::V6(Ipv6Addr::from(h.destination())), p)
+                (src, dst, p)
             }
             Some(LaxNetSlice::Arp(_)) | None => {
                 return match &sliced.stop_err {
@@ -215,14 +218,27 @@ impl NetDecoder {
         }
     }
 
-    /// Add a fragment; `Some` when the datagram is complete (it is then in `reassembled`).
-    fn add_fragment(
+    /// An IPv4 or IPv6 fragment: the segment once its datagram is complete.
+    fn fragment(
         &mut self,
-        key: (Ipv4Addr, Ipv4Addr, u16, u8),
+        key: FragmentKey,
         offset: usize,
         more: bool,
         piece: &[u8],
-    ) -> Option<()> {
+        truncated: bool,
+    ) -> NetOutcome<'_> {
+        let (src, dst, _, proto) = key;
+        match self.add_fragment(key, offset, more, piece) {
+            Some(()) => match transport(proto, src, dst, &self.reassembled, truncated) {
+                Some(seg) => NetOutcome::Segment(seg),
+                None => NetOutcome::Ignored,
+            },
+            None => NetOutcome::Fragment,
+        }
+    }
+
+    /// Add a fragment; `Some` when the datagram is complete (it is then in `reassembled`).
+    fn add_fragment(&mut self, key: FragmentKey, offset: usize, more: bool, piece: &[u8]) -> Option<()> {
         if offset + piece.len() > 65_535 {
             return None;
         }
@@ -473,6 +489,45 @@ mod tests {
             NetOutcome::Segment(s) => {
                 assert_eq!(s.src, "10.0.0.1:5000".parse::<SocketAddr>().unwrap());
                 assert_eq!(s.dst.port(), 3478);
+                assert_eq!(s.payload, &udp[8..]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// An IPv6 fragment (RFC 8200): the fixed header, then a fragment header.
+    fn ipv6_fragment(id: u32, offset: u16, more: bool, payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0, 0, 0, 44, 64];
+        p.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
+        p.extend_from_slice(&"2001:db8::2".parse::<Ipv6Addr>().unwrap().octets());
+        let len = (8 + payload.len()) as u16;
+        p[4..6].copy_from_slice(&len.to_be_bytes());
+        p.extend_from_slice(&[17, 0]);
+        p.extend_from_slice(&((offset << 3) | u16::from(more)).to_be_bytes());
+        p.extend_from_slice(&id.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn reassembles_ipv6_fragments_out_of_order() {
+        let mut udp = vec![0x13, 0x88, 0x0d, 0x96, 0, 0, 0, 0];
+        udp.extend((0..100u8).collect::<Vec<_>>());
+        let len = udp.len() as u16;
+        udp[4..6].copy_from_slice(&len.to_be_bytes());
+        let mut dec = NetDecoder::new();
+        // Another datagram's fragment in between must not mix in.
+        let other = ipv6_fragment(8, 0, true, &[0xee; 48]);
+        assert!(matches!(
+            dec.decode(linktype::RAW, &ipv6_fragment(7, 6, false, &udp[48..]), false),
+            NetOutcome::Fragment
+        ));
+        assert!(matches!(dec.decode(linktype::RAW, &other, false), NetOutcome::Fragment));
+        match dec.decode(linktype::RAW, &ipv6_fragment(7, 0, true, &udp[..48]), false) {
+            NetOutcome::Segment(s) => {
+                assert_eq!(s.src, "[2001:db8::1]:5000".parse::<SocketAddr>().unwrap());
+                assert_eq!(s.dst.port(), 3478);
+                assert_eq!(s.transport, Transport::Udp);
                 assert_eq!(s.payload, &udp[8..]);
             }
             other => panic!("{other:?}"),
