@@ -138,7 +138,8 @@ for an IPv6 relay (REQUESTED-ADDRESS-FAMILY). The relayed address becomes a rela
 the server name; --insecure skips the check. Every server is probed at once; requests are retransmitted over UDP with the same transaction id \
 (RTO 250 ms, doubling) and every answer is checked: transaction id, source address, \
 FINGERPRINT, and MESSAGE-INTEGRITY once keyed. Allocations are released (Refresh with \
-LIFETIME 0) before the command ends.\n\n\
+LIFETIME 0) before the command ends. Ctrl-C stops the probes under way (error kind \
+interrupted) and still releases the allocations made; a second Ctrl-C ends at once.\n\n\
 --engine webrtc gathers with a real WebRTC stack instead (webrtc-rs 0.21): a peer connection \
 with the ICE servers and policy, createOffer, setLocalDescription, each onicecandidate printed \
 as it trickles, until gathering is complete. Its candidates go in the same table; where it \

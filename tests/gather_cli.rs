@@ -584,3 +584,35 @@ fn webrtc_engine_says_what_it_cannot_see() {
     assert_eq!(over_tcp["error"]["kind"], "unsupported", "{over_tcp:#}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains(PASSWORD));
 }
+
+#[test]
+fn ctrl_c_stops_the_probes_and_still_releases_the_allocation() {
+    let Some(server) = coturn() else { return };
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let stun = format!("stun:{}", silent.local_addr().unwrap());
+    let turn = format!("turn:{USER}:{PASSWORD}@127.0.0.1:{}", server.port);
+    let started = std::time::Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_rtctool"))
+        .args(["--json", "gather", "--stun", &stun, "--turn", &turn, "--interface", "lo", "--timeout", "20s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The allocation takes milliseconds on the loopback; the silent server would hold the run
+    // for the whole 20 s.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{j:#}");
+    let servers = j["servers"].as_array().unwrap();
+    let s = servers.iter().find(|s| s["kind"] == "stun").unwrap();
+    assert_eq!(s["error"]["kind"], "interrupted", "{j:#}");
+    let t = servers.iter().find(|s| s["kind"] == "turn").unwrap();
+    assert_eq!(t["ok"], true, "{j:#}");
+    assert_eq!(t["released"], true, "the allocation is released after Ctrl-C: {t:#}");
+    assert!(j["notes"].to_string().contains("interrupted (Ctrl-C)"), "{j:#}");
+    drop(silent);
+}

@@ -1408,6 +1408,42 @@ impl Gatherer {
         }
     }
 
+    /// Stop gathering now (Ctrl-C): names still resolving and probes still under way end as
+    /// interrupted, and the allocations already made are released as at the end of a normal
+    /// run (bounded by `release_timeout`). Once gathering is complete this does nothing: the
+    /// release under way goes on. An Allocate request in flight may still have made an
+    /// allocation on the server; it expires with its lifetime.
+    pub fn interrupt(&mut self, now: Instant) {
+        if self.finished || self.complete_at.is_some() {
+            return;
+        }
+        let at = self.ms(now);
+        self.notes.push(format!("interrupted (Ctrl-C) at {at} ms: probes still under way were stopped"));
+        for server in 0..self.dns_pending.len() {
+            if self.dns_pending[server] {
+                self.dns_pending[server] = false;
+                let host = self.config.servers[server].host().to_string();
+                let r = self.new_report(server);
+                self.fail(r, None, FailureKind::Interrupted, format!("interrupted while resolving {host}"), now);
+            }
+        }
+        for p in 0..self.probes.len() {
+            let doing = match self.probes[p].phase {
+                Phase::Connecting => "connecting",
+                Phase::Binding => "Binding",
+                Phase::Allocating => "Allocate",
+                _ => continue,
+            };
+            self.drop_tx(p);
+            self.probes[p].phase = Phase::Done;
+            let r = self.probes[p].report;
+            let why = format!("interrupted during {doing} to {}", self.probes[p].destination);
+            self.fail(r, None, FailureKind::Interrupted, why, now);
+            self.close(p);
+        }
+        self.check_complete(now);
+    }
+
     fn close_if_done(&mut self, p: usize) {
         if self.probes[p].phase == Phase::Done {
             self.close(p);

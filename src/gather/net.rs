@@ -39,6 +39,8 @@ enum Incoming {
     ConnectFailed(usize, FailureKind, String, Instant),
     StreamData(usize, Vec<u8>, Instant),
     Closed(usize, String, Instant),
+    /// Ctrl-C.
+    Interrupted(Instant),
 }
 
 /// The sending half of a connection.
@@ -124,6 +126,23 @@ fn receive(index: usize, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<
             },
         };
         out.send(msg).is_ok()
+    });
+}
+
+/// Ctrl-C while gathering stops the probes under way and releases the allocations made (the
+/// engine's `interrupt`), so none is left behind; a second Ctrl-C ends the process at once.
+fn watch_ctrl_c(out: mpsc::Sender<Incoming>) {
+    let _ = thread::Builder::new().name("ctrl-c".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            let _ = out.send(Incoming::Interrupted(Instant::now()));
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
     });
 }
 
@@ -281,6 +300,7 @@ pub fn gather(
         }
     }
 
+    watch_ctrl_c(tx.clone());
     let mut writers: Vec<Option<Writer>> = Vec::new();
     loop {
         // Sending can fail, and a failure can make more to send (a release): until it settles.
@@ -400,6 +420,7 @@ pub fn gather(
                 Incoming::ConnectFailed(conn, kind, why, at) => g.handle_connect_failed(conn, kind, &why, at),
                 Incoming::StreamData(conn, bytes, at) => g.handle_stream(conn, &bytes, at),
                 Incoming::Closed(conn, why, at) => g.handle_closed(conn, &why, at),
+                Incoming::Interrupted(at) => g.interrupt(at),
             }
             next = rx.try_recv().ok();
         }

@@ -254,6 +254,7 @@ pub fn kind_name(kind: FailureKind) -> &'static str {
         FailureKind::Protocol => "protocol error",
         FailureKind::Unsupported => "unsupported",
         FailureKind::Unreported => "no candidate",
+        FailureKind::Interrupted => "interrupted",
     }
 }
 
@@ -326,7 +327,8 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
             | FailureKind::WrongSource
             | FailureKind::Protocol
             | FailureKind::Unsupported
-            | FailureKind::Unreported => format!("{who}: {}", e.reason),
+            | FailureKind::Unreported
+            | FailureKind::Interrupted => format!("{who}: {}", e.reason),
         };
         if line.is_empty() {
             silent_detail = e.reason.split(": ").last().unwrap_or("").to_string();

@@ -64,6 +64,8 @@ pub enum FailureKind {
     Unsupported,
     /// No candidate came from the server and the engine did not say why (webrtc-rs).
     Unreported,
+    /// The run was interrupted (Ctrl-C) before the server answered.
+    Interrupted,
 }
 
 impl FailureKind {

@@ -188,6 +188,8 @@ struct Net {
     /// Streams deliver responses split in pieces this long.
     chunk: usize,
     next_port: u16,
+    /// Ctrl-C this long after the start.
+    interrupt_at: Option<Duration>,
 }
 
 impl Net {
@@ -203,6 +205,7 @@ impl Net {
             closed_ports: Vec::new(),
             chunk: 7,
             next_port: 40_000,
+            interrupt_at: None,
         }
     }
 
@@ -265,10 +268,19 @@ impl Net {
                 continue;
             }
             let next_arrival = self.queue.iter().map(|q| q.0).min();
-            let next =
-                [next_arrival, g.poll_timeout()].into_iter().flatten().min().expect("something to wait for");
+            let interrupt = self.interrupt_at.map(|d| t0 + d);
+            let next = [next_arrival, g.poll_timeout(), interrupt]
+                .into_iter()
+                .flatten()
+                .min()
+                .expect("something to wait for");
             assert!(next >= now, "time goes forward");
             now = next;
+            if interrupt.is_some_and(|at| at <= now) {
+                self.interrupt_at = None;
+                g.interrupt(now);
+                continue;
+            }
             let (due, later): (Vec<_>, Vec<_>) = self.queue.drain(..).partition(|q| q.0 <= now);
             self.queue = later;
             for (at, via, from, bytes) in due {
@@ -439,6 +451,29 @@ fn turn_udp_challenge_allocate_release() {
     // The password is nowhere.
     let json = serde_json::to_string(&super::report_of(&g)).unwrap();
     assert!(!json.contains(PASSWORD) && !format!("{g:?}").contains(PASSWORD));
+}
+
+#[test]
+fn interrupted_probes_end_and_allocations_are_still_released() {
+    let mut silent = FakeServer::new("203.0.113.20:3478");
+    silent.silent = true;
+    let mut net = Net::new(vec![FakeServer::new("203.0.113.10:3478"), silent]);
+    net.interrupt_at = Some(ms(100));
+    let servers = vec![turn("turn:203.0.113.10", Some(PASSWORD)), stun("stun:203.0.113.20")];
+    let (g, events) = gather(servers, &mut net, |c| c.timeout = ms(5000));
+    let t = only(&g, "turn:");
+    assert!(t.ok, "{t:#?}");
+    assert_eq!(t.released, Some(true), "the allocation made before Ctrl-C is released");
+    assert_eq!(net.servers[0].released, 1);
+    let s = only(&g, "stun:");
+    let e = s.error.clone().unwrap();
+    assert_eq!(e.kind, FailureKind::Interrupted);
+    assert_eq!(e.reason, "interrupted during Binding to 203.0.113.20:3478");
+    assert_eq!(g.done_after(), Some(ms(100)), "gathering ends at the interrupt, not at the timeout");
+    assert!(events.contains(&Event::Complete));
+    assert!(g.notes().iter().any(|n| n.starts_with("interrupted (Ctrl-C) at 100")), "{:?}", g.notes());
+    let report = super::report_of(&g);
+    assert!(super::outcome(&report).is_ok_and(|o| o == crate::Outcome::Found), "exit 1, not 4");
 }
 
 #[test]
