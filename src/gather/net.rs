@@ -18,6 +18,7 @@ use super::tls::{self, TlsOptions, TlsStream};
 use crate::core::transact::TransactionId;
 use crate::core::udp::{receive_until, Received};
 use crate::{Error, Result};
+use socket2::{Domain, Protocol, Socket, Type};
 
 /// How often blocked receiving threads look at the stop flag.
 const POLL: Duration = Duration::from_millis(50);
@@ -129,6 +130,18 @@ fn receive(index: usize, udp: UdpSocket, out: mpsc::Sender<Incoming>, stop: Arc<
     });
 }
 
+/// A TCP connection to `remote`, from `local` when given (the interface gathering uses, so
+/// relays over TCP/TLS leave from the same address as the UDP ones; the OS picks otherwise).
+fn connect_from(local: Option<IpAddr>, remote: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let Some(ip) = local else { return TcpStream::connect_timeout(&remote, timeout) };
+    let socket = Socket::new(Domain::for_address(remote), Type::STREAM, Some(Protocol::TCP))?;
+    socket
+        .bind(&SocketAddr::new(ip, 0).into())
+        .map_err(|e| io::Error::new(e.kind(), format!("binding {ip}: {e}")))?;
+    socket.connect_timeout(&remote.into(), timeout)?;
+    Ok(socket.into())
+}
+
 /// Ctrl-C while gathering stops the probes under way and releases the allocations made (the
 /// engine's `interrupt`), so none is left behind; a second Ctrl-C ends the process at once.
 fn watch_ctrl_c(out: mpsc::Sender<Incoming>) {
@@ -154,9 +167,11 @@ fn resolve(server: usize, host: String, port: u16, out: mpsc::Sender<Incoming>) 
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 fn connect(
     conn: usize,
     remote: SocketAddr,
+    local: Option<IpAddr>,
     tls_name: Option<String>,
     tls_options: TlsOptions,
     deadline: Instant,
@@ -165,7 +180,7 @@ fn connect(
 ) {
     thread::spawn(move || {
         let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-        let tcp = match TcpStream::connect_timeout(&remote, left) {
+        let tcp = match connect_from(local, remote, left) {
             Ok(tcp) => tcp,
             Err(e) => {
                 let (kind, why) = match e.kind() {
@@ -340,12 +355,12 @@ pub fn gather(
         while let Some(c) = g.poll_command() {
             acted = true;
             match c {
-                Command::Connect { conn, remote, tls, .. } => {
+                Command::Connect { conn, remote, local, tls } => {
                     if writers.len() <= conn {
                         writers.resize_with(conn + 1, || None);
                     }
                     let deadline = g.started() + g.config().timeout;
-                    connect(conn, remote, tls, opts.tls.clone(), deadline, tx.clone(), stop.clone());
+                    connect(conn, remote, local, tls, opts.tls.clone(), deadline, tx.clone(), stop.clone());
                 }
                 Command::Bind { socket, like } => {
                     let result = match sockets.get(like).and_then(Option::as_ref).map(UdpSocket::local_addr) {
@@ -611,5 +626,26 @@ mod icmp {
 
     pub fn is_pending_error(_e: &std::io::Error) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn tcp_connections_leave_from_the_address_asked() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let remote = listener.local_addr().unwrap();
+        let second: IpAddr = "127.0.0.2".parse().unwrap();
+        let tcp = connect_from(Some(second), remote, Duration::from_secs(2)).unwrap();
+        assert_eq!(tcp.local_addr().unwrap().ip(), second);
+        let (_, peer) = listener.accept().unwrap();
+        assert_eq!(peer.ip(), second, "the server sees the address asked for");
+        let tcp = connect_from(None, remote, Duration::from_secs(2)).unwrap();
+        assert_eq!(tcp.local_addr().unwrap().ip(), remote.ip(), "the OS picks otherwise");
+        let e = connect_from(Some("192.0.2.1".parse().unwrap()), remote, Duration::from_secs(2)).unwrap_err();
+        assert!(e.to_string().contains("binding 192.0.2.1"), "{e}");
     }
 }
