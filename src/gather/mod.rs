@@ -179,7 +179,7 @@ fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outc
         let mut w = stdout.lock();
         let written = match out.mode {
             Mode::Human => live.candidate(&mut w, c),
-            Mode::Ndjson => output::write_ndjson(&mut w, &tagged(serde_json::to_value(c), "candidate")),
+            Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(c, "candidate")),
             Mode::Json => Ok(()),
         };
         if let Err(e) = written {
@@ -195,7 +195,7 @@ fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outc
         Mode::Ndjson => report
             .servers
             .iter()
-            .try_for_each(|s| output::write_ndjson(&mut w, &tagged(serde_json::to_value(s), "server")))
+            .try_for_each(|s| output::write_ndjson(&mut w, &output::event_record(s, "server")))
             .and_then(|()| {
                 let done = serde_json::json!({
                     "event": "done",
@@ -215,15 +215,6 @@ fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outc
     };
     written.map_err(|e| Error::input(format!("writing output: {e}")))?;
     outcome(&report)
-}
-
-/// A JSON object with an `event` key added.
-fn tagged(value: serde_json::Result<serde_json::Value>, tag: &str) -> serde_json::Value {
-    let mut value = value.unwrap_or_default();
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("event".into(), tag.into());
-    }
-    value
 }
 
 /// The report of a finished run.
@@ -265,18 +256,9 @@ pub fn outcome(report: &GatherReport) -> Result<Outcome> {
 }
 
 fn ndjson_event(w: &mut impl Write, g: &Gatherer, event: Event) -> io::Result<()> {
-    let tagged = |value: serde_json::Value, tag: &str| {
-        let mut value = value;
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("event".into(), tag.into());
-        }
-        value
-    };
     let record = match event {
-        Event::Candidate(i) => {
-            tagged(serde_json::to_value(&g.candidates()[i]).unwrap_or_default(), "candidate")
-        }
-        Event::Verdict(r) => tagged(serde_json::to_value(&g.reports()[r]).unwrap_or_default(), "server"),
+        Event::Candidate(i) => output::event_record(&g.candidates()[i], "candidate"),
+        Event::Verdict(r) => output::event_record(&g.reports()[r], "server"),
         Event::Released(r) => {
             let s = &g.reports()[r];
             serde_json::json!({

@@ -321,13 +321,7 @@ pub fn run(args: LoopbackArgs, out: &Output) -> Result<Outcome> {
     let mut w = stdout.lock();
     let written = match out.mode {
         Mode::Json => output::write_json(&mut w, &report),
-        Mode::Ndjson => {
-            let mut record = serde_json::to_value(&report).unwrap_or_default();
-            if let Some(obj) = record.as_object_mut() {
-                obj.insert("event".into(), "report".into());
-            }
-            output::write_ndjson(&mut w, &record)
-        }
+        Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(&report, "report")),
         Mode::Human => write!(w, "{}", report::render(&report, out)),
     };
     written.map_err(|e| Error::input(format!("writing output: {e}")))?;

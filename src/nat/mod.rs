@@ -50,10 +50,7 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
     let d = discover(&opts, |d, p| match out.mode {
         Mode::Ndjson => {
             if let discovery::Progress::Finished(name) = p {
-                let mut record = serde_json::to_value(d.test_report(name)).unwrap_or_default();
-                if let Some(obj) = record.as_object_mut() {
-                    obj.insert("event".into(), "test".into());
-                }
+                let record = output::event_record(&d.test_report(name), "test");
                 if let Err(e) = output::write_ndjson(&mut stdout.lock(), &record) {
                     write_error.get_or_insert(e);
                 }
@@ -98,9 +95,8 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
     let written = match out.mode {
         Mode::Json => output::write_json(&mut w, &report),
         Mode::Ndjson => {
-            let mut record = serde_json::to_value(&report).unwrap_or_default();
+            let mut record = output::event_record(&report, "result");
             if let Some(obj) = record.as_object_mut() {
-                obj.insert("event".into(), "result".into());
                 obj.remove("tests");
             }
             output::write_ndjson(&mut w, &record)
@@ -148,10 +144,7 @@ fn lifetime(
     let stdout = io::stdout();
     lifetime::measure(d.config().server, local, opts, max, |p| match (out.mode, p) {
         (Mode::Ndjson, lifetime::LifetimeProgress::Probed(probe)) => {
-            let mut record = serde_json::to_value(&probe).unwrap_or_default();
-            if let Some(obj) = record.as_object_mut() {
-                obj.insert("event".into(), "lifetime-probe".into());
-            }
+            let record = output::event_record(&probe, "lifetime-probe");
             if let Err(e) = output::write_ndjson(&mut stdout.lock(), &record) {
                 write_error.get_or_insert(e);
             }

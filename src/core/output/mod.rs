@@ -90,6 +90,16 @@ pub fn write_ndjson<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Resul
     out.flush()
 }
 
+/// `value` as a JSON object with an `event` key added: an NDJSON record of an event stream
+/// (a value that is not an object is returned as it is).
+pub fn event_record<T: Serialize>(value: &T, event: &str) -> serde_json::Value {
+    let mut record = serde_json::to_value(value).unwrap_or_default();
+    if let Some(obj) = record.as_object_mut() {
+        obj.insert("event".into(), event.into());
+    }
+    record
+}
+
 /// Write `value` as one pretty-printed JSON document.
 pub fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
