@@ -1424,7 +1424,13 @@ impl Gatherer {
                 self.dns_pending[server] = false;
                 let host = self.config.servers[server].host().to_string();
                 let r = self.new_report(server);
-                self.fail(r, None, FailureKind::Interrupted, format!("interrupted while resolving {host}"), now);
+                self.fail(
+                    r,
+                    None,
+                    FailureKind::Interrupted,
+                    format!("interrupted while resolving {host}"),
+                    now,
+                );
             }
         }
         for p in 0..self.probes.len() {
