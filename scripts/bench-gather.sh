@@ -23,15 +23,10 @@ LAB=tests/lab/natlab.sh
 NAME=bg$$
 GOAL_MS=25
 
-[[ $(id -u) == 0 ]] || { echo "bench-gather: needs root (network namespaces)" >&2; exit 2; }
-for p in ip nft turnserver python3; do
-    command -v "$p" >/dev/null || { echo "bench-gather: $p missing (apt-get install -y coturn nftables iproute2 python3)" >&2; exit 2; }
-done
-if [[ -z ${RTCTOOL:-} ]]; then
-    cargo build --release -j2 --quiet
-    RTCTOOL=target/release/rtctool
-fi
-RTCTOOL=$(realpath "$RTCTOOL")
+# shellcheck source=scripts/lab-common.sh
+source scripts/lab-common.sh
+lab_require bench-gather ip nft turnserver python3
+lab_rtctool
 
 trap 'bash $LAB down $NAME' EXIT
 bash $LAB up "$NAME" port-restricted

@@ -15,15 +15,10 @@ LAB=tests/lab/natlab.sh
 NAME=bn$$
 SERVER=203.0.113.10
 
-[[ $(id -u) == 0 ]] || { echo "bench-nat: needs root (network namespaces)" >&2; exit 2; }
-for p in ip nft turnserver turnutils_natdiscovery; do
-    command -v "$p" >/dev/null || { echo "bench-nat: $p missing (apt-get install -y coturn nftables iproute2)" >&2; exit 2; }
-done
-if [[ -z ${RTCTOOL:-} ]]; then
-    cargo build --release -j2 --quiet
-    RTCTOOL=target/release/rtctool
-fi
-RTCTOOL=$(realpath "$RTCTOOL")
+# shellcheck source=scripts/lab-common.sh
+source scripts/lab-common.sh
+lab_require bench-nat ip nft turnserver turnutils_natdiscovery
+lab_rtctool
 
 trap 'bash $LAB down $NAME' EXIT
 
