@@ -116,3 +116,32 @@ fn every_check_rule_is_tested() {
         assert!(tested.contains(rule), "{rule} has no test");
     }
 }
+
+#[test]
+fn h264_formats_are_matched_by_profile_and_packetization_mode() {
+    let offer = fixture("chrome-1-initial-offer.json");
+    let answer = fixture("chrome-1-initial-answer.json");
+    let run = |edits: &[(&str, &str)]| check(&Sdp::parse(&offer), &Sdp::parse(&edit(answer.clone(), edits)));
+    // Another packetization mode under the same PT: the offer had that format as PT 104.
+    let problems = run(&[(
+        "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f",
+        "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f",
+    )]);
+    let p = problems.iter().find(|p| p.problem.rule == "answer-payload-type").expect("a PT mismatch");
+    assert!(p.problem.message.contains("offered as PT 104 but answered as PT 102"), "{problems:#?}");
+    // A profile the offer never had (Constrained High): not offered, and said why.
+    let problems = run(&[(
+        "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f",
+    )]);
+    let p = problems.iter().find(|p| p.problem.rule == "answer-codec-not-offered").expect("not offered");
+    let m = &p.problem.message;
+    assert!(m.contains("(PT 108) (profile Constrained High, packetization-mode 1) was not offered"), "{m}");
+    assert!(m.contains("PT 108 (profile Constrained Baseline, packetization-mode 1)"), "{m}");
+    // Another level of the same profile is fine (RFC 6184: the answerer may pick its level).
+    let problems = run(&[(
+        "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+        "a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e034",
+    )]);
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -219,15 +219,28 @@ impl Checker {
                     && o.channels().unwrap_or(1) == c.channels().unwrap_or(1)
             };
             let line = c.rtpmap.map_or(ma.line, |r| r.line);
-            let offered: Vec<_> = mo.listed_codecs().filter(same).collect();
+            let same_name: Vec<_> = mo.listed_codecs().filter(same).collect();
+            // One name can be several formats that do not interwork (H.264 profiles and
+            // packetization modes, VP9 and AV1 profiles).
+            let answered = format_of(c);
+            let offered: Vec<_> =
+                same_name.iter().copied().filter(|o| formats_match(&format_of(o), &answered)).collect();
             let Some(first) = offered.first() else {
-                self.push(
-                    "answer-codec-not-offered",
-                    Role::Answer,
-                    Some(line),
-                    Some(ma),
-                    format!("{name} (PT {}) was not offered", c.pt),
-                );
+                let message = if same_name.is_empty() {
+                    format!("{name} (PT {}) was not offered", c.pt)
+                } else {
+                    let were: Vec<String> = same_name
+                        .iter()
+                        .map(|o| format!("PT {} {}", o.pt, format_of(o).describe()))
+                        .collect();
+                    format!(
+                        "{name} (PT {}) {} was not offered; the offer has it only as {}",
+                        c.pt,
+                        answered.describe(),
+                        were.join(", ")
+                    )
+                };
+                self.push("answer-codec-not-offered", Role::Answer, Some(line), Some(ma), message);
                 continue;
             };
             let matching = offered.iter().find(|o| o.pt == c.pt).copied();
@@ -289,6 +302,88 @@ impl Checker {
     }
 }
 
+/// The parameters that make one encoding name several formats that do not interwork: H.264's
+/// profile and packetization mode (RFC 6184 8.2.2; the level may differ), the profile of VP9
+/// (profile-id) and AV1 (profile). `None` where the codec has none or does not say.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Format {
+    profile: Option<String>,
+    packetization_mode: Option<String>,
+}
+
+impl Format {
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(p) = &self.profile {
+            parts.push(format!("profile {p}"));
+        }
+        if let Some(m) = &self.packetization_mode {
+            parts.push(format!("packetization-mode {m}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+fn format_of(c: &super::model::Codec<'_>) -> Format {
+    let name = c.name().unwrap_or("").to_ascii_lowercase();
+    match name.as_str() {
+        "h264" => Format {
+            profile: c.fmtp_param("profile-level-id").map(h264_profile),
+            // RFC 6184: absent means 0.
+            packetization_mode: Some(c.fmtp_param("packetization-mode").unwrap_or("0").to_string()),
+        },
+        "vp9" => Format {
+            profile: Some(c.fmtp_param("profile-id").unwrap_or("0").to_string()),
+            ..Format::default()
+        },
+        "av1" => {
+            Format { profile: Some(c.fmtp_param("profile").unwrap_or("0").to_string()), ..Format::default() }
+        }
+        _ => Format::default(),
+    }
+}
+
+/// An H.264 profile-level-id's profile, by profile_idc and the constraint flags of
+/// profile-iop (RFC 6184 8.1; the constrained profiles as WebRTC stacks name them). The level
+/// (third byte) does not change the profile. Unknown combinations are given as hex.
+fn h264_profile(plid: &str) -> String {
+    let hex = |i: usize| plid.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok());
+    let (Some(idc), Some(iop), Some(_level)) = (hex(0), hex(2), hex(4)) else {
+        return format!("{plid:?} (not a profile-level-id)");
+    };
+    // (profile_idc, mask, value): iop & mask == value. First match wins.
+    const PATTERNS: [(u8, u8, u8, &str); 9] = [
+        (0x42, 0b0100_1111, 0b0100_0000, "Constrained Baseline"),
+        (0x4d, 0b1000_1111, 0b1000_0000, "Constrained Baseline"),
+        (0x58, 0b1100_1111, 0b1100_0000, "Constrained Baseline"),
+        (0x42, 0b0100_1111, 0b0000_0000, "Baseline"),
+        (0x58, 0b1100_1111, 0b1000_0000, "Baseline"),
+        (0x4d, 0b1010_1111, 0b0000_0000, "Main"),
+        (0x64, 0b1111_1111, 0b0000_0000, "High"),
+        (0x64, 0b1111_1111, 0b0000_1100, "Constrained High"),
+        (0xf4, 0b1111_1111, 0b0000_0000, "Predictive High 4:4:4"),
+    ];
+    PATTERNS
+        .iter()
+        .find(|(p, mask, value, _)| *p == idc && iop & mask == *value)
+        .map_or_else(|| format!("{idc:02x}{iop:02x}"), |(.., name)| (*name).to_string())
+}
+
+/// Whether an offered and an answered format interwork. A parameter one side leaves out is
+/// not compared, except packetization-mode, whose absence means 0.
+fn formats_match(offered: &Format, answered: &Format) -> bool {
+    let same = |a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    same(&offered.profile, &answered.profile)
+        && same(&offered.packetization_mode, &answered.packetization_mode)
+}
+
 /// A warning when a JSON `type` contradicts the position (offer given as the answer...).
 pub fn role_mismatch(offer_role: Option<Role>, answer_role: Option<Role>) -> Vec<CheckProblem> {
     let mut out = Vec::new();
@@ -308,4 +403,29 @@ pub fn role_mismatch(offer_role: Option<Role>, answer_role: Option<Role>) -> Vec
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h264_profiles_by_profile_idc_and_constraint_flags() {
+        for (plid, profile) in [
+            ("42e01f", "Constrained Baseline"),
+            ("42c01f", "Constrained Baseline"),
+            ("4de01f", "Constrained Baseline"),
+            ("58c01f", "Constrained Baseline"),
+            ("42001f", "Baseline"),
+            ("58801f", "Baseline"),
+            ("4d001f", "Main"),
+            ("64001f", "High"),
+            ("640c1f", "Constrained High"),
+            ("f4001f", "Predictive High 4:4:4"),
+            ("6e001f", "6e00"),
+        ] {
+            assert_eq!(h264_profile(plid), profile, "{plid}");
+        }
+        assert!(h264_profile("zz").contains("not a profile-level-id"));
+    }
 }
