@@ -293,7 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;loopback' {
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long media and data flow once the call is up (0: stop as soon as it is up)')
             [CompletionResult]::new('--media', '--media', [CompletionResultType]::ParameterName, 'Which synthetic media each peer sends')
-            [CompletionResult]::new('--media-file', '--media-file', [CompletionResultType]::ParameterName, 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)')
+            [CompletionResult]::new('--media-file', '--media-file', [CompletionResultType]::ParameterName, 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9, AV1) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)')
             [CompletionResult]::new('--bitrate', '--bitrate', [CompletionResultType]::ParameterName, 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M')
             [CompletionResult]::new('--fps', '--fps', [CompletionResultType]::ParameterName, 'Video frames per second (1 to 120)')
             [CompletionResult]::new('--datachannel', '--datachannel', [CompletionResultType]::ParameterName, 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none')

@@ -264,7 +264,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;loopback'= {
             cand --duration 'How long media and data flow once the call is up (0: stop as soon as it is up)'
             cand --media 'Which synthetic media each peer sends'
-            cand --media-file 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)'
+            cand --media-file 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9, AV1) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)'
             cand --bitrate 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M'
             cand --fps 'Video frames per second (1 to 120)'
             cand --datachannel 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none'

@@ -210,7 +210,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l media -d 'W
 audio\t'Audio only'
 video\t'Video only'
 both\t'Audio and video'"
-complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l media-file -d 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l media-file -d 'Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9, AV1) for video, Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable (one per kind)' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l bitrate -d 'Video bitrate: bits per second, with k or M (10^3, 10^6) allowed: 500k, 2.5M' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l fps -d 'Video frames per second (1 to 120)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l datachannel -d 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none' -r -f -a "ping\t'A message every 50 ms, echoed back: RTT and verification'

@@ -203,8 +203,9 @@ at 10 ms and webrtc-rs's driver is woken every millisecond while connecting (its
 pacing, and packets it queues on internal events waiting for its next timer, would make most of \
 the connect time); peer to peer on the loopback the SCTP window is 64 KiB, so bursts fit the UDP \
 sockets' default receive buffers. --stock-timers measures the library as it comes.\n\n\
---media-file plays IVF (VP8, VP9) or Ogg/Opus files in a loop instead of synthetic frames; \
-each frame that arrives is checked against the sender's record of what it sent (CRC-32).\n\n\
+--media-file plays IVF (VP8, VP9, AV1) or Ogg/Opus files in a loop instead of synthetic frames; \
+each frame that arrives is checked against the sender's record of what it sent (CRC-32; AV1 \
+frames in a canonical form, since its RTP payload format rewrites the OBUs).\n\n\
 --json prints {connected, timings_ms: {gathering, ice_connected, dtls_connected, \
 data_channel_open, first_media, ...}, timeline: [...], selected_pair: {local, remote, \
 rtt_ms}, media: {streams: [...]}, data_channel: {bytes, throughput_mbps, ...}, checks: [...]}; \
@@ -334,7 +335,7 @@ pub struct LoopbackArgs {
     #[arg(long, value_enum, value_name = "KIND", default_value = "both")]
     pub media: crate::loopback::MediaKind,
 
-    /// Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9) for video,
+    /// Send this file instead of synthetic frames, in a loop: IVF (VP8, VP9, AV1) for video,
     /// Ogg/Opus for audio; each received frame is checked against what was sent. Repeatable
     /// (one per kind).
     #[arg(long = "media-file", value_name = "FILE")]

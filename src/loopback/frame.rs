@@ -135,6 +135,10 @@ pub enum PayloadFormat {
     Vp8,
     /// draft-ietf-payload-vp9: a descriptor whose B bit starts a frame.
     Vp9,
+    /// The AV1 RTP payload format: an aggregation header (Z: the first OBU element continues
+    /// one from the previous packet; Y: the last continues in the next; W: element count) and
+    /// OBU elements. A frame is joined into [`av1_canonical`] form.
+    Av1,
 }
 
 impl PayloadFormat {
@@ -144,6 +148,8 @@ impl PayloadFormat {
             PayloadFormat::Opus => (!payload.is_empty()).then_some((true, payload)),
             PayloadFormat::Vp8 => vp8_descriptor(payload),
             PayloadFormat::Vp9 => vp9_descriptor(payload),
+            // The whole payload: elements are joined across packets when the frame completes.
+            PayloadFormat::Av1 => (payload.len() >= 2).then(|| (payload[0] & 0x80 == 0, payload)),
         }
     }
 }
@@ -330,7 +336,7 @@ impl Assembler {
         if self.lowest.is_none_or(|l| ext < l) {
             self.lowest = Some(ext);
         }
-        let frame = complete(partial).map(|(data, packets)| AssembledFrame {
+        let frame = complete(partial, self.format).map(|(data, packets)| AssembledFrame {
             timestamp: packet.timestamp,
             data,
             packets,
@@ -397,22 +403,156 @@ impl Assembler {
 }
 
 /// The frame's bytes when a start, an end and every packet between are present.
-fn complete(partial: &Partial) -> Option<(Vec<u8>, usize)> {
+fn complete(partial: &Partial, format: PayloadFormat) -> Option<(Vec<u8>, usize)> {
     let (&first, &(start, _, _)) = partial.packets.first_key_value()?;
     if !start {
         return None;
     }
     let mut data = Vec::new();
+    let mut av1 = Vec::new();
     for (i, (expect, (&seq, (_, end, bytes)))) in (first..).zip(&partial.packets).enumerate() {
         if seq != expect {
             return None;
         }
-        data.extend_from_slice(bytes);
+        match format {
+            PayloadFormat::Av1 => av1.push(bytes.as_slice()),
+            _ => data.extend_from_slice(bytes),
+        }
         if *end {
+            if format == PayloadFormat::Av1 {
+                // A frame whose elements do not join is kept as its raw payloads: it will not
+                // verify, and counts as corrupted.
+                data = av1_join(&av1).unwrap_or_else(|| av1.concat());
+            }
             return Some((data, i + 1));
         }
     }
     None
+}
+
+/// OBU types the AV1 RTP payload format leaves out: temporal delimiters, tile lists, padding.
+const AV1_DROPPED_OBUS: [u8; 3] = [2, 8, 15];
+
+/// The AV1 OBU bit that says an obu_size field follows the header.
+const AV1_HAS_SIZE: u8 = 0x02;
+
+fn leb128(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A LEB128 value at the start of `b` (at most 8 bytes, as AV1 allows): (value, its length).
+fn read_leb128(b: &[u8]) -> Option<(usize, usize)> {
+    let mut value = 0usize;
+    for (i, &byte) in b.iter().take(8).enumerate() {
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// An AV1 temporal unit in a form both ends can compute: every OBU the RTP payload format
+/// carries, each as a LEB128 length then the OBU with its obu_size field removed (and the
+/// has-size bit cleared), in order; temporal delimiters, tile lists and padding left out. The
+/// sender computes it from the file's frame, the receiver from what the packets carried.
+/// Fails, saying where, on a frame that is not a well-formed OBU sequence.
+pub fn av1_canonical(frame: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(frame.len());
+    let mut at = 0;
+    while at < frame.len() {
+        let header = frame[at];
+        if header & 0x80 != 0 {
+            return Err(format!("OBU at byte {at}: the forbidden bit is set"));
+        }
+        let header_len = if header & 0x04 != 0 { 2 } else { 1 };
+        if at + header_len > frame.len() {
+            return Err(format!("OBU at byte {at}: its header is cut short"));
+        }
+        let (payload_at, payload_len) = if header & AV1_HAS_SIZE != 0 {
+            let (len, used) = read_leb128(&frame[at + header_len..])
+                .ok_or_else(|| format!("OBU at byte {at}: its size field is cut short"))?;
+            (at + header_len + used, len)
+        } else {
+            (at + header_len, frame.len() - at - header_len)
+        };
+        let end = payload_at
+            .checked_add(payload_len)
+            .filter(|&e| e <= frame.len())
+            .ok_or_else(|| format!("OBU at byte {at}: its size runs past the end of the frame"))?;
+        if !AV1_DROPPED_OBUS.contains(&((header >> 3) & 0x0f)) {
+            leb128(header_len + payload_len, &mut out);
+            out.push(header & !AV1_HAS_SIZE);
+            if header_len == 2 {
+                out.push(frame[at + 1]);
+            }
+            out.extend_from_slice(&frame[payload_at..end]);
+        }
+        at = end;
+    }
+    Ok(out)
+}
+
+/// Join the AV1 RTP payloads of one frame, in order, into [`av1_canonical`] form; `None` when
+/// they do not fit together (a fragment without its start or end, a bad length).
+pub fn av1_join(payloads: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut pending: Option<Vec<u8>> = None;
+    for (i, p) in payloads.iter().enumerate() {
+        let (&aggregation, mut rest) = p.split_first()?;
+        let (z, y, w) =
+            (aggregation & 0x80 != 0, aggregation & 0x40 != 0, usize::from((aggregation >> 4) & 0x03));
+        if z != pending.is_some() {
+            return None;
+        }
+        let mut elements = Vec::new();
+        while !rest.is_empty() {
+            let last_without_length = w != 0 && elements.len() + 1 == w;
+            let len = if last_without_length {
+                rest.len()
+            } else {
+                let (len, used) = read_leb128(rest)?;
+                rest = &rest[used..];
+                len
+            };
+            elements.push(rest.get(..len)?);
+            rest = &rest[len..];
+        }
+        if w != 0 && elements.len() != w {
+            return None;
+        }
+        let count = elements.len();
+        for (j, element) in elements.into_iter().enumerate() {
+            let mut obu = match (j, pending.take()) {
+                (0, Some(mut start)) => {
+                    start.extend_from_slice(element);
+                    start
+                }
+                _ => element.to_vec(),
+            };
+            if j + 1 == count && y {
+                pending = Some(std::mem::take(&mut obu));
+                continue;
+            }
+            if obu.is_empty() {
+                return None;
+            }
+            leb128(obu.len(), &mut out);
+            out.extend_from_slice(&obu);
+        }
+        if i + 1 == payloads.len() && pending.is_some() {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// What happened to the frames of one stream, as the receiver saw them.
@@ -592,6 +732,66 @@ pub(crate) fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An AV1 temporal unit as an encoder writes it in IVF: a temporal delimiter, a sequence
+    /// header, and a frame OBU of `len` bytes (with an extension byte when `ext`), all with
+    /// obu_size fields; the last one without, when `last_unsized`.
+    fn av1_temporal_unit(len: usize, ext: bool, last_unsized: bool) -> Vec<u8> {
+        let mut tu = vec![0x12, 0x00]; // temporal delimiter (type 2), size 0
+        tu.extend_from_slice(&[0x0a, 0x03, 0x01, 0x02, 0x03]); // sequence header (type 1), size 3
+        let header = 0x30 | if ext { 0x04 } else { 0 } | if last_unsized { 0 } else { 0x02 };
+        tu.push(header); // frame (type 6)
+        if ext {
+            tu.push(0x28);
+        }
+        if !last_unsized {
+            leb128(len, &mut tu);
+        }
+        tu.extend((0..len).map(|i| (i * 7 + 3) as u8));
+        tu
+    }
+
+    #[test]
+    fn av1_frames_join_back_from_the_real_packetizer() {
+        use rtc::rtp::packetizer::Payloader;
+        for (len, ext, last_unsized) in
+            [(10, false, false), (3000, true, false), (2500, false, true), (120, true, true)]
+        {
+            let tu = av1_temporal_unit(len, ext, last_unsized);
+            let canonical = av1_canonical(&tu).unwrap();
+            for mtu in [60, 300, 1200] {
+                let mut payloader = rtc::rtp::codec::av1::Av1Payloader::default();
+                let payloads = payloader.payload(mtu, &bytes::Bytes::from(tu.clone())).unwrap();
+                let views: Vec<&[u8]> = payloads.iter().map(|p| p.as_ref()).collect();
+                assert_eq!(av1_join(&views).as_deref(), Some(&canonical[..]), "len {len}, mtu {mtu}");
+                // Through the assembler, packets in reverse order.
+                let mut a = Assembler::new(PayloadFormat::Av1);
+                let last = views.len() - 1;
+                let mut frame = None;
+                for (i, v) in views.iter().enumerate().rev() {
+                    let packet =
+                        RtpView { seq: 100 + i as u16, timestamp: 9000, marker: i == last, payload: v };
+                    frame = a.push(packet).or(frame);
+                }
+                assert_eq!(frame.map(|f| f.data), Some(canonical.clone()), "len {len}, mtu {mtu}");
+                // A missing middle packet leaves the frame incomplete; a missing first packet
+                // leaves it unstarted or, when the second begins on an OBU, unjoinable.
+                if views.len() > 2 {
+                    let mut a = Assembler::new(PayloadFormat::Av1);
+                    for (i, v) in views.iter().enumerate().filter(|(i, _)| *i != 1) {
+                        let packet =
+                            RtpView { seq: 100 + i as u16, timestamp: 9000, marker: i == last, payload: v };
+                        assert_eq!(a.push(packet), None);
+                    }
+                }
+            }
+        }
+        // The dropped OBUs are dropped; malformed ones are said.
+        assert_eq!(av1_canonical(&[0x12, 0x00]).unwrap(), Vec::<u8>::new());
+        assert!(av1_canonical(&[0x32, 0x05, 1, 2]).unwrap_err().contains("runs past the end"));
+        assert!(av1_canonical(&[0xb2, 0x00]).unwrap_err().contains("forbidden bit"));
+        assert_eq!(av1_join(&[&[0x80, 1, 2][..]]), None, "a continuation with nothing before it");
+    }
 
     fn packets(frame: &[u8], ts: u32, first_seq: u16, mtu: usize) -> Vec<(u16, u32, bool, Vec<u8>)> {
         let chunks: Vec<&[u8]> = frame.chunks(mtu).collect();

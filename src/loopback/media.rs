@@ -53,6 +53,8 @@ pub enum Codec {
     Vp8,
     /// VP9 (an IVF file).
     Vp9,
+    /// AV1 (an IVF file).
+    Av1,
 }
 
 impl Codec {
@@ -62,6 +64,7 @@ impl Codec {
             Codec::Opus => PayloadFormat::Opus,
             Codec::Vp8 => PayloadFormat::Vp8,
             Codec::Vp9 => PayloadFormat::Vp9,
+            Codec::Av1 => PayloadFormat::Av1,
         }
     }
 
@@ -71,15 +74,17 @@ impl Codec {
             Codec::Opus => 111,
             Codec::Vp8 => 96,
             Codec::Vp9 => 98,
+            Codec::Av1 => 41,
         }
     }
 
-    /// `opus`, `VP8`, `VP9`: the MIME subtype.
+    /// `opus`, `VP8`, `VP9`, `AV1`: the MIME subtype.
     pub fn name(self) -> &'static str {
         match self {
             Codec::Opus => "opus",
             Codec::Vp8 => "VP8",
             Codec::Vp9 => "VP9",
+            Codec::Av1 => "AV1",
         }
     }
 
@@ -89,6 +94,7 @@ impl Codec {
             Codec::Opus => ("audio", 48_000, 2, "minptime=10;useinbandfec=1"),
             Codec::Vp8 => ("video", 90_000, 0, ""),
             Codec::Vp9 => ("video", 90_000, 0, "profile-id=0"),
+            Codec::Av1 => ("video", 90_000, 0, "profile=0"),
         };
         rtc::rtp_transceiver::rtp_sender::RTCRtpCodec {
             mime_type: format!("{kind}/{}", self.name()),
@@ -348,7 +354,7 @@ pub async fn send_file_frames(
         }
         let now = Instant::now();
         let sent_us = now.saturating_duration_since(call_start).as_micros() as u64;
-        super::lock(&ledger).record(data, sent_us);
+        super::lock(&ledger).record(&file.codec.expected(data), sent_us);
         let sample = Sample { data: Bytes::copy_from_slice(data), duration: *duration, ..Sample::new(now) };
         match track.sample_writer(ssrc, payload_type).write_sample(&sample).await {
             Ok(()) => {

@@ -1,11 +1,11 @@
 //! `--media-file`: real encoded media to send instead of synthetic frames, as webrtc-rs's
-//! play-from-disk examples do: IVF (VP8, VP9) for video, Ogg/Opus for audio.
+//! play-from-disk examples do: IVF (VP8, VP9, AV1) for video, Ogg/Opus for audio.
 //!
 //! Files are read whole and split into frames here (no decoding): an IVF frame is one video
 //! frame; an Ogg page is split into its Opus packets by the segment table (RFC 3533), each one
-//! an RTP payload (RFC 7587), its duration from the packet's TOC byte (RFC 6716 §3.1). AV1 IVF
-//! is refused: its RTP payload format rewrites the OBUs, so what arrives is not byte for byte
-//! what was sent and could not be verified.
+//! an RTP payload (RFC 7587), its duration from the packet's TOC byte (RFC 6716 §3.1). AV1's
+//! RTP payload format rewrites the OBUs (no obu_size fields, no temporal delimiters), so an AV1
+//! frame is checked in a canonical form both ends compute ([`super::frame::av1_canonical`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,6 +20,8 @@ pub enum FileCodec {
     Vp8,
     /// IVF `VP90`.
     Vp9,
+    /// IVF `AV01`.
+    Av1,
     /// Ogg/Opus.
     Opus,
 }
@@ -29,7 +31,16 @@ impl FileCodec {
     pub fn kind(self) -> Kind {
         match self {
             FileCodec::Opus => Kind::Audio,
-            FileCodec::Vp8 | FileCodec::Vp9 => Kind::Video,
+            FileCodec::Vp8 | FileCodec::Vp9 | FileCodec::Av1 => Kind::Video,
+        }
+    }
+
+    /// What the receiver of `frame` must end up with to verify it: the frame itself, or for
+    /// AV1 its canonical form (the file's frames were checked to have one when loaded).
+    pub fn expected(self, frame: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            FileCodec::Av1 => super::frame::av1_canonical(frame).map_or(frame.into(), Into::into),
+            _ => frame.into(),
         }
     }
 }
@@ -85,13 +96,12 @@ pub fn parse_ivf(b: &[u8]) -> std::result::Result<(FileCodec, Frames), String> {
     let codec = match b.get(8..12).ok_or_else(short)? {
         b"VP80" => FileCodec::Vp8,
         b"VP90" => FileCodec::Vp9,
-        b"AV01" => {
-            return Err("AV1: its RTP payload format rewrites the OBUs, so frames could not be \
-                        verified end to end; use VP8 or VP9"
-                .into())
-        }
+        b"AV01" => FileCodec::Av1,
         other => {
-            return Err(format!("unsupported FourCC {:?} (VP80 or VP90)", String::from_utf8_lossy(other)))
+            return Err(format!(
+                "unsupported FourCC {:?} (VP80, VP90 or AV01)",
+                String::from_utf8_lossy(other)
+            ))
         }
     };
     let den = le32(b, 16).ok_or_else(short)?;
@@ -123,7 +133,22 @@ pub fn parse_ivf(b: &[u8]) -> std::result::Result<(FileCodec, Frames), String> {
         let d = tick
             .saturating_mul(u32::try_from(ticks.max(1)).unwrap_or(u32::MAX))
             .max(Duration::from_millis(1));
-        frames.push((std::mem::take(&mut raw[i].0), d.min(Duration::from_secs(1))));
+        let d = d.min(Duration::from_secs(1));
+        let data = std::mem::take(&mut raw[i].0);
+        if codec == FileCodec::Av1 {
+            let canonical =
+                super::frame::av1_canonical(&data).map_err(|e| format!("AV1 frame {}: {e}", i + 1))?;
+            if canonical.is_empty() {
+                // Only what the payload format leaves out (temporal delimiters, padding): no
+                // packet would carry it. Its time goes to the frame before.
+                if let Some(last) = frames.last_mut() {
+                    let (_, before): &mut (Vec<u8>, Duration) = last;
+                    *before = (*before + d).min(Duration::from_secs(1));
+                }
+                continue;
+            }
+        }
+        frames.push((data, d));
     }
     Ok((codec, frames))
 }
@@ -272,9 +297,26 @@ mod tests {
         assert_eq!(frames[0].0, b"aaaa");
         assert_eq!(frames[1].1.as_millis(), 66);
         assert_eq!(frames[2].1.as_millis(), 66);
-        assert!(parse_ivf(&ivf(b"AV01", &[])).unwrap_err().contains("AV1"));
+        assert!(parse_ivf(&ivf(b"H264", &[])).unwrap_err().contains("AV01"));
         assert!(parse_ivf(&file[..file.len() - 1]).unwrap_err().contains("ends before"));
         assert!(parse_ivf(&file[..10]).is_err());
+    }
+
+    #[test]
+    fn av1_frames_are_checked_and_delimiter_only_ones_folded_into_the_one_before() {
+        let frame: &[u8] = &[0x12, 0x00, 0x32, 0x02, 7, 8]; // temporal delimiter, frame OBU
+        let delimiter_only: &[u8] = &[0x12, 0x00];
+        let file = ivf(b"AV01", &[(frame, 0), (delimiter_only, 1), (frame, 2), (frame, 3)]);
+        let (codec, frames) = parse_ivf(&file).unwrap();
+        assert_eq!(codec, FileCodec::Av1);
+        assert_eq!(frames.len(), 3, "the delimiter-only frame carries nothing to send");
+        assert_eq!(frames[0].1.as_millis(), 66, "its time went to the frame before");
+        // The receiver checks the canonical form: the frame OBU without its size field.
+        assert_eq!(&*codec.expected(frame), &[3, 0x30, 7, 8]);
+        assert_eq!(&*FileCodec::Vp8.expected(frame), frame);
+        let damaged: &[u8] = &[0x32, 0x09, 7, 8];
+        let err = parse_ivf(&ivf(b"AV01", &[(frame, 0), (damaged, 1)])).unwrap_err();
+        assert!(err.contains("AV1 frame 2") && err.contains("runs past the end"), "{err}");
     }
 
     #[test]

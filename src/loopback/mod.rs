@@ -291,6 +291,7 @@ impl Config {
         match (kind, self.file(kind).map(|f| f.codec)) {
             (Kind::Audio, _) => Codec::Opus,
             (Kind::Video, Some(FileCodec::Vp9)) => Codec::Vp9,
+            (Kind::Video, Some(FileCodec::Av1)) => Codec::Av1,
             (Kind::Video, _) => Codec::Vp8,
         }
     }
