@@ -548,11 +548,21 @@ pub(super) fn format_line(
             line.push_str(" len=");
             push_u64(line, u64::from(*len));
         }
-        BodyJob::Dtls(s, e) => line.push_str(&describe(&Body::Dtls(bytes(s, e)))),
-        BodyJob::Rtp(rtp) => line.push_str(&describe(&Body::Rtp(*rtp))),
-        BodyJob::Rtcp(s, e) => line.push_str(&describe(&Body::Rtcp(bytes(s, e)))),
-        BodyJob::Zrtp => line.push_str(&describe(&Body::Zrtp)),
-        BodyJob::Other => line.push_str(&describe(&Body::Other)),
+        BodyJob::Dtls(s, e) => {
+            let _ = describe(&Body::Dtls(bytes(s, e)), line);
+        }
+        BodyJob::Rtp(rtp) => {
+            let _ = describe(&Body::Rtp(*rtp), line);
+        }
+        BodyJob::Rtcp(s, e) => {
+            let _ = describe(&Body::Rtcp(bytes(s, e)), line);
+        }
+        BodyJob::Zrtp => {
+            let _ = describe(&Body::Zrtp, line);
+        }
+        BodyJob::Other => {
+            let _ = describe(&Body::Other, line);
+        }
     }
     if head.rfc4571 {
         line.push_str("  [RFC 4571]");

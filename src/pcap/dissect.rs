@@ -346,14 +346,20 @@ pub fn rtcp_packets(p: &[u8]) -> impl Iterator<Item = (u8, u32)> + '_ {
     })
 }
 
-/// A one-line description of a non-STUN body.
-pub fn describe(body: &Body<'_>) -> String {
+/// Write a one-line description of a non-STUN body to `out`, without allocating (it runs for
+/// every such packet of a capture).
+pub fn describe<W: std::fmt::Write>(body: &Body<'_>, out: &mut W) -> std::fmt::Result {
     match body {
         Body::Dtls(p) => {
-            let labels: Vec<&str> = dtls_records(p).map(|r| r.label()).collect();
-            format!("DTLS {}", labels.join(", "))
+            out.write_str("DTLS")?;
+            for (i, r) in dtls_records(p).enumerate() {
+                out.write_str(if i == 0 { " " } else { ", " })?;
+                out.write_str(r.label())?;
+            }
+            Ok(())
         }
-        Body::Rtp(r) => format!(
+        Body::Rtp(r) => write!(
+            out,
             "RTP PT={} SSRC=0x{:08x} Seq={} Time={}{}",
             r.payload_type,
             r.ssrc,
@@ -362,13 +368,17 @@ pub fn describe(body: &Body<'_>) -> String {
             if r.marker { " Mark" } else { "" }
         ),
         Body::Rtcp(p) => {
-            let labels: Vec<&str> = rtcp_packets(p).map(|(t, _)| rtcp_name(t)).collect();
+            out.write_str("RTCP")?;
+            for (i, (t, _)) in rtcp_packets(p).enumerate() {
+                out.write_str(if i == 0 { " " } else { "+" })?;
+                out.write_str(rtcp_name(t))?;
+            }
             let ssrc = rtcp_packets(p).next().map(|(_, s)| s).unwrap_or(0);
-            format!("RTCP {} SSRC=0x{ssrc:08x}", labels.join("+"))
+            write!(out, " SSRC=0x{ssrc:08x}")
         }
-        Body::Zrtp => "ZRTP".into(),
-        Body::Other => "other".into(),
-        Body::Stun(_) | Body::ChannelData(_) => String::new(),
+        Body::Zrtp => out.write_str("ZRTP"),
+        Body::Other => out.write_str("other"),
+        Body::Stun(_) | Body::ChannelData(_) => Ok(()),
     }
 }
 
