@@ -509,3 +509,36 @@ fn ipv6_fragments_are_reassembled() {
     assert_eq!(records[0]["class"], "success-response");
     assert_eq!(records[0]["fingerprint"], "ok");
 }
+
+#[test]
+fn coturn_clients_through_the_nat_lab() {
+    // turnutils_uclient over TCP from behind the NAT lab's router, captured on both of its
+    // interfaces (tests/fixtures/pcap/README.md): every message is seen twice, inside and out.
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pcap/coturn-uclient-tcp-nat.pcapng");
+    let out = rtctool(&["--ndjson", "pcap", "decode", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "no problem in a clean capture: {}", text(&out.stderr));
+    let records = ndjson(&out);
+    let stun: Vec<_> = records.iter().filter(|r| r["kind"] == "stun").collect();
+    let inside = stun.iter().filter(|r| r["src"].as_str().unwrap().starts_with("10.0.0.2:")).count();
+    let outside = stun.iter().filter(|r| r["src"].as_str().unwrap().starts_with("203.0.113.1:")).count();
+    assert_eq!((stun.len(), inside, outside), (140, 35, 35), "both legs of 35 transactions");
+    // ChannelData on channels above 0x4FFF (RFC 5766's range, which coturn uses) over TCP.
+    let channels: Vec<u64> = records
+        .iter()
+        .filter(|r| r["kind"] == "channel-data")
+        .map(|r| r["channel"].as_u64().unwrap())
+        .collect();
+    assert_eq!(channels.len(), 64);
+    assert!(channels.iter().any(|c| *c > 0x4fff), "{channels:x?}");
+    let out = rtctool(&["--json", "pcap", "summary", file.to_str().unwrap()]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allocations = j["allocations"].as_array().unwrap();
+    assert_eq!(allocations.len(), 5, "{j:#}");
+    assert!(allocations
+        .iter()
+        .all(|a| a["transport"] == "tcp" && a["client"].as_str().unwrap().starts_with("203.0.113.1:")));
+    assert_eq!(j["transactions"]["unanswered"], 0);
+    assert_eq!(j["transactions"]["error_codes"]["401"], 5);
+}

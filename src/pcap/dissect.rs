@@ -143,13 +143,18 @@ pub fn classify<'a>(
                 Err(_) => Body::Other,
             }
         }
-        PacketKind::TurnChannel if flows.contains(transport, src, dst) => match ChannelData::new_checked(p) {
-            // On UDP the frame must fill the datagram up to its padding.
-            Ok(cd) if transport == Transport::Tcp || p.len() - (4 + usize::from(cd.length())) < 4 => {
-                Body::ChannelData(cd)
+        // RFC 7983 gives TURN channels 64-79 (RFC 8656's 0x4000-0x4FFF), but RFC 5766 allowed
+        // up to 0x7FFF and coturn's clients still use them: on a flow where STUN was seen, a
+        // first byte of 80-127 is taken as ChannelData too, as tshark does.
+        PacketKind::TurnChannel | PacketKind::Quic if flows.contains(transport, src, dst) => {
+            match ChannelData::new_checked(p) {
+                // On UDP the frame must fill the datagram up to its padding.
+                Ok(cd) if transport == Transport::Tcp || p.len() - (4 + usize::from(cd.length())) < 4 => {
+                    Body::ChannelData(cd)
+                }
+                _ => Body::Other,
             }
-            _ => Body::Other,
-        },
+        }
         PacketKind::Dtls if is_dtls(p) => Body::Dtls(p),
         PacketKind::Rtp => match Rtp::parse(p) {
             Some(rtp) => Body::Rtp(rtp),

@@ -76,7 +76,9 @@ fn detect(b: &[u8], stun_seen_on_flow: bool) -> State {
     {
         return State::Stun(Framing::Rfc4571);
     }
-    if stun_seen_on_flow && b.first().is_some_and(|x| (0x40..=0x4f).contains(x)) {
+    // ChannelData: RFC 5766's channels 0x4000-0x7FFF (RFC 8656 narrowed them to 0x4FFF, but
+    // coturn's clients still use the rest).
+    if stun_seen_on_flow && b.first().is_some_and(|x| (0x40..=0x7f).contains(x)) {
         return State::Stun(Framing::Plain);
     }
     if b.len() >= 10 {
@@ -228,7 +230,7 @@ impl TcpStreams {
                 Framing::Rfc4571 => rest.get(..2).map(|h| 2 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
                 Framing::Plain => match rest[0] {
                     0..=3 => rest.get(2..4).map(|h| 20 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
-                    0x40..=0x4f => {
+                    0x40..=0x7f => {
                         rest.get(2..4).map(|h| (4 + usize::from(u16::from_be_bytes([h[0], h[1]])) + 3) & !3)
                     }
                     _ => {
@@ -316,12 +318,16 @@ mod tests {
 
         let mut plain = stun(0, 1);
         plain.extend_from_slice(&[0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0]);
+        // RFC 5766's upper channels too (coturn's clients use them).
+        plain.extend_from_slice(&[0x7f, 0x96, 0x00, 0x02, 7, 8, 0, 0]);
         plain.extend_from_slice(&stun(0, 2));
         let mut out = Vec::new();
         streams.segment(b, a, tcp(7), &plain, false, &mut out);
+        assert!(!out.iter().any(|i| matches!(i, StreamItem::Problem(_))), "no resync");
         let f = frames(&out);
-        assert_eq!(f.len(), 3);
+        assert_eq!(f.len(), 4);
         assert_eq!(f[1].len(), 12, "ChannelData with its padding");
+        assert_eq!(f[2], &[0x7f, 0x96, 0x00, 0x02, 7, 8, 0, 0]);
     }
 
     #[test]
