@@ -12,7 +12,7 @@ use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::behavior::MappingBehavior;
-use crate::core::stun::{attr, AttrValue, Attribute, Check, Class, Message, MessageBuilder, Method};
+use crate::core::stun::{attr, Check, Class, Message, MessageBuilder, Method};
 use crate::core::transact::TransactionId;
 
 /// One Binding transaction over its own TCP connection.
@@ -207,17 +207,11 @@ fn exchange(
     if answer.check_fingerprint() == Check::Bad {
         return Err(io::Error::new(io::ErrorKind::InvalidData, "an answer with a bad FINGERPRINT"));
     }
-    let key = answer.xor_key();
-    let address = |typ| {
-        answer.attribute(typ).and_then(|raw| match Attribute::decode(&raw, key).map(|a| a.value) {
-            Ok(AttrValue::XorAddress(a) | AttrValue::Address(a)) => Some(a),
-            _ => None,
-        })
-    };
     match answer.class() {
         Class::SuccessResponse => {
-            test.mapped_address = address(attr::XOR_MAPPED_ADDRESS).or_else(|| address(attr::MAPPED_ADDRESS));
-            test.other_address = address(attr::OTHER_ADDRESS);
+            test.mapped_address =
+                answer.address(attr::XOR_MAPPED_ADDRESS).or_else(|| answer.address(attr::MAPPED_ADDRESS));
+            test.other_address = answer.address(attr::OTHER_ADDRESS);
             match test.mapped_address {
                 Some(m) => {
                     test.outcome = "answered";
@@ -231,14 +225,9 @@ fn exchange(
         }
         Class::ErrorResponse => {
             test.outcome = "error-response";
-            test.detail = match answer
-                .attribute(attr::ERROR_CODE)
-                .map(|raw| Attribute::decode(&raw, key).map(|a| a.value))
-            {
-                Some(Ok(AttrValue::ErrorCode { code, reason })) => {
-                    format!("error {code} {reason:?}")
-                }
-                _ => "an error response".into(),
+            test.detail = match answer.error_code() {
+                Some((code, reason)) => format!("error {code} {reason:?}"),
+                None => "an error response".into(),
             };
         }
         _ => return Err(io::Error::new(io::ErrorKind::InvalidData, "not a response")),

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::attr::{AttributeError, RawAttribute};
+use super::attr::{AttrValue, Attribute, AttributeError, RawAttribute};
 use super::{HEADER_LEN, MAGIC_COOKIE};
 
 /// The class of a STUN message (the C1/C0 bits of the type).
@@ -329,6 +329,25 @@ impl<T: AsRef<[u8]>> Message<T> {
     /// The first attribute of a type, if any (structural errors are skipped).
     pub fn attribute(&self, typ: u16) -> Option<RawAttribute<'_>> {
         self.attributes().filter_map(Result::ok).find(|a| a.typ == typ)
+    }
+
+    /// A typed address attribute (XOR-MAPPED-ADDRESS, OTHER-ADDRESS...), or `None` when absent
+    /// or damaged.
+    pub fn address(&self, typ: u16) -> Option<std::net::SocketAddr> {
+        let raw = self.attribute(typ)?;
+        match Attribute::decode(&raw, self.xor_key()).ok()?.value {
+            AttrValue::Address(a) | AttrValue::XorAddress(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// ERROR-CODE: code and reason phrase, or `None` when absent or damaged.
+    pub fn error_code(&self) -> Option<(u16, String)> {
+        let raw = self.attribute(super::attr::ERROR_CODE)?;
+        match Attribute::decode(&raw, self.xor_key()).ok()?.value {
+            AttrValue::ErrorCode { code, reason } => Some((code, reason.to_string())),
+            _ => None,
+        }
     }
 }
 

@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::schedule::Retransmit;
-use crate::core::stun::{
-    attr, AttrValue, Attribute, Check, Class, IntegrityKey, Message, Method, MAGIC_COOKIE,
-};
+use crate::core::stun::{Check, Class, IntegrityKey, Message, Method, MAGIC_COOKIE};
 
 /// Which source address a response must come from to count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,23 +78,13 @@ impl Response {
 
     /// The ERROR-CODE of an error response: code and reason phrase.
     pub fn error(&self) -> Option<(u16, String)> {
-        let msg = self.message();
-        let raw = msg.attribute(attr::ERROR_CODE)?;
-        match Attribute::decode(&raw, msg.xor_key()).ok()?.value {
-            AttrValue::ErrorCode { code, reason } => Some((code, reason.to_string())),
-            _ => None,
-        }
+        self.message().error_code()
     }
 
     /// A typed address attribute of the response (XOR-MAPPED-ADDRESS, OTHER-ADDRESS...), or
     /// `None` when absent or damaged.
     pub fn address(&self, typ: u16) -> Option<SocketAddr> {
-        let msg = self.message();
-        let raw = msg.attribute(typ)?;
-        match Attribute::decode(&raw, msg.xor_key()).ok()?.value {
-            AttrValue::Address(a) | AttrValue::XorAddress(a) => Some(a),
-            _ => None,
-        }
+        self.message().address(typ)
     }
 
     /// A text attribute (SOFTWARE, REALM...), when present and valid UTF-8.
@@ -489,7 +477,7 @@ impl Transaction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::stun::MessageBuilder;
+    use crate::core::stun::{attr, MessageBuilder};
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
