@@ -91,9 +91,8 @@ pub struct StunFacts {
     response_to: Option<u64>,
     rtt_ns: Option<u64>,
     seen: Option<Seen>,
+    /// `None`: not checked on the dissecting thread; the output thread checks it for the line.
     fingerprint: Option<Check>,
-    /// FINGERPRINT is checked on the output thread: the line is the only thing that needs it.
-    fingerprint_later: bool,
     integrity: Option<Check>,
 }
 
@@ -523,10 +522,7 @@ pub(super) fn format_line(
                     Some(Seen::Copy) => line.push_str("  [seen before on another path]"),
                     _ => {}
                 }
-                let fingerprint = match f.fingerprint {
-                    None if f.fingerprint_later => scan.fingerprint(m),
-                    c => c.unwrap_or(Check::Absent),
-                };
+                let fingerprint = f.fingerprint.unwrap_or_else(|| scan.fingerprint(m));
                 if fingerprint == Check::Bad {
                     paint(line, "  FINGERPRINT BAD", color, Paint::Bad);
                 }
@@ -774,8 +770,6 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
                 // Only --errors selects by it; otherwise the output thread checks it for the line.
                 if self.scan_here {
                     f.fingerprint = Some(scan.fingerprint(m));
-                } else {
-                    f.fingerprint_later = true;
                 }
                 if !self.keys.is_empty() {
                     f.integrity = Some(self.integrity(m, scan.integrity));
