@@ -145,7 +145,8 @@ pub fn classify<'a>(
         }
         // RFC 7983 gives TURN channels 64-79 (RFC 8656's 0x4000-0x4FFF), but RFC 5766 allowed
         // up to 0x7FFF and coturn's clients still use them: on a flow where STUN was seen, a
-        // first byte of 80-127 is taken as ChannelData too, as tshark does.
+        // first byte of 80-127 is taken as ChannelData too, as tshark does (the two kinds are
+        // exactly core::stun::starts_channel_data).
         PacketKind::TurnChannel | PacketKind::Quic if flows.contains(transport, src, dst) => {
             match ChannelData::new_checked(p) {
                 // On UDP the frame must fill the datagram up to its padding.

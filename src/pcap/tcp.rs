@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use super::net::TcpInfo;
-use crate::core::stun::MAGIC_COOKIE;
+use crate::core::stun::{starts_channel_data, MAGIC_COOKIE};
 
 /// How messages are delimited on a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +76,7 @@ fn detect(b: &[u8], stun_seen_on_flow: bool) -> State {
     {
         return State::Stun(Framing::Rfc4571);
     }
-    // ChannelData: RFC 5766's channels 0x4000-0x7FFF (RFC 8656 narrowed them to 0x4FFF, but
-    // coturn's clients still use the rest).
-    if stun_seen_on_flow && b.first().is_some_and(|x| (0x40..=0x7f).contains(x)) {
+    if stun_seen_on_flow && b.first().is_some_and(|x| starts_channel_data(*x)) {
         return State::Stun(Framing::Plain);
     }
     if b.len() >= 10 {
@@ -230,7 +228,7 @@ impl TcpStreams {
                 Framing::Rfc4571 => rest.get(..2).map(|h| 2 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
                 Framing::Plain => match rest[0] {
                     0..=3 => rest.get(2..4).map(|h| 20 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
-                    0x40..=0x7f => {
+                    first if starts_channel_data(first) => {
                         rest.get(2..4).map(|h| (4 + usize::from(u16::from_be_bytes([h[0], h[1]])) + 3) & !3)
                     }
                     _ => {

@@ -49,6 +49,13 @@ pub struct ChannelData<T: AsRef<[u8]>> {
     buffer: T,
 }
 
+/// Whether a first byte can begin ChannelData: channel numbers 0x4000..=0x7FFF (RFC 5766's
+/// range; RFC 7983's demultiplexing table and RFC 8656 keep only 0x40-0x4F, but coturn's
+/// clients use the rest).
+pub fn starts_channel_data(first: u8) -> bool {
+    (0x40..=0x7f).contains(&first)
+}
+
 impl<T: AsRef<[u8]>> ChannelData<T> {
     /// Check the header: 4 bytes, a channel number in 0x4000..=0x7FFF (RFC 5766's range; RFC
     /// 8656 narrowed it to 0x4FFF, see [`ChannelData::in_rfc8656_range`]), and a length that
@@ -59,7 +66,7 @@ impl<T: AsRef<[u8]>> ChannelData<T> {
             return Err(ChannelDataError::TooShort { len: b.len() });
         }
         let channel = u16::from_be_bytes([b[0], b[1]]);
-        if !(0x4000..=0x7fff).contains(&channel) {
+        if !starts_channel_data(b[0]) {
             return Err(ChannelDataError::BadChannel { channel });
         }
         let declared = u16::from_be_bytes([b[2], b[3]]);

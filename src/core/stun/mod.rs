@@ -33,7 +33,7 @@ mod record;
 
 pub use attr::{AttrFormat, AttrValue, Attribute, AttributeError, RawAttribute};
 pub use builder::MessageBuilder;
-pub use channel::{ChannelData, ChannelDataError};
+pub use channel::{starts_channel_data, ChannelData, ChannelDataError};
 pub use demux::{demux, PacketKind};
 pub use integrity::{Check, Credentials, IntegrityKey, PasswordAlgorithm};
 pub use message::{Attributes, Class, HeaderError, Message, Method};
