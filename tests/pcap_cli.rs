@@ -542,3 +542,50 @@ fn coturn_clients_through_the_nat_lab() {
     assert_eq!(j["transactions"]["unanswered"], 0);
     assert_eq!(j["transactions"]["error_codes"]["401"], 5);
 }
+
+/// `--json` is one document holding what `--ndjson` streams: the same records, in order, with
+/// the problems and the unanswered requests after them, and only those the filters select.
+#[test]
+fn json_document_holds_the_ndjson_records() {
+    let f = corpus("turn-eth.pcapng");
+    let f = f.to_str().unwrap();
+    for filter in [&[][..], &["--flow", "203.0.113.10:3478"][..]] {
+        let mut json_args = vec!["--json", "pcap", "decode", f];
+        json_args.extend_from_slice(filter);
+        let out = rtctool(&json_args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        let mut nd_args = vec!["--ndjson", "pcap", "decode", f];
+        nd_args.extend_from_slice(filter);
+        let (unanswered, messages): (Vec<_>, Vec<_>) =
+            ndjson(&rtctool(&nd_args)).into_iter().partition(|r| r["kind"] == "unanswered-request");
+        assert!(!messages.is_empty());
+        assert_eq!(doc["messages"].as_array().unwrap(), &messages, "filter {filter:?}");
+        let listed = doc["unanswered_requests"].as_array().unwrap();
+        assert_eq!(listed.len(), unanswered.len(), "filter {filter:?}");
+        for (doc_entry, nd) in listed.iter().zip(&unanswered) {
+            assert_eq!(doc_entry["transaction_id"], nd["transaction_id"]);
+            assert_eq!(doc_entry["frame"], nd["frame"]);
+        }
+        assert_eq!(doc["problems"], serde_json::json!([]));
+    }
+}
+
+/// A capture with tens of thousands of bad packets: every problem reaches the `--json`
+/// document (past the bound where they move out of memory), in order, after every message.
+#[test]
+fn json_document_keeps_every_problem_of_a_hostile_capture() {
+    let mut packets: Vec<(u32, Vec<u8>)> = (0..30_000u32).map(|i| (i, vec![0x45, 0, 0])).collect();
+    packets.push((40_000, ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &binding(Class::Request, 1)))));
+    let file = temp("many-problems.pcap", &pcap(&packets));
+    let out = rtctool(&["--json", "pcap", "decode", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let problems = doc["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 30_000);
+    let frames: Vec<u64> = problems.iter().map(|p| p["frame"].as_u64().unwrap()).collect();
+    assert_eq!(frames, (1..=30_000).collect::<Vec<_>>());
+    assert_eq!(doc["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["messages"][0]["frame"], 30_001);
+    assert_eq!(doc["unanswered_requests"].as_array().unwrap().len(), 1);
+}

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use colored::Colorize;
-use serde_json::{json, Map, Value};
 
 use super::dissect::{body_json, describe, Body, Via};
 use super::engine::{Msg, Sink};
@@ -16,8 +15,11 @@ use super::fastfmt::{
 use super::keys::KeyBook;
 use super::net::Transport;
 use super::pipe::{BodyJob, LineHead, Pipe};
+use super::records::{
+    write_line, MessageRecord, ProblemRecord, RecordBody, Spill, TransactionRecord, UnansweredRecord,
+};
 use super::txn::{KeyRef, Request, Seen, Transactions};
-use crate::core::output::{write_ndjson, Mode};
+use crate::core::output::Mode;
 use crate::core::stun::{
     attr, hex, AttrValue, Attribute, Check, Class, DecodeReport, Message, Method, RawAttribute,
 };
@@ -150,6 +152,9 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// `--json` problems kept in memory; more go to a temporary file.
+const PROBLEMS_IN_MEMORY: usize = 1 << 20;
+
 /// The decode sink: filters, transactions, output (written on a thread of its own).
 pub struct Decoder<W: Write + Send + 'static> {
     pipe: Pipe<W>,
@@ -159,8 +164,11 @@ pub struct Decoder<W: Write + Send + 'static> {
     /// Transactions seen.
     pub txns: Transactions,
     first_ns: Option<u64>,
-    records: Vec<Value>,
-    problems: Vec<Value>,
+    /// `--json`: whether the document was begun, and messages in it so far.
+    json_begun: bool,
+    json_messages: u64,
+    /// `--json`: problems, written after the messages.
+    problems: Spill,
     /// Messages printed.
     pub printed: u64,
     /// Messages that matched `--errors` criteria (error responses, failed checks).
@@ -184,8 +192,9 @@ impl<W: Write + Send + 'static> Decoder<W> {
             keys,
             txns: Transactions::new(),
             first_ns: None,
-            records: Vec::new(),
-            problems: Vec::new(),
+            json_begun: false,
+            json_messages: 0,
+            problems: Spill::new(PROBLEMS_IN_MEMORY),
             printed: 0,
             errors_found: 0,
         }
@@ -327,17 +336,11 @@ impl<W: Write + Send + 'static> Decoder<W> {
         self.pipe.maybe_send();
     }
 
-    fn record(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) -> Value {
+    /// Write a message's record: an NDJSON line, or the next element of the `--json` messages.
+    fn record(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
         let rel = self.rel_time(msg.time_ns);
-        let mut obj = Map::new();
-        obj.insert("frame".into(), json!(msg.frame));
-        obj.insert("time".into(), json!(msg.time_ns as f64 / 1e9));
-        obj.insert("time_relative".into(), json!(rel));
-        obj.insert("src".into(), json!(msg.src.to_string()));
-        obj.insert("dst".into(), json!(msg.dst.to_string()));
-        obj.insert("transport".into(), json!(msg.transport.as_str()));
         let via = msg.via.map(Via::as_str);
-        match &msg.body {
+        let report = match &msg.body {
             Body::Stun(m) => {
                 let keys_for = |bytes: &[u8]| {
                     let m = Message::new_unchecked(bytes);
@@ -346,7 +349,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
                         None => Vec::new(),
                     }
                 };
-                if let Ok(mut report) = DecodeReport::stun_with_keys(m.as_bytes(), &keys_for) {
+                DecodeReport::stun_with_keys(m.as_bytes(), &keys_for).ok().map(|mut report| {
                     report.inner.clear(); // emitted as records of their own
                     report.via = via;
                     if let Some(c) = facts.and_then(|f| f.integrity) {
@@ -354,33 +357,57 @@ impl<W: Write + Send + 'static> Decoder<W> {
                             report.set_integrity(c, None, &[]);
                         }
                     }
-                    if let Ok(Value::Object(r)) = serde_json::to_value(&report) {
-                        obj.extend(r);
-                    }
-                }
-                if let Some(f) = facts {
-                    obj.insert("response_to".into(), json!(f.response_to));
-                    obj.insert("rtt_ms".into(), json!(f.rtt_ns.map(|n| n as f64 / 1e6)));
-                    obj.insert("retransmission".into(), json!(f.seen == Some(Seen::Retransmission)));
-                }
+                    report
+                })
             }
             Body::ChannelData(cd) => {
-                let report = DecodeReport::channel_data(*cd, &|_: &[u8]| Vec::new());
-                if let Ok(Value::Object(mut r)) = serde_json::to_value(&report) {
-                    r.remove("inner");
-                    obj.extend(r);
-                }
-                obj.insert("via".into(), json!(via));
+                let mut report = DecodeReport::channel_data(*cd, &|_: &[u8]| Vec::new());
+                report.inner.clear();
+                report.via = via;
+                Some(report)
             }
-            other => {
-                obj.insert("kind".into(), json!(other.kind()));
-                obj.insert("via".into(), json!(via));
-                if let Value::Object(fields) = body_json(other) {
-                    obj.extend(fields);
-                }
+            _ => None,
+        };
+        let body = match (&report, &msg.body) {
+            (Some(report), _) => Some(RecordBody::Report(report)),
+            (None, Body::Stun(_)) => None,
+            (None, other) => Some(RecordBody::Other { kind: other.kind(), via, fields: body_json(other) }),
+        };
+        let record = MessageRecord {
+            frame: msg.frame,
+            time: msg.time_ns as f64 / 1e9,
+            time_relative: rel,
+            src: msg.src,
+            dst: msg.dst,
+            transport: msg.transport.as_str(),
+            body,
+            transaction: facts.map(|f| TransactionRecord {
+                response_to: f.response_to,
+                rtt_ms: f.rtt_ns.map(|n| n as f64 / 1e6),
+                retransmission: f.seen == Some(Seen::Retransmission),
+            }),
+        };
+        match self.mode {
+            Mode::Json => {
+                self.begin_json();
+                let first = self.json_messages == 0;
+                self.json_messages += 1;
+                self.pipe.batch.text_with(|arena| {
+                    arena.extend_from_slice(if first { b"\n" } else { b",\n" });
+                    let _ = serde_json::to_writer(&mut *arena, &record);
+                });
             }
+            _ => self.pipe.batch.text_with(|arena| write_line(arena, &record)),
         }
-        Value::Object(obj)
+        self.pipe.maybe_send();
+    }
+
+    /// `--json`: the document's start, once.
+    fn begin_json(&mut self) {
+        if !self.json_begun {
+            self.json_begun = true;
+            self.write(b"{\n\"messages\": [");
+        }
     }
 
     fn unanswered_wanted(&self, id: &[u8], r: &Request) -> bool {
@@ -411,6 +438,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
         let unanswered: Vec<(Vec<u8>, Request)> =
             self.txns.unanswered().map(|(id, r)| (id.to_vec(), r.clone())).collect();
         let show_unanswered = self.opts.errors || self.mode != Mode::Human;
+        let mut listed = Vec::new();
         for (id, r) in &unanswered {
             if !show_unanswered {
                 break;
@@ -421,10 +449,15 @@ impl<W: Write + Send + 'static> Decoder<W> {
             if self.opts.errors {
                 self.errors_found += 1;
             }
-            let v = json!({
-                "frame": r.frame, "src": r.src.to_string(), "dst": r.dst.to_string(),
-                "method": r.method.to_string(), "transaction_id": hex(id), "sends": r.sends,
-            });
+            let txid = hex(id);
+            let record = UnansweredRecord {
+                frame: r.frame,
+                src: r.src,
+                dst: r.dst,
+                method: r.method.to_string(),
+                transaction_id: &txid,
+                sends: r.sends,
+            };
             match self.mode {
                 Mode::Human => {
                     let line = format!(
@@ -434,32 +467,45 @@ impl<W: Write + Send + 'static> Decoder<W> {
                         r.src,
                         r.dst,
                         r.method,
-                        hex(id),
+                        txid,
                         r.sends
                     );
                     self.write(line.as_bytes());
                 }
                 Mode::Ndjson => {
-                    let mut v = v;
-                    v["kind"] = json!("unanswered-request");
-                    let mut buf = Vec::new();
-                    let _ = write_ndjson(&mut buf, &v);
-                    self.write(&buf);
+                    #[derive(serde::Serialize)]
+                    struct Tagged<'a> {
+                        kind: &'static str,
+                        #[serde(flatten)]
+                        record: UnansweredRecord<'a>,
+                    }
+                    let tagged = Tagged { kind: "unanswered-request", record };
+                    self.pipe.batch.text_with(|arena| write_line(arena, &tagged));
+                    self.pipe.maybe_send();
                 }
-                Mode::Json => self.records.push(json!({"unanswered_request": v})),
+                Mode::Json => {
+                    let mut entry = Vec::new();
+                    entry.extend_from_slice(if listed.is_empty() { b"\n" } else { b",\n" });
+                    let _ = serde_json::to_writer(&mut entry, &record);
+                    listed.push(entry);
+                }
             }
         }
         if self.mode == Mode::Json {
-            let unanswered_json: Vec<Value> = unanswered
-                .iter()
-                .map(|(id, r)| json!({"frame": r.frame, "src": r.src.to_string(), "dst": r.dst.to_string(), "method": r.method.to_string(), "transaction_id": hex(id), "sends": r.sends}))
-                .collect();
-            let messages: Vec<Value> =
-                self.records.drain(..).filter(|v| v.get("unanswered_request").is_none()).collect();
-            let doc = json!({"messages": messages, "problems": self.problems, "unanswered_requests": unanswered_json});
-            let mut buf = Vec::new();
-            let _ = crate::core::output::write_json(&mut buf, &doc);
-            self.write(&buf);
+            self.begin_json();
+            self.write(b"\n],\n\"problems\": [");
+            let mut pieces = Vec::new();
+            if let Err(e) = self.problems.drain(64 << 10, |piece| pieces.push(piece.to_vec())) {
+                eprintln!("rtctool: problems kept in a temporary file could not be read back: {e}");
+            }
+            for piece in pieces {
+                self.write(&piece);
+            }
+            self.write(b"\n],\n\"unanswered_requests\": [");
+            for entry in listed {
+                self.write(&entry);
+            }
+            self.write(b"\n]\n}\n");
         }
         self.pipe.finish();
     }
@@ -820,17 +866,7 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
                     }
                 }
             }
-            Mode::Ndjson => {
-                let v = self.record(msg, facts.as_ref());
-                self.pipe.batch.text_with(|arena| {
-                    let _ = write_ndjson(arena, &v);
-                });
-                self.pipe.maybe_send();
-            }
-            Mode::Json => {
-                let v = self.record(msg, facts.as_ref());
-                self.records.push(v);
-            }
+            Mode::Ndjson | Mode::Json => self.record(msg, facts.as_ref()),
         }
     }
 
@@ -844,7 +880,12 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
                 self.write(line.as_bytes());
             }
             Mode::Ndjson => eprintln!("rtctool: frame {frame}: {message}"),
-            Mode::Json => self.problems.push(json!({"frame": frame, "message": message})),
+            Mode::Json => {
+                let mut entry = Vec::new();
+                entry.extend_from_slice(if self.problems.count == 0 { b"\n" } else { b",\n" });
+                let _ = serde_json::to_writer(&mut entry, &ProblemRecord { frame, message });
+                self.problems.push(&entry);
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod net;
 pub mod pipe;
 pub mod reader;
+pub mod records;
 pub mod summary;
 pub mod tcp;
 pub mod txn;
