@@ -1,6 +1,5 @@
 //! `rtctool pcap decode`: one line per message, `-V` trees, NDJSON/JSON records.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,10 +9,10 @@ use colored::Colorize;
 use super::dissect::{body_json, describe, Body, Via};
 use super::engine::{Msg, Sink};
 use super::fastfmt::{
-    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, FxBuild, LineBuf,
+    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, LineBuf,
 };
 use super::keys::KeyBook;
-use super::net::Transport;
+
 use super::pipe::{BodyJob, LineHead, Pipe};
 use super::records::{
     write_line, MessageRecord, ProblemRecord, RecordBody, Spill, TransactionRecord, UnansweredRecord,
@@ -310,6 +309,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
             src: msg.src,
             dst: msg.dst,
             transport: msg.transport,
+            flow: msg.flow,
             via: msg.via,
             rfc4571: msg.framing.is_some(),
         };
@@ -612,30 +612,41 @@ pub(super) fn format_line(
     line.push('\n');
 }
 
-/// Source, destination, transport and where inside: what the start of a line shows.
-type PairKey = (SocketAddr, SocketAddr, Transport, Option<Via>);
+/// Flows whose line starts [`PairCache`] keeps (by directed flow number, for each `via`).
+const PAIR_CACHE_FLOWS: usize = 1 << 13;
 
-/// Bound on the endpoint pairs [`PairCache`] remembers; past it, it starts afresh.
-const PAIR_CACHE_MAX: usize = 4096;
-
-/// The `src → dst  udp  [in via] ` part of lines, formatted once per distinct endpoint pair
+/// The `src → dst  udp  [in via] ` part of lines, formatted once per flow, direction and `via`,
 /// and copied after that: a capture has few flows and many packets on each.
 #[derive(Debug, Default)]
 pub(super) struct PairCache {
-    index: HashMap<PairKey, (usize, usize), FxBuild>,
+    epoch: u32,
+    /// Per directed flow and `via`: the text's range, (0, 0) when not made yet.
+    slots: Vec<(u32, u32)>,
     text: Vec<u8>,
 }
 
 impl PairCache {
     fn push(&mut self, line: &mut LineBuf, head: &LineHead) {
-        let key = (head.src, head.dst, head.transport, head.via);
-        if let Some(&(s, e)) = self.index.get(&key) {
-            line.extend_from_slice(&self.text[s..e]);
-            return;
-        }
-        if self.index.len() >= PAIR_CACHE_MAX {
-            self.index.clear();
-            self.text.clear();
+        let via = match head.via {
+            None => 0,
+            Some(Via::ChannelData) => 1,
+            Some(Via::DataAttribute) => 2,
+            Some(Via::IcmpError) => 3,
+        };
+        let flow = head.flow.directed as usize;
+        let slot = (flow < PAIR_CACHE_FLOWS).then_some(flow * 4 + via);
+        if let Some(i) = slot {
+            if head.flow.epoch != self.epoch {
+                self.epoch = head.flow.epoch;
+                self.slots.clear();
+                self.text.clear();
+            }
+            if let Some(&(s, e)) = self.slots.get(i) {
+                if e > 0 {
+                    line.extend_from_slice(&self.text[s as usize..e as usize]);
+                    return;
+                }
+            }
         }
         let start = line.len();
         push_sockaddr(line, &head.src);
@@ -649,9 +660,14 @@ impl PairCache {
             line.push_str(via.as_str());
             line.push_str("] ");
         }
-        let s = self.text.len();
-        self.text.extend_from_slice(&line.as_bytes()[start..]);
-        self.index.insert(key, (s, self.text.len()));
+        if let Some(i) = slot {
+            if self.slots.len() <= i {
+                self.slots.resize(i + 1, (0, 0));
+            }
+            let s = self.text.len() as u32;
+            self.text.extend_from_slice(&line.as_bytes()[start..]);
+            self.slots[i] = (s, self.text.len() as u32);
+        }
     }
 }
 
@@ -892,6 +908,7 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::net::Transport;
     use super::*;
 
     /// The direct writer of common attribute values writes what the general decoder writes,
@@ -941,29 +958,62 @@ mod tests {
         assert!(taken >= 9, "the direct writer took only {taken} attributes");
     }
 
-    /// Lines through the endpoint-pair cache read as lines formatted afresh, past the cache's
-    /// bound too.
+    /// Lines through the cache of line starts read as lines formatted afresh: past the cache's
+    /// bound, and when flow numbers are reused under a new epoch.
     #[test]
-    fn cached_endpoint_pairs_format_like_fresh_ones() {
+    fn cached_line_starts_format_like_fresh_ones() {
+        use super::super::flows::{FlowId, FlowTable};
         let mut cache = PairCache::default();
-        for round in 0..2 {
-            for i in 0..(PAIR_CACHE_MAX as u32 + 500) {
+        let mut flows = FlowTable::default();
+        for round in 0..2u32 {
+            for i in 0..(PAIR_CACHE_FLOWS as u32 + 500) {
+                let src = SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16));
+                let dst: SocketAddr = "[2001:db8::1]:3478".parse().unwrap();
+                let transport = if i % 2 == 0 { Transport::Udp } else { Transport::Tcp };
+                let (src, dst) = if round == 1 && i % 5 == 0 { (dst, src) } else { (src, dst) };
                 let head = LineHead {
                     frame: u64::from(i),
                     rel_ns: 1_000,
-                    src: SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16)),
-                    dst: "[2001:db8::1]:3478".parse().unwrap(),
-                    transport: if i % 2 == 0 { Transport::Udp } else { Transport::Tcp },
+                    src,
+                    dst,
+                    transport,
+                    flow: flows.id(transport, src, dst),
                     via: if i % 3 == 0 { Some(Via::ChannelData) } else { None },
                     rfc4571: false,
                 };
                 let mut cached = LineBuf::default();
                 format_line(&mut cached, false, &mut cache, &head, &BodyJob::Zrtp, &[], None);
                 let mut fresh = LineBuf::default();
-                format_line(&mut fresh, false, &mut PairCache::default(), &head, &BodyJob::Zrtp, &[], None);
+                let uncached = LineHead { flow: FlowId::NONE, ..head };
+                format_line(
+                    &mut fresh,
+                    false,
+                    &mut PairCache::default(),
+                    &uncached,
+                    &BodyJob::Zrtp,
+                    &[],
+                    None,
+                );
                 assert_eq!(cached.as_bytes(), fresh.as_bytes(), "round {round}, pair {i}");
             }
         }
-        assert!(cache.index.len() <= PAIR_CACHE_MAX);
+        assert!(cache.slots.len() <= 4 * PAIR_CACHE_FLOWS);
+        // A flow number seen before, in another epoch, is another flow.
+        let src: SocketAddr = "10.0.0.0:5000".parse().unwrap();
+        let dst: SocketAddr = "[2001:db8::1]:3478".parse().unwrap();
+        let flow = flows.id(Transport::Udp, src, dst);
+        let head = LineHead {
+            frame: 1,
+            rel_ns: 0,
+            src: "192.0.2.9:9".parse().unwrap(),
+            dst,
+            transport: Transport::Udp,
+            flow: FlowId { epoch: flow.epoch + 1, ..flow },
+            via: None,
+            rfc4571: false,
+        };
+        let mut reused = LineBuf::default();
+        format_line(&mut reused, false, &mut cache, &head, &BodyJob::Zrtp, &[], None);
+        assert!(String::from_utf8_lossy(reused.as_bytes()).contains("192.0.2.9:9 → "));
     }
 }

@@ -1,7 +1,6 @@
 //! Recognising what a payload is, on any port, the way a careful dissector does, and the small
 //! header parsers for the traffic that shares a WebRTC 5-tuple (DTLS, RTP, RTCP, ZRTP).
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 
 use serde_json::{json, Value};
@@ -68,48 +67,6 @@ impl Body<'_> {
     }
 }
 
-/// Flows (unordered endpoint pairs with transport) on which STUN or TURN was seen: only there
-/// is a 0x40-0x4f first byte read as ChannelData, since elsewhere it is more likely RTP
-/// padding or something else entirely.
-#[derive(Debug, Default)]
-pub struct StunFlows {
-    seen: HashSet<(Transport, SocketAddr, SocketAddr), super::fastfmt::FxBuild>,
-    /// The flow marked last: most STUN messages follow one on the same flow.
-    last: Option<(Transport, SocketAddr, SocketAddr)>,
-}
-
-/// Bound on remembered flows; past it the oldest knowledge is dropped wholesale (a capture
-/// with a million STUN flows still decodes, with ChannelData recognised a little later).
-const MAX_FLOWS: usize = 1 << 20;
-
-fn flow_key(t: Transport, a: SocketAddr, b: SocketAddr) -> (Transport, SocketAddr, SocketAddr) {
-    if a <= b {
-        (t, a, b)
-    } else {
-        (t, b, a)
-    }
-}
-
-impl StunFlows {
-    /// Remember that STUN was seen between `a` and `b`.
-    pub fn mark(&mut self, t: Transport, a: SocketAddr, b: SocketAddr) {
-        let key = flow_key(t, a, b);
-        if self.last == Some(key) {
-            return;
-        }
-        if self.seen.len() >= MAX_FLOWS {
-            self.seen.clear();
-        }
-        self.seen.insert(key);
-        self.last = Some(key);
-    }
-
-    /// Whether STUN was seen between `a` and `b`.
-    pub fn contains(&self, t: Transport, a: SocketAddr, b: SocketAddr) -> bool {
-        self.seen.contains(&flow_key(t, a, b))
-    }
-}
-
 /// Whether `p` is a STUN message by the checks of a careful dissector: top bits zero, magic
 /// cookie, length a multiple of 4 and exactly the datagram; or, on a classic STUN port, an
 /// RFC 3489 message type with a consistent length.
@@ -128,13 +85,15 @@ pub fn is_stun(p: &[u8], src_port: u16, dst_port: u16, exact: bool) -> bool {
         && matches!(msg.message_type(), 0x0001 | 0x0101 | 0x0111 | 0x0002 | 0x0102 | 0x0112)
 }
 
-/// Classify a datagram (or one framed message of a stream).
+/// Classify a datagram (or one framed message of a stream). `stun_seen`: whether STUN or TURN
+/// was seen on the flow, either way; only there is a first byte of 0x40-0x7f read as
+/// ChannelData, since elsewhere it is more likely RTP padding or something else entirely.
 pub fn classify<'a>(
     p: &'a [u8],
     transport: Transport,
     src: SocketAddr,
     dst: SocketAddr,
-    flows: &StunFlows,
+    stun_seen: bool,
 ) -> Body<'a> {
     match demux(p) {
         PacketKind::Stun if is_stun(p, src.port(), dst.port(), transport == Transport::Udp) => {
@@ -147,7 +106,7 @@ pub fn classify<'a>(
         // up to 0x7FFF and coturn's clients still use them: on a flow where STUN was seen, a
         // first byte of 80-127 is taken as ChannelData too, as tshark does (the two kinds are
         // exactly core::stun::starts_channel_data).
-        PacketKind::TurnChannel | PacketKind::Quic if flows.contains(transport, src, dst) => {
+        PacketKind::TurnChannel | PacketKind::Quic if stun_seen => {
             match ChannelData::new_checked(p) {
                 // On UDP the frame must fill the datagram up to its padding.
                 Ok(cd) if transport == Transport::Tcp || p.len() - (4 + usize::from(cd.length())) < 4 => {

@@ -3,7 +3,8 @@
 
 use std::net::SocketAddr;
 
-use super::dissect::{classify, classify_inner, Body, StunFlows, Via};
+use super::dissect::{classify, classify_inner, Body, Via};
+use super::flows::{FlowId, FlowTable};
 use super::net::{NetDecoder, NetOutcome, Transport};
 use super::reader::Packet;
 use super::tcp::{Framing, StreamItem, TcpStreams};
@@ -22,6 +23,9 @@ pub struct Msg<'a> {
     pub dst: SocketAddr,
     /// UDP or TCP.
     pub transport: Transport,
+    /// The flow of `src`, `dst` and `transport` ([`FlowId::NONE`] when those are not the
+    /// packet's own, as for STUN quoted in an ICMP error).
+    pub flow: FlowId,
     /// Where it was found, when inside another message.
     pub via: Option<Via>,
     /// RFC 4571 framing on TCP.
@@ -42,7 +46,7 @@ pub trait Sink {
 #[derive(Debug, Default)]
 pub struct Engine {
     net: NetDecoder,
-    flows: StunFlows,
+    flows: FlowTable,
     tcp: TcpStreams,
     items: Vec<StreamItem>,
 }
@@ -79,6 +83,7 @@ impl Engine {
                         src: quoted.src,
                         dst: quoted.dst,
                         transport: quoted.transport,
+                        flow: FlowId::NONE,
                         via: Some(Via::IcmpError),
                         framing: None,
                         body,
@@ -93,12 +98,14 @@ impl Engine {
                 return;
             }
         };
+        let flow = flows.id(seg.transport, seg.src, seg.dst);
         let base = Msg {
             frame: pkt.frame,
             time_ns: pkt.time_ns,
             src: seg.src,
             dst: seg.dst,
             transport: seg.transport,
+            flow,
             via: None,
             framing: None,
             body: Body::Other,
@@ -108,7 +115,7 @@ impl Engine {
                 if seg.payload.is_empty() {
                     return;
                 }
-                let body = classify(seg.payload, Transport::Udp, seg.src, seg.dst, flows);
+                let body = classify(seg.payload, Transport::Udp, seg.src, seg.dst, flows.stun_seen(flow));
                 if seg.truncated && matches!(body, Body::Other) && seg.payload.first().is_some_and(|b| *b < 4)
                 {
                     sink.problem(pkt.frame, "packet cut short by the capture's snap length");
@@ -116,13 +123,13 @@ impl Engine {
                 emit(flows, Msg { body, ..base }, sink);
             }
             Some(info) => {
-                let stun_seen = flows.contains(Transport::Tcp, seg.src, seg.dst);
-                tcp.segment(seg.src, seg.dst, info, seg.payload, stun_seen, items);
+                tcp.segment(seg.src, seg.dst, info, seg.payload, flows.stun_seen(flow), items);
                 for item in items.drain(..) {
                     match item {
                         StreamItem::Problem(p) => sink.problem(pkt.frame, &p),
                         StreamItem::Frame { bytes, framing } => {
-                            let body = classify_frame(&bytes, framing, seg.src, seg.dst, flows);
+                            let body =
+                                classify_frame(&bytes, framing, seg.src, seg.dst, flows.stun_seen(flow));
                             let framing = (framing == Framing::Rfc4571).then_some(Framing::Rfc4571);
                             emit(flows, Msg { body, framing, ..base }, sink);
                         }
@@ -139,7 +146,7 @@ fn classify_frame<'a>(
     framing: Framing,
     src: SocketAddr,
     dst: SocketAddr,
-    flows: &StunFlows,
+    stun_seen: bool,
 ) -> Body<'a> {
     match framing {
         Framing::Plain => match classify_inner(bytes) {
@@ -149,16 +156,16 @@ fn classify_frame<'a>(
             },
             body => body,
         },
-        Framing::Rfc4571 => classify(bytes, Transport::Tcp, src, dst, flows),
+        Framing::Rfc4571 => classify(bytes, Transport::Tcp, src, dst, stun_seen),
     }
 }
 
 /// Emit a message and the ones inside it.
-fn emit<S: Sink>(flows: &mut StunFlows, msg: Msg<'_>, sink: &mut S) {
+fn emit<S: Sink>(flows: &mut FlowTable, msg: Msg<'_>, sink: &mut S) {
     sink.message(&msg);
     match msg.body {
         Body::Stun(m) => {
-            flows.mark(msg.transport, msg.src, msg.dst);
+            flows.mark_stun(msg.flow);
             let method = m.method();
             let carries_data =
                 m.class() == Class::Indication && (method == Method::SEND || method == Method::DATA);

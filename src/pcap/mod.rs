@@ -8,6 +8,7 @@ pub mod decode;
 pub mod dissect;
 pub mod engine;
 pub mod fastfmt;
+pub mod flows;
 pub mod keys;
 pub mod net;
 pub mod pipe;

@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use super::decode::{format_line, PairCache, StunFacts};
 use super::dissect::{Rtp, Via};
 use super::fastfmt::LineBuf;
+use super::flows::FlowId;
 use super::net::Transport;
 
 /// A batch is handed over once its text reaches this size or it holds [`BATCH_PIECES`] pieces.
@@ -31,6 +32,8 @@ pub struct LineHead {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub transport: Transport,
+    /// The flow of `src`, `dst` and `transport`, for the cache of line starts.
+    pub flow: FlowId,
     pub via: Option<Via>,
     /// RFC 4571 framing on TCP.
     pub rfc4571: bool,
@@ -341,6 +344,7 @@ mod tests {
             src: "192.0.2.1:5000".parse().unwrap(),
             dst: "192.0.2.2:3478".parse().unwrap(),
             transport: Transport::Udp,
+            flow: FlowId { epoch: 0, directed: 0 },
             via: None,
             rfc4571: false,
         }

@@ -107,8 +107,12 @@ fn ticks_per_sec(tsresol: u8) -> u64 {
 }
 
 fn to_ns(ticks: u64, per_sec: u64) -> u64 {
-    if per_sec == 0 {
-        return 0;
+    match per_sec {
+        0 => return 0,
+        // The usual resolutions, without a 128-bit division per packet.
+        1_000_000_000 => return ticks,
+        1_000_000 => return ticks.saturating_mul(1000),
+        _ => {}
     }
     let ns = u128::from(ticks) * 1_000_000_000 / u128::from(per_sec);
     u64::try_from(ns).unwrap_or(u64::MAX)
@@ -557,6 +561,15 @@ mod tests {
         assert_eq!(ticks_per_sec(9), 1_000_000_000);
         assert_eq!(ticks_per_sec(0x80 | 10), 1024);
         assert_eq!(to_ns(1_500_000, 1_000_000), 1_500_000_000);
+        // The shortcuts for µs and ns agree with the general rescaling, to saturation.
+        let general = |ticks: u64, per_sec: u64| {
+            u64::try_from(u128::from(ticks) * 1_000_000_000 / u128::from(per_sec)).unwrap_or(u64::MAX)
+        };
+        for ticks in [0, 1, 999, 1_700_000_000_123_456, u64::MAX / 1000, u64::MAX / 1000 + 1, u64::MAX] {
+            for per_sec in [1_000_000, 1_000_000_000, 1000, 1024] {
+                assert_eq!(to_ns(ticks, per_sec), general(ticks, per_sec), "{ticks} at {per_sec}/s");
+            }
+        }
     }
 
     #[test]

@@ -724,6 +724,7 @@ mod tests {
             src,
             dst,
             transport: Transport::Udp,
+            flow: crate::pcap::flows::FlowId::NONE,
             via: None,
             framing: None,
             body: Body::Stun(m),

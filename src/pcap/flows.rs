@@ -1,0 +1,156 @@
+//! Flows of a capture, numbered: one hash lookup per packet names its flow, and what is known
+//! of the flow (STUN seen on it) and what is made for it (the start of its lines) hangs on the
+//! number instead of on more lookups by address.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+
+use super::fastfmt::FxBuild;
+use super::net::Transport;
+
+/// A packet's flow: the endpoint pair's number and which way the packet went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowId {
+    /// Numbers restart from 0 when the table starts afresh; the epoch tells them apart.
+    pub epoch: u32,
+    /// `2 × pair + direction`.
+    pub directed: u32,
+}
+
+impl FlowId {
+    /// No flow (a message whose addresses are not its packet's, such as STUN quoted in ICMP).
+    pub const NONE: FlowId = FlowId { epoch: u32::MAX, directed: u32::MAX };
+
+    /// The endpoint pair, either way.
+    pub fn pair(self) -> u32 {
+        self.directed / 2
+    }
+}
+
+/// An unordered endpoint pair and transport, in 40 bytes that hash as five words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PairKey([u64; 5]);
+
+impl Hash for PairKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for w in self.0 {
+            state.write_u64(w);
+        }
+    }
+}
+
+/// An endpoint as (address as IPv6 bits, port and family).
+fn endpoint(a: &SocketAddr) -> (u128, u64) {
+    match a {
+        SocketAddr::V4(v4) => (u128::from(u32::from(*v4.ip())), u64::from(v4.port())),
+        SocketAddr::V6(v6) => (u128::from(*v6.ip()), u64::from(v6.port()) | 1 << 16),
+    }
+}
+
+/// Bound on remembered endpoint pairs; past it the table starts afresh under a new epoch (a
+/// capture with a million flows still decodes, with ChannelData recognised a little later).
+pub const MAX_PAIRS: usize = 1 << 20;
+
+/// The flows seen so far.
+#[derive(Debug, Default)]
+pub struct FlowTable {
+    index: HashMap<PairKey, u32, FxBuild>,
+    /// Per pair: whether STUN was seen on it (ChannelData is recognised only there).
+    stun_seen: Vec<bool>,
+    epoch: u32,
+}
+
+impl FlowTable {
+    /// The flow of a packet from `src` to `dst`.
+    pub fn id(&mut self, transport: Transport, src: SocketAddr, dst: SocketAddr) -> FlowId {
+        let (s, d) = (endpoint(&src), endpoint(&dst));
+        let forward = s <= d;
+        let (lo, hi) = if forward { (s, d) } else { (d, s) };
+        let t = match transport {
+            Transport::Udp => 0,
+            Transport::Tcp => 1,
+        };
+        let key = PairKey([
+            (lo.0 >> 64) as u64,
+            lo.0 as u64,
+            (hi.0 >> 64) as u64,
+            hi.0 as u64,
+            lo.1 << 32 | hi.1 << 8 | t,
+        ]);
+        let pair = match self.index.get(&key) {
+            Some(&pair) => pair,
+            None => {
+                if self.stun_seen.len() >= MAX_PAIRS {
+                    self.index.clear();
+                    self.stun_seen.clear();
+                    self.epoch = self.epoch.wrapping_add(1) % (u32::MAX - 1);
+                }
+                let pair = self.stun_seen.len() as u32;
+                self.stun_seen.push(false);
+                self.index.insert(key, pair);
+                pair
+            }
+        };
+        FlowId { epoch: self.epoch, directed: 2 * pair + u32::from(!forward) }
+    }
+
+    /// Remember that STUN was seen on the flow.
+    pub fn mark_stun(&mut self, flow: FlowId) {
+        if flow.epoch == self.epoch {
+            if let Some(seen) = self.stun_seen.get_mut(flow.pair() as usize) {
+                *seen = true;
+            }
+        }
+    }
+
+    /// Whether STUN was seen on the flow, either way.
+    pub fn stun_seen(&self, flow: FlowId) -> bool {
+        flow.epoch == self.epoch && self.stun_seen.get(flow.pair() as usize).copied().unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn flows_are_numbered_by_pair_and_direction() {
+        let mut t = FlowTable::default();
+        let (a, b, c) = (sa("10.0.0.1:5000"), sa("10.0.0.2:3478"), sa("[::ffff:10.0.0.1]:5000"));
+        let ab = t.id(Transport::Udp, a, b);
+        let ba = t.id(Transport::Udp, b, a);
+        assert_eq!(ab.pair(), ba.pair());
+        assert_ne!(ab.directed, ba.directed);
+        assert_eq!(t.id(Transport::Udp, a, b), ab, "the same flow keeps its number");
+        let tcp = t.id(Transport::Tcp, a, b);
+        assert_ne!(tcp.pair(), ab.pair(), "TCP is another flow");
+        let mapped = t.id(Transport::Udp, c, b);
+        assert_ne!(mapped.pair(), ab.pair(), "an IPv4-mapped IPv6 address is not the IPv4 address");
+        let port = t.id(Transport::Udp, sa("10.0.0.1:5001"), b);
+        assert_ne!(port.pair(), ab.pair());
+        assert!(!t.stun_seen(ab));
+        t.mark_stun(ba);
+        assert!(t.stun_seen(ab) && t.stun_seen(ba), "STUN seen either way marks the pair");
+        assert!(!t.stun_seen(tcp) && !t.stun_seen(FlowId::NONE));
+    }
+
+    #[test]
+    fn the_table_starts_afresh_under_a_new_epoch_past_its_bound() {
+        let mut t = FlowTable::default();
+        let first = t.id(Transport::Udp, sa("10.0.0.1:1"), sa("10.0.0.2:2"));
+        t.mark_stun(first);
+        for i in 0..MAX_PAIRS as u32 {
+            let src = SocketAddr::from((std::net::Ipv4Addr::from(0x0b00_0000 + i), 7));
+            t.id(Transport::Udp, src, sa("10.0.0.2:2"));
+        }
+        assert!(t.index.len() <= MAX_PAIRS);
+        assert!(!t.stun_seen(first), "an old epoch's number is not taken for a new flow's");
+        let again = t.id(Transport::Udp, sa("10.0.0.1:1"), sa("10.0.0.2:2"));
+        assert_ne!(again.epoch, first.epoch);
+    }
+}
