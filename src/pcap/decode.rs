@@ -102,51 +102,72 @@ pub struct StunFacts {
 const SHOWN_MAX: usize = 12;
 
 /// One walk of a STUN message's attributes: everything the facts, the checks and the line need.
+/// Attributes are remembered by the offset of their header, so a scan is small to make.
 #[derive(Debug, Default)]
-struct Scan<'a> {
+struct Scan {
     ice: bool,
     error_code: Option<u16>,
     xor_mapped: bool,
     integrity: bool,
-    fingerprint: Option<RawAttribute<'a>>,
-    shown: [Option<RawAttribute<'a>>; SHOWN_MAX],
+    fingerprint: Option<u32>,
+    shown: [u32; SHOWN_MAX],
     shown_len: usize,
     overflow: bool,
 }
 
-impl<'a> Scan<'a> {
-    fn of(m: &Message<&'a [u8]>) -> Self {
+/// The attribute whose header is at `offset` of a message walked before (so it is whole).
+fn attribute_at(bytes: &[u8], offset: u32) -> Option<RawAttribute<'_>> {
+    let at = offset as usize;
+    let header = bytes.get(at..at + 4)?;
+    let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+    let value = bytes.get(at + 4..at + 4 + len)?;
+    Some(RawAttribute { typ: u16::from_be_bytes([header[0], header[1]]), value, offset: at })
+}
+
+impl Scan {
+    /// Walk the attributes as `Message::attributes` does, up to the first structural error.
+    fn of(m: &Message<&[u8]>) -> Self {
         let mut scan = Scan::default();
-        for a in m.into_attributes().map_while(Result::ok) {
-            match a.typ {
+        let bytes = m.as_bytes();
+        let end = bytes.len().min(20 + usize::from(m.length()));
+        let mut at = 20;
+        while at + 4 <= end {
+            let typ = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
+            let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+            if at + 4 + len > end {
+                break;
+            }
+            let value = &bytes[at + 4..at + 4 + len];
+            match typ {
                 attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
                     scan.ice = true
                 }
-                attr::ERROR_CODE if a.value.len() >= 4 => {
-                    scan.error_code = Some(u16::from(a.value[2] & 7) * 100 + u16::from(a.value[3]))
+                attr::ERROR_CODE if len >= 4 => {
+                    scan.error_code = Some(u16::from(value[2] & 7) * 100 + u16::from(value[3]))
                 }
                 attr::XOR_MAPPED_ADDRESS => scan.xor_mapped = true,
                 attr::MESSAGE_INTEGRITY | attr::MESSAGE_INTEGRITY_SHA256 => scan.integrity = true,
-                attr::FINGERPRINT if scan.fingerprint.is_none() => scan.fingerprint = Some(a),
+                attr::FINGERPRINT if scan.fingerprint.is_none() => scan.fingerprint = Some(at as u32),
                 _ => {}
             }
-            if shown_label(a.typ, false).is_some() {
+            if shown_label(typ, false).is_some() {
                 match scan.shown.get_mut(scan.shown_len) {
                     Some(slot) => {
-                        *slot = Some(a);
+                        *slot = at as u32;
                         scan.shown_len += 1;
                     }
                     None => scan.overflow = true,
                 }
             }
+            at += (4 + len + 3) & !3;
         }
         scan
     }
 
     fn fingerprint(&self, m: &Message<&[u8]>) -> Check {
-        match &self.fingerprint {
+        match self.fingerprint.and_then(|at| attribute_at(m.as_bytes(), at)) {
             None => Check::Absent,
-            Some(a) => m.check_fingerprint_attribute(a),
+            Some(a) => m.check_fingerprint_attribute(&a),
         }
     }
 }
@@ -215,7 +236,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
         self.pipe.error()
     }
 
-    fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>, scan: &Scan<'_>) -> StunFacts {
+    fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>, scan: &Scan) -> StunFacts {
         let mut facts = StunFacts { ice: scan.ice, error_code: scan.error_code, ..StunFacts::default() };
         let id = m.transaction_id_bytes();
         match m.class() {
@@ -718,15 +739,17 @@ fn shown_label(typ: u16, xor_mapped: bool) -> Option<&'static str> {
     })
 }
 
-fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>, scan: &Scan<'_>) {
+fn summarize_attributes(line: &mut LineBuf, m: &Message<&[u8]>, scan: &Scan) {
     let key = m.xor_key();
     if scan.overflow {
         for raw in m.attributes().filter_map(Result::ok) {
             summarize_attribute(line, &raw, key, scan.xor_mapped);
         }
     } else {
-        for raw in scan.shown[..scan.shown_len].iter().flatten() {
-            summarize_attribute(line, raw, key, scan.xor_mapped);
+        for &at in &scan.shown[..scan.shown_len] {
+            if let Some(raw) = attribute_at(m.as_bytes(), at) {
+                summarize_attribute(line, &raw, key, scan.xor_mapped);
+            }
         }
     }
 }
@@ -956,6 +979,45 @@ mod tests {
             }
         }
         assert!(taken >= 9, "the direct writer took only {taken} attributes");
+    }
+
+    /// The scan's own walk finds what `Message::attributes` finds up to its first structural
+    /// error, on messages damaged at random too.
+    #[test]
+    fn the_scan_walks_attributes_like_the_iterator() {
+        use crate::core::stun::MessageBuilder;
+        let mut b = MessageBuilder::new(Class::SuccessResponse, Method::ALLOCATE, [3; 12]);
+        b.xor_address(attr::XOR_RELAYED_ADDRESS, "203.0.113.10:50000".parse().unwrap())
+            .xor_address(attr::XOR_MAPPED_ADDRESS, "198.51.100.7:40000".parse().unwrap())
+            .u32(attr::LIFETIME, 600)
+            .u32(attr::PRIORITY, 7)
+            .fingerprint();
+        let clean = b.finish();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..4000 {
+            let mut bytes = clean.clone();
+            for _ in 0..round % 4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let i = 20 + (x as usize) % (bytes.len() - 20);
+                bytes[i] = (x >> 32) as u8;
+            }
+            let m = Message::new_unchecked(&bytes[..]);
+            let walked: Vec<RawAttribute<'_>> = m.into_attributes().map_while(Result::ok).collect();
+            let scan = Scan::of(&m);
+            let shown: Vec<usize> =
+                walked.iter().filter(|a| shown_label(a.typ, false).is_some()).map(|a| a.offset).collect();
+            let scanned: Vec<usize> = scan.shown[..scan.shown_len].iter().map(|&o| o as usize).collect();
+            assert_eq!(scanned, shown[..shown.len().min(SHOWN_MAX)], "{bytes:02x?}");
+            let fingerprint = walked.iter().find(|a| a.typ == attr::FINGERPRINT).map(|a| a.offset);
+            assert_eq!(scan.fingerprint.map(|o| o as usize), fingerprint, "{bytes:02x?}");
+            assert_eq!(scan.xor_mapped, walked.iter().any(|a| a.typ == attr::XOR_MAPPED_ADDRESS));
+            for &o in &scan.shown[..scan.shown_len] {
+                let a = attribute_at(m.as_bytes(), o).expect("a scanned attribute is whole");
+                assert!(walked.contains(&a));
+            }
+        }
     }
 
     /// Lines through the cache of line starts read as lines formatted afresh: past the cache's

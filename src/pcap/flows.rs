@@ -28,11 +28,19 @@ impl FlowId {
     }
 }
 
-/// An unordered endpoint pair and transport, in 40 bytes that hash as five words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PairKey([u64; 5]);
+/// A directed endpoint pair and transport, in 40 bytes that hash as five words.
+#[derive(Debug, Clone, Copy, Eq)]
+struct FlowKey([u64; 5]);
 
-impl Hash for PairKey {
+impl PartialEq for FlowKey {
+    /// Word by word: the derived comparison calls `memcmp`.
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4])) == 0
+    }
+}
+
+impl Hash for FlowKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         for w in self.0 {
             state.write_u64(w);
@@ -40,7 +48,7 @@ impl Hash for PairKey {
     }
 }
 
-/// An endpoint as (address as IPv6 bits, port and family).
+/// An endpoint as (address as IPv6 bits, port and family in 17 bits).
 fn endpoint(a: &SocketAddr) -> (u128, u64) {
     match a {
         SocketAddr::V4(v4) => (u128::from(u32::from(*v4.ip())), u64::from(v4.port())),
@@ -48,14 +56,33 @@ fn endpoint(a: &SocketAddr) -> (u128, u64) {
     }
 }
 
+impl FlowKey {
+    fn new(transport: Transport, src: &SocketAddr, dst: &SocketAddr) -> Self {
+        let (s, d) = (endpoint(src), endpoint(dst));
+        let t = match transport {
+            Transport::Udp => 0,
+            Transport::Tcp => 1,
+        };
+        FlowKey([(s.0 >> 64) as u64, s.0 as u64, (d.0 >> 64) as u64, d.0 as u64, s.1 << 32 | d.1 << 8 | t])
+    }
+
+    /// The same flow the other way.
+    fn reversed(self) -> Self {
+        let [s_hi, s_lo, d_hi, d_lo, ports] = self.0;
+        let (s_port, d_port, t) = (ports >> 32, (ports >> 8) & 0x1_ffff, ports & 0xff);
+        FlowKey([d_hi, d_lo, s_hi, s_lo, d_port << 32 | s_port << 8 | t])
+    }
+}
+
 /// Bound on remembered endpoint pairs; past it the table starts afresh under a new epoch (a
 /// capture with a million flows still decodes, with ChannelData recognised a little later).
 pub const MAX_PAIRS: usize = 1 << 20;
 
-/// The flows seen so far.
+/// The flows seen so far. Each direction is looked up on its own (a packet's key needs no
+/// ordering of its endpoints); the two directions of a pair get numbers `2p` and `2p + 1`.
 #[derive(Debug, Default)]
 pub struct FlowTable {
-    index: HashMap<PairKey, u32, FxBuild>,
+    index: HashMap<FlowKey, u32, FxBuild>,
     /// Per pair: whether STUN was seen on it (ChannelData is recognised only there).
     stun_seen: Vec<bool>,
     epoch: u32,
@@ -64,35 +91,33 @@ pub struct FlowTable {
 impl FlowTable {
     /// The flow of a packet from `src` to `dst`.
     pub fn id(&mut self, transport: Transport, src: SocketAddr, dst: SocketAddr) -> FlowId {
-        let (s, d) = (endpoint(&src), endpoint(&dst));
-        let forward = s <= d;
-        let (lo, hi) = if forward { (s, d) } else { (d, s) };
-        let t = match transport {
-            Transport::Udp => 0,
-            Transport::Tcp => 1,
+        let key = FlowKey::new(transport, &src, &dst);
+        let directed = match self.index.get(&key) {
+            Some(&directed) => directed,
+            None => self.insert(key),
         };
-        let key = PairKey([
-            (lo.0 >> 64) as u64,
-            lo.0 as u64,
-            (hi.0 >> 64) as u64,
-            hi.0 as u64,
-            lo.1 << 32 | hi.1 << 8 | t,
-        ]);
-        let pair = match self.index.get(&key) {
-            Some(&pair) => pair,
+        FlowId { epoch: self.epoch, directed }
+    }
+
+    fn insert(&mut self, key: FlowKey) -> u32 {
+        if self.stun_seen.len() >= MAX_PAIRS {
+            self.index.clear();
+            self.stun_seen.clear();
+            self.epoch = self.epoch.wrapping_add(1) % (u32::MAX - 1);
+        }
+        let directed = match self.index.get(&key.reversed()) {
+            // The other direction was seen: this one is its partner (itself when both ends
+            // are the same endpoint).
+            Some(&other) if key.reversed() == key => other,
+            Some(&other) => other ^ 1,
             None => {
-                if self.stun_seen.len() >= MAX_PAIRS {
-                    self.index.clear();
-                    self.stun_seen.clear();
-                    self.epoch = self.epoch.wrapping_add(1) % (u32::MAX - 1);
-                }
                 let pair = self.stun_seen.len() as u32;
                 self.stun_seen.push(false);
-                self.index.insert(key, pair);
-                pair
+                2 * pair
             }
         };
-        FlowId { epoch: self.epoch, directed: 2 * pair + u32::from(!forward) }
+        self.index.insert(key, directed);
+        directed
     }
 
     /// Remember that STUN was seen on the flow.
@@ -137,6 +162,13 @@ mod tests {
         t.mark_stun(ba);
         assert!(t.stun_seen(ab) && t.stun_seen(ba), "STUN seen either way marks the pair");
         assert!(!t.stun_seen(tcp) && !t.stun_seen(FlowId::NONE));
+        let same = t.id(Transport::Udp, a, a);
+        assert_eq!(t.id(Transport::Udp, a, a), same, "a flow from an endpoint to itself");
+        for (src, dst) in [(a, b), (b, a), (c, b), (b, c)] {
+            let key = FlowKey::new(Transport::Tcp, &src, &dst);
+            assert_eq!(key.reversed(), FlowKey::new(Transport::Tcp, &dst, &src));
+            assert_eq!(key.reversed().reversed(), key);
+        }
     }
 
     #[test]
@@ -148,7 +180,7 @@ mod tests {
             let src = SocketAddr::from((std::net::Ipv4Addr::from(0x0b00_0000 + i), 7));
             t.id(Transport::Udp, src, sa("10.0.0.2:2"));
         }
-        assert!(t.index.len() <= MAX_PAIRS);
+        assert!(t.stun_seen.len() <= MAX_PAIRS && t.index.len() <= 2 * MAX_PAIRS);
         assert!(!t.stun_seen(first), "an old epoch's number is not taken for a new flow's");
         let again = t.id(Transport::Udp, sa("10.0.0.1:1"), sa("10.0.0.2:2"));
         assert_ne!(again.epoch, first.epoch);

@@ -49,19 +49,47 @@ pub struct Request {
 /// Bound on tracked transactions; the oldest are forgotten first.
 pub const MAX_TRANSACTIONS: usize = 1 << 16;
 
-/// A transaction id as a fixed-size key: 12 bytes (RFC 5389) or 16 (RFC 3489), zero-padded.
-pub(crate) type TxKey = [u8; 17];
+/// A transaction id as a fixed-size key: 12 bytes (RFC 5389) or 16 (RFC 3489), zero-padded,
+/// then the length. It hashes and compares as words, not byte by byte.
+#[derive(Debug, Clone, Copy, Eq)]
+pub(crate) struct TxKey([u8; 17]);
+
+impl TxKey {
+    fn words(&self) -> (u64, u64) {
+        let k = &self.0;
+        let a = u64::from_le_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]]);
+        let b = u64::from_le_bytes([k[8], k[9], k[10], k[11], k[12], k[13], k[14], k[15]]);
+        (a, b ^ u64::from(k[16]) << 56)
+    }
+}
+
+impl PartialEq for TxKey {
+    fn eq(&self, other: &Self) -> bool {
+        let ((a0, a1), (b0, b1)) = (self.words(), other.words());
+        // The length byte is folded into the second word, which a 16-byte id fills to the top:
+        // compare it on its own too.
+        ((a0 ^ b0) | (a1 ^ b1)) == 0 && self.0[16] == other.0[16]
+    }
+}
+
+impl std::hash::Hash for TxKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (a, b) = self.words();
+        state.write_u64(a);
+        state.write_u64(b);
+    }
+}
 
 pub(crate) fn key(id: &[u8]) -> TxKey {
     let mut k = [0u8; 17];
     let n = id.len().min(16);
     k[..n].copy_from_slice(&id[..n]);
     k[16] = n as u8;
-    k
+    TxKey(k)
 }
 
 fn id_of(k: &TxKey) -> &[u8] {
-    &k[..usize::from(k[16]).min(16)]
+    &k.0[..usize::from(k.0[16]).min(16)]
 }
 
 /// All transactions of a capture.
