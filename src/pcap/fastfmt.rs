@@ -10,6 +10,10 @@ use std::net::SocketAddr;
 pub struct LineBuf(Vec<u8>);
 
 impl LineBuf {
+    #[cfg(test)]
+    fn from_text(s: &str) -> Self {
+        LineBuf(s.as_bytes().to_vec())
+    }
     /// An empty line with room for `n` bytes.
     pub fn with_capacity(n: usize) -> Self {
         LineBuf(Vec::with_capacity(n))
@@ -71,33 +75,38 @@ const PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Append a decimal integer. Digits are made two at a time, in 32-bit arithmetic when the
-/// number fits, and pushed one by one into reserved room: for the short numbers of a packet
-/// line that beats a variable-length copy (a libc call each).
+impl LineBuf {
+    /// Append the first `n` bytes of `buf`. The whole array is copied (a copy of constant size,
+    /// a few vector moves, where a copy of `n` bytes is a call to `memcpy`), then the line is
+    /// cut back.
+    #[inline]
+    fn push_prefix<const N: usize>(&mut self, buf: &[u8; N], n: usize) {
+        let len = self.0.len();
+        self.0.extend_from_slice(buf);
+        self.0.truncate(len + n.min(N));
+    }
+}
+
+/// Number of decimal digits of `n`.
 #[inline]
-pub fn push_u64(out: &mut LineBuf, n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n32 = match u32::try_from(n) {
-        Ok(n) => n,
-        Err(_) => {
-            // Above u32::MAX: peel 8 digits at a time until the rest fits.
-            let mut n = n;
-            while n > u64::from(u32::MAX) {
-                let mut low = (n % 100_000_000) as u32;
-                n /= 100_000_000;
-                for _ in 0..4 {
-                    let d = (low % 100) as usize * 2;
-                    low /= 100;
-                    i -= 2;
-                    buf[i] = PAIRS[d];
-                    buf[i + 1] = PAIRS[d + 1];
-                }
-            }
-            n as u32
-        }
-    };
-    let tail = i < buf.len();
+fn digits(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// Write the decimal digits of `n` into `buf[..end]`, right-aligned at `end`, which must leave
+/// room for them. Digits are made two at a time, in 32-bit arithmetic once the number fits.
+#[inline]
+fn digits_into(buf: &mut [u8], end: usize, n: u64) {
+    let mut i = end;
+    let mut n = n;
+    while n > u64::from(u32::MAX) {
+        let d = (n % 100) as usize * 2;
+        n /= 100;
+        i -= 2;
+        buf[i] = PAIRS[d];
+        buf[i + 1] = PAIRS[d + 1];
+    }
+    let mut n32 = n as u32;
     while n32 >= 100 {
         let d = (n32 % 100) as usize * 2;
         n32 /= 100;
@@ -110,39 +119,54 @@ pub fn push_u64(out: &mut LineBuf, n: u64) {
         i -= 2;
         buf[i] = PAIRS[d];
         buf[i + 1] = PAIRS[d + 1];
-    } else if n32 > 0 || !tail {
+    } else {
         i -= 1;
         buf[i] = b'0' + n32 as u8;
     }
-    out.0.reserve(buf.len());
-    for &d in &buf[i..] {
-        out.0.push(d);
-    }
 }
 
-/// Append a number below 256 (an IPv4 octet).
+/// Append a decimal integer.
 #[inline]
-fn push_u8(out: &mut LineBuf, n: u8) {
+pub fn push_u64(out: &mut LineBuf, n: u64) {
+    let mut buf = [0u8; 20];
+    let len = digits(n);
+    digits_into(&mut buf, len, n);
+    out.push_prefix(&buf, len);
+}
+
+/// Append a number below 256 (an IPv4 octet) into `buf` at `at`; returns the new end.
+#[inline]
+fn octet_into(buf: &mut [u8], mut at: usize, n: u8) -> usize {
     if n >= 100 {
-        out.0.push(b'0' + n / 100);
+        buf[at] = b'0' + n / 100;
+        at += 1;
     }
     if n >= 10 {
-        out.0.push(b'0' + n / 10 % 10);
+        buf[at] = b'0' + n / 10 % 10;
+        at += 1;
     }
-    out.0.push(b'0' + n % 10);
+    buf[at] = b'0' + n % 10;
+    at + 1
 }
 
 /// Append a decimal integer right-aligned in `width` columns.
 pub fn push_u64_padded(out: &mut LineBuf, n: u64, width: usize) {
-    let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
-    out.0.extend(std::iter::repeat_n(b' ', width.saturating_sub(digits)));
-    push_u64(out, n);
+    let len = digits(n);
+    if width <= 20 {
+        let mut buf = [b' '; 20];
+        let end = width.max(len);
+        digits_into(&mut buf, end, n);
+        out.push_prefix(&buf, end);
+    } else {
+        out.0.extend(std::iter::repeat_n(b' ', width - len));
+        push_u64(out, n);
+    }
 }
 
 /// Append a decimal integer zero-padded to `width` digits.
 pub fn push_u64_padded_zero(out: &mut LineBuf, n: u64, width: usize) {
-    let digits = if n == 0 { 1 } else { n.ilog10() as usize + 1 };
-    out.0.extend(std::iter::repeat_n(b'0', width.saturating_sub(digits)));
+    let len = digits(n);
+    out.0.extend(std::iter::repeat_n(b'0', width.saturating_sub(len)));
     push_u64(out, n);
 }
 
@@ -151,31 +175,47 @@ pub fn push_sockaddr(out: &mut LineBuf, addr: &SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             let [a, b, c, d] = v4.ip().octets();
-            out.0.reserve(22);
-            push_u8(out, a);
-            out.push_ascii(b'.');
-            push_u8(out, b);
-            out.push_ascii(b'.');
-            push_u8(out, c);
-            out.push_ascii(b'.');
-            push_u8(out, d);
+            let mut buf = [0u8; 24];
+            let mut at = octet_into(&mut buf, 0, a);
+            buf[at] = b'.';
+            at = octet_into(&mut buf, at + 1, b);
+            buf[at] = b'.';
+            at = octet_into(&mut buf, at + 1, c);
+            buf[at] = b'.';
+            at = octet_into(&mut buf, at + 1, d);
+            buf[at] = b':';
+            let port = u64::from(v4.port());
+            let end = at + 1 + digits(port);
+            digits_into(&mut buf, end, port);
+            out.push_prefix(&buf, end);
         }
         SocketAddr::V6(v6) => {
             let _ = write!(out, "[{}]", v6.ip());
+            out.push_ascii(b':');
+            push_u64(out, u64::from(addr.port()));
         }
     }
-    out.push_ascii(b':');
-    push_u64(out, u64::from(addr.port()));
 }
 
 /// Append lower-case hex.
 pub fn push_hex(out: &mut LineBuf, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.0.reserve(2 * bytes.len());
-    for b in bytes {
-        out.push_ascii(DIGITS[usize::from(b >> 4)]);
-        out.push_ascii(DIGITS[usize::from(b & 0x0f)]);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut buf = [0u8; 16];
+        for (i, b) in chunk.iter().enumerate() {
+            buf[2 * i] = DIGITS[usize::from(b >> 4)];
+            buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        out.0.extend_from_slice(&buf);
     }
+    let rest = chunks.remainder();
+    let mut buf = [0u8; 16];
+    for (i, b) in rest.iter().enumerate() {
+        buf[2 * i] = DIGITS[usize::from(b >> 4)];
+        buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out.push_prefix(&buf, 2 * rest.len());
 }
 
 /// Append seconds with six decimals, right-aligned in `width` columns (`{:>width.6}` of the
@@ -184,19 +224,19 @@ pub fn push_seconds(out: &mut LineBuf, ns: u64, width: usize) {
     let secs = ns / 1_000_000_000;
     let micros = (ns % 1_000_000_000 + 500) / 1000;
     let (secs, micros) = if micros == 1_000_000 { (secs + 1, 0) } else { (secs, micros) };
-    let int_digits = if secs == 0 { 1 } else { secs.ilog10() as usize + 1 };
-    out.0.extend(std::iter::repeat_n(b' ', width.saturating_sub(int_digits + 7)));
-    push_u64(out, secs);
-    out.push_ascii(b'.');
-    let mut frac = [b'0'; 6];
-    let mut m = micros;
-    for d in frac.iter_mut().rev() {
-        *d = b'0' + (m % 10) as u8;
-        m /= 10;
+    // Up to 20 digits of seconds, the point and six decimals, after the padding.
+    let mut buf = [b' '; 48];
+    let int_end = width.saturating_sub(7).max(digits(secs));
+    if int_end + 7 > buf.len() {
+        let _ = write!(out, "{secs:>w$}.{micros:06}", w = width.saturating_sub(7));
+        return;
     }
-    for d in frac {
-        out.0.push(d);
-    }
+    digits_into(&mut buf, int_end, secs);
+    buf[int_end] = b'.';
+    let mut frac = [b'0'; 8];
+    digits_into(&mut frac, 8, micros);
+    buf[int_end + 1..int_end + 7].copy_from_slice(&frac[2..8]);
+    out.push_prefix(&buf, int_end + 7);
 }
 
 /// FxHash (as in rustc): a fast hasher for keys that are already random, such as STUN
@@ -294,13 +334,36 @@ mod tests {
             push_sockaddr(&mut s, &a);
             assert_eq!(s.as_bytes(), a.to_string().as_bytes());
         }
-        for ns in [0u64, 286_000, 11_107_600_123, 999_999_999_700, 5_000_000_000] {
-            let mut s = LineBuf::default();
-            push_seconds(&mut s, ns, 11);
-            assert_eq!(s.as_bytes(), format!("{:>11.6}", ns as f64 / 1e9).as_bytes(), "{ns}");
+        for ns in [0u64, 286_000, 11_107_600_123, 999_999_999_700, 5_000_000_000, 123_456_789_999_999_999] {
+            for width in [0, 8, 11, 30] {
+                let mut s = LineBuf::default();
+                push_seconds(&mut s, ns, width);
+                let expected = format!("{:>w$.6}", ns as f64 / 1e9, w = width);
+                assert_eq!(s.as_bytes(), expected.as_bytes(), "{ns} in {width}");
+            }
         }
         let mut s = LineBuf::default();
-        push_hex(&mut s, &[0, 0xab, 0x10]);
-        assert_eq!(s.as_bytes(), b"00ab10");
+        push_seconds(&mut s, u64::MAX, 11);
+        assert_eq!(s.as_bytes(), b"18446744073.709552");
+        for n in [0u64, 5, 123_456, u64::MAX] {
+            for width in [0, 6, 25] {
+                let mut s = LineBuf::default();
+                push_u64_padded(&mut s, n, width);
+                assert_eq!(s.as_bytes(), format!("{n:>width$}").as_bytes());
+            }
+        }
+        for len in 0..=33 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut s = LineBuf::default();
+            push_hex(&mut s, &bytes);
+            let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(s.as_bytes(), expected.as_bytes());
+        }
+        for a in ["1.2.3.4:5", "255.255.255.255:65535", "10.0.0.1:0"] {
+            let a: SocketAddr = a.parse().unwrap();
+            let mut s = LineBuf::from_text("x");
+            push_sockaddr(&mut s, &a);
+            assert_eq!(s.as_bytes(), format!("x{a}").as_bytes());
+        }
     }
 }
