@@ -5,6 +5,7 @@
 #   scripts/bench-pcap.sh            # ~1M packets
 #   PACKETS=200000 scripts/bench-pcap.sh
 #   RUNS=11 TSHARK_RUNS=1 scripts/bench-pcap.sh   # runs per tool (medians are reported)
+#   JSON=1 scripts/bench-pcap.sh     # also --ndjson beside tshark -T json (about 100 s a run)
 #
 # Needs tshark and mergecap (Debian: tshark, wireshark-common) and GNU time.
 set -euo pipefail
@@ -68,3 +69,16 @@ awk -v p="$packets" -v os="$ours_s" -v ok="$ours_kib" -v ss="$ours_sum_s" -v sk=
     printf "%-28s %9.3f %14.0f %9.1f MB\n", "tshark -n -r (default)", ts, p / ts, tk / 1024
     printf "throughput ratio rtctool/tshark: %.1fx (goal >= 50x); memory ratio tshark/rtctool: %.1fx (goal: rtctool <= 32 MB)\n", ts / os, tk / ok
 }'
+
+if [ -n "${JSON:-}" ]; then
+    read -r nd_s nd_kib < <(measure "$runs" target/release/rtctool --ndjson pcap decode "$big")
+    read -r js_s js_kib < <(measure "$runs" target/release/rtctool --json pcap decode "$big")
+    read -r tj_s tj_kib < <(measure 1 tshark -n -r "$big" -T json)
+    awk -v p="$packets" -v ns="$nd_s" -v nk="$nd_kib" -v js="$js_s" -v jk="$js_kib" \
+        -v ts="$tj_s" -v tk="$tj_kib" 'BEGIN {
+        printf "%-28s %9.3f %14.0f %9.1f MB\n", "rtctool --ndjson pcap decode", ns, p / ns, nk / 1024
+        printf "%-28s %9.3f %14.0f %9.1f MB\n", "rtctool --json pcap decode", js, p / js, jk / 1024
+        printf "%-28s %9.3f %14.0f %9.1f MB\n", "tshark -n -r -T json (1 run)", ts, p / ts, tk / 1024
+        printf "JSON throughput ratio rtctool --json/tshark -T json: %.1fx\n", ts / js
+    }'
+fi

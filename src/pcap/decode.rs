@@ -800,6 +800,38 @@ fn summarize_common(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], l
             line.push(' ');
             line.push_str(label);
         }
+        // Text shown as it is: UTF-8, not empty, no space (else it is quoted).
+        attr::USERNAME if !v.is_empty() && !v.contains(&b' ') => match std::str::from_utf8(v) {
+            Ok(text) => {
+                line.push(' ');
+                line.push_str(label);
+                line.push('=');
+                line.push_str(text);
+            }
+            Err(_) => return false,
+        },
+        // A valid code with a reason phrase that quotes as it is (printable ASCII, no quote or
+        // backslash).
+        attr::ERROR_CODE
+            if v.len() >= 4
+                && (3..=6).contains(&(v[2] & 7))
+                && v[3] <= 99
+                && v[4..].iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') =>
+        {
+            line.push(' ');
+            line.push_str(label);
+            line.push('=');
+            push_u64(line, u64::from(v[2] & 7) * 100 + u64::from(v[3]));
+            line.push_str(" \"");
+            line.extend_from_slice(&v[4..]);
+            line.push('"');
+        }
+        attr::CHANNEL_NUMBER if v.len() == 4 => {
+            line.push(' ');
+            line.push_str(label);
+            line.push_str("=0x");
+            push_hex(line, &v[..2]);
+        }
         _ => return false,
     }
     true
@@ -949,6 +981,9 @@ mod tests {
             attr::USE_CANDIDATE,
             attr::ICE_CONTROLLING,
             attr::ICE_CONTROLLED,
+            attr::USERNAME,
+            attr::ERROR_CODE,
+            attr::CHANNEL_NUMBER,
         ];
         let mut x = 0x2545_f491_4f6c_dd1du64;
         let mut taken = 0;
@@ -978,7 +1013,37 @@ mod tests {
                 }
             }
         }
-        assert!(taken >= 9, "the direct writer took only {taken} attributes");
+        // Text and error codes as they come, odd ones too.
+        let texts: [&[u8]; 9] = [
+            b"alice",
+            b"a b",
+            b"",
+            b"caf\xc3\xa9",
+            b"\xff\xfe",
+            b"tab\tx",
+            b"q\"uote",
+            b"back\\slash",
+            b"x:y",
+        ];
+        for text in texts {
+            let mut cases = vec![(attr::USERNAME, text.to_vec())];
+            for (class, number) in [(4u8, 1u8), (4, 38), (2, 0), (7, 0), (5, 100), (3, 0)] {
+                let mut v = vec![0, 0, class, number];
+                v.extend_from_slice(text);
+                cases.push((attr::ERROR_CODE, v));
+            }
+            for (typ, value) in cases {
+                let raw = RawAttribute { typ, value: &value, offset: 20 };
+                let mut common = LineBuf::default();
+                if summarize_common(&mut common, &raw, key, "label") {
+                    taken += 1;
+                    let mut general = LineBuf::default();
+                    summarize_general(&mut general, &raw, key, "label");
+                    assert_eq!(common.as_bytes(), general.as_bytes(), "type {typ:#06x} {value:02x?}");
+                }
+            }
+        }
+        assert!(taken >= 30, "the direct writer took only {taken} attributes");
     }
 
     /// The scan's own walk finds what `Message::attributes` finds up to its first structural
