@@ -76,14 +76,19 @@ const PAIRS: &[u8; 200] = b"\
 8081828384858687888990919293949596979899";
 
 impl LineBuf {
-    /// Append the first `n` bytes of `buf`. The whole array is copied (a copy of constant size,
-    /// a few vector moves, where a copy of `n` bytes is a call to `memcpy`), then the line is
-    /// cut back.
+    /// Append text made in place: the line grows by `N` bytes of `fill` (a few wide stores),
+    /// `make` writes into them and says how many it used, and the line is cut back to those.
+    /// Digits are written straight into the line: made in an array on the stack and copied,
+    /// their narrow stores followed by a wide load of the array stall the CPU.
     #[inline]
-    fn push_prefix<const N: usize>(&mut self, buf: &[u8; N], n: usize) {
+    fn append_with<const N: usize>(&mut self, fill: u8, make: impl FnOnce(&mut [u8; N]) -> usize) {
         let len = self.0.len();
-        self.0.extend_from_slice(buf);
-        self.0.truncate(len + n.min(N));
+        self.0.resize(len + N, fill);
+        let used = match <&mut [u8; N]>::try_from(&mut self.0[len..]) {
+            Ok(room) => make(room),
+            Err(_) => 0,
+        };
+        self.0.truncate(len + used.min(N));
     }
 }
 
@@ -128,10 +133,11 @@ fn digits_into(buf: &mut [u8], end: usize, n: u64) {
 /// Append a decimal integer.
 #[inline]
 pub fn push_u64(out: &mut LineBuf, n: u64) {
-    let mut buf = [0u8; 20];
-    let len = digits(n);
-    digits_into(&mut buf, len, n);
-    out.push_prefix(&buf, len);
+    out.append_with::<20>(0, |buf| {
+        let len = digits(n);
+        digits_into(buf, len, n);
+        len
+    });
 }
 
 /// Append a number below 256 (an IPv4 octet) into `buf` at `at`; returns the new end.
@@ -153,10 +159,11 @@ fn octet_into(buf: &mut [u8], mut at: usize, n: u8) -> usize {
 pub fn push_u64_padded(out: &mut LineBuf, n: u64, width: usize) {
     let len = digits(n);
     if width <= 20 {
-        let mut buf = [b' '; 20];
-        let end = width.max(len);
-        digits_into(&mut buf, end, n);
-        out.push_prefix(&buf, end);
+        out.append_with::<20>(b' ', |buf| {
+            let end = width.max(len);
+            digits_into(buf, end, n);
+            end
+        });
     } else {
         out.0.extend(std::iter::repeat_n(b' ', width - len));
         push_u64(out, n);
@@ -175,19 +182,20 @@ pub fn push_sockaddr(out: &mut LineBuf, addr: &SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             let [a, b, c, d] = v4.ip().octets();
-            let mut buf = [0u8; 24];
-            let mut at = octet_into(&mut buf, 0, a);
-            buf[at] = b'.';
-            at = octet_into(&mut buf, at + 1, b);
-            buf[at] = b'.';
-            at = octet_into(&mut buf, at + 1, c);
-            buf[at] = b'.';
-            at = octet_into(&mut buf, at + 1, d);
-            buf[at] = b':';
             let port = u64::from(v4.port());
-            let end = at + 1 + digits(port);
-            digits_into(&mut buf, end, port);
-            out.push_prefix(&buf, end);
+            out.append_with::<24>(0, |buf| {
+                let mut at = octet_into(buf, 0, a);
+                buf[at] = b'.';
+                at = octet_into(buf, at + 1, b);
+                buf[at] = b'.';
+                at = octet_into(buf, at + 1, c);
+                buf[at] = b'.';
+                at = octet_into(buf, at + 1, d);
+                buf[at] = b':';
+                let end = at + 1 + digits(port);
+                digits_into(buf, end, port);
+                end
+            });
         }
         SocketAddr::V6(v6) => {
             let _ = write!(out, "[{}]", v6.ip());
@@ -200,22 +208,15 @@ pub fn push_sockaddr(out: &mut LineBuf, addr: &SocketAddr) {
 /// Append lower-case hex.
 pub fn push_hex(out: &mut LineBuf, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut buf = [0u8; 16];
-        for (i, b) in chunk.iter().enumerate() {
-            buf[2 * i] = DIGITS[usize::from(b >> 4)];
-            buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
-        }
-        out.0.extend_from_slice(&buf);
+    for chunk in bytes.chunks(8) {
+        out.append_with::<16>(0, |buf| {
+            for (i, b) in chunk.iter().enumerate() {
+                buf[2 * i] = DIGITS[usize::from(b >> 4)];
+                buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+            }
+            2 * chunk.len()
+        });
     }
-    let rest = chunks.remainder();
-    let mut buf = [0u8; 16];
-    for (i, b) in rest.iter().enumerate() {
-        buf[2 * i] = DIGITS[usize::from(b >> 4)];
-        buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
-    }
-    out.push_prefix(&buf, 2 * rest.len());
 }
 
 /// Append seconds with six decimals, right-aligned in `width` columns (`{:>width.6}` of the
@@ -225,18 +226,19 @@ pub fn push_seconds(out: &mut LineBuf, ns: u64, width: usize) {
     let micros = (ns % 1_000_000_000 + 500) / 1000;
     let (secs, micros) = if micros == 1_000_000 { (secs + 1, 0) } else { (secs, micros) };
     // Up to 20 digits of seconds, the point and six decimals, after the padding.
-    let mut buf = [b' '; 48];
+    const ROOM: usize = 32;
     let int_end = width.saturating_sub(7).max(digits(secs));
-    if int_end + 7 > buf.len() {
+    if int_end + 7 > ROOM {
         let _ = write!(out, "{secs:>w$}.{micros:06}", w = width.saturating_sub(7));
         return;
     }
-    digits_into(&mut buf, int_end, secs);
-    buf[int_end] = b'.';
-    let mut frac = [b'0'; 8];
-    digits_into(&mut frac, 8, micros);
-    buf[int_end + 1..int_end + 7].copy_from_slice(&frac[2..8]);
-    out.push_prefix(&buf, int_end + 7);
+    out.append_with::<ROOM>(b' ', |buf| {
+        digits_into(buf, int_end, secs);
+        // Six decimals: the micros plus a million, its leading 1 overwritten by the point.
+        digits_into(buf, int_end + 7, 1_000_000 + micros);
+        buf[int_end] = b'.';
+        int_end + 7
+    });
 }
 
 /// FxHash (as in rustc): a fast hasher for keys that are already random, such as STUN
