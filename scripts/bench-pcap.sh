@@ -3,6 +3,8 @@
 # built from the corpus (turn-eth.pcapng concatenated with itself). Prints the ratio.
 #
 #   scripts/bench-pcap.sh            # ~1M packets
+#   SEED=tests/fixtures/pcap/webrtc-call-via-turn.pcapng scripts/bench-pcap.sh
+#                                    # from another capture: here a WebRTC call through TURN
 #   PACKETS=200000 scripts/bench-pcap.sh
 #   RUNS=11 TSHARK_RUNS=1 scripts/bench-pcap.sh   # runs per tool (medians are reported)
 #   JSON=1 scripts/bench-pcap.sh     # also --ndjson beside tshark -T json (about 100 s a run)
@@ -14,8 +16,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${PACKETS:-1000000}
 work=target/bench-pcap
 mkdir -p "$work"
-seed=../shared/corpus/pcap/turn-eth.pcapng
+seed=${SEED:-../shared/corpus/pcap/turn-eth.pcapng}
+name=$(basename "$seed")
+name=${name%.*}
 big="$work/big-$target.pcapng"
+[ "$name" = turn-eth ] || big="$work/big-$name-$target.pcapng"
 
 if [ ! -f "$big" ]; then
     cp "$seed" "$work/round.pcapng"
