@@ -589,3 +589,39 @@ fn json_document_keeps_every_problem_of_a_hostile_capture() {
     assert_eq!(doc["messages"][0]["frame"], 30_001);
     assert_eq!(doc["unanswered_requests"].as_array().unwrap().len(), 1);
 }
+
+/// Past 65,536 outstanding requests the oldest are forgotten, and the end of the output says
+/// how many, whichever thread matched the transactions (the output thread for the plain
+/// lines, the dissecting thread for trees); responses to the requests kept still match.
+#[test]
+fn forgotten_requests_are_reported_at_the_end() {
+    let n = 65_536 + 5;
+    let mut packets = Vec::new();
+    for i in 0..n as u32 {
+        let mut id = [0u8; 12];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        let req = MessageBuilder::new(Class::Request, Method::BINDING, id).finish();
+        packets.push((i % 1_000_000, ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &req))));
+    }
+    let mut last = [0u8; 12];
+    last[..4].copy_from_slice(&(n as u32 - 1).to_be_bytes());
+    let resp = MessageBuilder::new(Class::SuccessResponse, Method::BINDING, last).finish();
+    packets.push((999_999, ipv4(17, SERVER, CLIENT, &udp(3478, 40000, &resp))));
+    let file = temp("forgotten.pcap", &pcap(&packets));
+    let f = file.to_str().unwrap();
+    for extra in [&[][..], &["-V"][..]] {
+        let mut args = vec!["--color", "never", "pcap", "decode", f];
+        args.extend_from_slice(extra);
+        let out = rtctool(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(
+            lines.last().unwrap().contains("problem: 5 requests were forgotten (more than 65536 outstanding"),
+            "{extra:?}: {:?}",
+            &lines[lines.len().saturating_sub(3)..]
+        );
+        let answer = format!("Binding Success Response txid=000100040000000000000000  (answers #{n}, ");
+        assert!(stdout.contains(&answer), "{extra:?}");
+    }
+}

@@ -175,6 +175,64 @@ impl Scan {
 /// `--json` problems kept in memory; more go to a temporary file.
 const PROBLEMS_IN_MEMORY: usize = 1 << 20;
 
+/// Where and when a STUN message was seen, for its transaction.
+pub(super) struct Sighting {
+    pub frame: u64,
+    pub time_ns: u64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+/// Record a request, or match a response to its request, into `facts` (`seen`, `response_to`,
+/// `rtt_ns`, `ice`). Done on the dissecting thread, or on the output thread when the plain
+/// line is all that needs it.
+pub(super) fn match_transaction(
+    txns: &mut Transactions,
+    m: &Message<&[u8]>,
+    at: &Sighting,
+    key: Option<KeyRef>,
+    facts: &mut StunFacts,
+) {
+    let id = m.transaction_id_bytes();
+    match m.class() {
+        Class::Request => {
+            let req = Request {
+                frame: at.frame,
+                time_ns: at.time_ns,
+                src: at.src,
+                dst: at.dst,
+                sends: 1,
+                answered: false,
+                key,
+                ice: facts.ice && m.method() == Method::BINDING,
+                method: m.method(),
+            };
+            facts.seen = Some(txns.request(id, req));
+        }
+        Class::SuccessResponse | Class::ErrorResponse => {
+            if let Some(req) = txns.response(id) {
+                facts.response_to = Some(req.frame);
+                facts.rtt_ns = at.time_ns.checked_sub(req.time_ns);
+                facts.ice |= req.ice;
+            }
+        }
+        Class::Indication => {}
+    }
+}
+
+/// The line of a problem with a frame (0: with the capture as a whole).
+pub(super) fn problem_line(frame: u64, message: &str) -> String {
+    format!("{frame:>6} {} {message}\n", "problem:".yellow().bold())
+}
+
+/// The message about requests forgotten to keep the transaction table bounded.
+pub(super) fn forgotten_message(forgotten: u64) -> String {
+    format!(
+        "{forgotten} requests were forgotten (more than {} outstanding at once): responses to them were not matched and they are not listed as unanswered",
+        super::txn::MAX_TRANSACTIONS
+    )
+}
+
 /// The decode sink: filters, transactions, output (written on a thread of its own).
 pub struct Decoder<W: Write + Send + 'static> {
     pipe: Pipe<W>,
@@ -197,6 +255,8 @@ pub struct Decoder<W: Write + Send + 'static> {
     /// filters, the integrity checks, trees and records do; the plain line does not (the
     /// output thread walks them for it).
     scan_here: bool,
+    /// Whether the output thread matches requests and responses (see [`Decoder::new`]).
+    txns_there: bool,
 }
 
 impl<W: Write + Send + 'static> Decoder<W> {
@@ -204,9 +264,13 @@ impl<W: Write + Send + 'static> Decoder<W> {
     pub fn new(out: W, mode: Mode, opts: DecodeOptions, keys: KeyBook) -> Self {
         let scan_here =
             mode != Mode::Human || opts.errors || opts.tree || !opts.only.is_empty() || !keys.is_empty();
+        // The plain line of every message is all that needs the transactions: the output
+        // thread matches them (filtered out messages would still have to be seen).
+        let txns_there = !scan_here && opts.flow.is_none() && opts.txid.is_none();
         Decoder {
             scan_here,
-            pipe: Pipe::new(out, colored::control::SHOULD_COLORIZE.should_colorize()),
+            txns_there,
+            pipe: Pipe::new(out, colored::control::SHOULD_COLORIZE.should_colorize(), txns_there),
             mode,
             opts,
             keys,
@@ -238,32 +302,12 @@ impl<W: Write + Send + 'static> Decoder<W> {
 
     fn stun_facts(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>, scan: &Scan) -> StunFacts {
         let mut facts = StunFacts { ice: scan.ice, error_code: scan.error_code, ..StunFacts::default() };
-        let id = m.transaction_id_bytes();
-        match m.class() {
-            Class::Request => {
-                let key = self.keys.key_ref_for(m);
-                let req = Request {
-                    frame: msg.frame,
-                    time_ns: msg.time_ns,
-                    src: msg.src,
-                    dst: msg.dst,
-                    sends: 1,
-                    answered: false,
-                    key,
-                    ice: facts.ice && m.method() == Method::BINDING,
-                    method: m.method(),
-                };
-                facts.seen = Some(self.txns.request(id, req));
-            }
-            Class::SuccessResponse | Class::ErrorResponse => {
-                if let Some(req) = self.txns.response(id) {
-                    facts.response_to = Some(req.frame);
-                    facts.rtt_ns = msg.time_ns.checked_sub(req.time_ns);
-                    facts.ice |= req.ice;
-                }
-            }
-            Class::Indication => {}
-        }
+        let key = match m.class() {
+            Class::Request => self.keys.key_ref_for(m),
+            _ => None,
+        };
+        let seen = Sighting { frame: msg.frame, time_ns: msg.time_ns, src: msg.src, dst: msg.dst };
+        match_transaction(&mut self.txns, m, &seen, key, &mut facts);
         facts
     }
 
@@ -326,6 +370,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
         let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
         let head = LineHead {
             frame: msg.frame,
+            time_ns: msg.time_ns,
             rel_ns,
             src: msg.src,
             dst: msg.dst,
@@ -446,15 +491,10 @@ impl<W: Write + Send + 'static> Decoder<W> {
 
     /// Print the requests never answered (for `--errors` and the end of human output).
     pub fn finish(&mut self) {
+        // (When the output thread matched the transactions, it reports this itself.)
         let forgotten = self.txns.forgotten;
         if forgotten > 0 {
-            self.problem(
-                0,
-                &format!(
-                    "{forgotten} requests were forgotten (more than {} outstanding at once): responses to them were not matched and they are not listed as unanswered",
-                    super::txn::MAX_TRANSACTIONS
-                ),
-            );
+            self.problem(0, &forgotten_message(forgotten));
         }
         let unanswered: Vec<(Vec<u8>, Request)> =
             self.txns.unanswered().map(|(id, r)| (id.to_vec(), r.clone())).collect();
@@ -882,6 +922,7 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
             _ => None,
         };
         let facts = match (&msg.body, &scan) {
+            (Body::Stun(_), Some(_)) if self.txns_there => None,
             (Body::Stun(m), Some(scan)) => {
                 let mut f = self.stun_facts(msg, m, scan);
                 // Only --errors selects by it; otherwise the output thread checks it for the line.
@@ -947,7 +988,7 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
         }
         match self.mode {
             Mode::Human => {
-                let line = format!("{frame:>6} {} {message}\n", "problem:".yellow().bold());
+                let line = problem_line(frame, message);
                 self.write(line.as_bytes());
             }
             Mode::Ndjson => eprintln!("rtctool: frame {frame}: {message}"),
@@ -1100,6 +1141,7 @@ mod tests {
                 let (src, dst) = if round == 1 && i % 5 == 0 { (dst, src) } else { (src, dst) };
                 let head = LineHead {
                     frame: u64::from(i),
+                    time_ns: 1_000,
                     rel_ns: 1_000,
                     src,
                     dst,
@@ -1131,6 +1173,7 @@ mod tests {
         let flow = flows.id(Transport::Udp, src, dst);
         let head = LineHead {
             frame: 1,
+            time_ns: 0,
             rel_ns: 0,
             src: "192.0.2.9:9".parse().unwrap(),
             dst,

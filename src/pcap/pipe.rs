@@ -9,11 +9,13 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::decode::{format_line, PairCache, StunFacts};
+use super::decode::{format_line, match_transaction, problem_line, PairCache, Sighting, StunFacts};
 use super::dissect::{Rtp, Via};
 use super::fastfmt::LineBuf;
 use super::flows::FlowId;
 use super::net::Transport;
+use super::txn::Transactions;
+use crate::core::stun::Message;
 
 /// A batch is handed over once its text reaches this size or it holds [`BATCH_PIECES`] pieces.
 const BATCH_BYTES: usize = 128 << 10;
@@ -27,6 +29,8 @@ const WRITE_CHUNK: usize = 64 << 10;
 #[derive(Debug, Clone, Copy)]
 pub struct LineHead {
     pub frame: u64,
+    /// Capture time, ns since the epoch.
+    pub time_ns: u64,
     /// Nanoseconds since the first message of the capture.
     pub rel_ns: u64,
     pub src: SocketAddr,
@@ -122,6 +126,8 @@ struct Writer<W: Write> {
     color: bool,
     pending: LineBuf,
     pairs: PairCache,
+    /// The transactions, when they are matched here (for the plain line only).
+    txns: Option<Transactions>,
     error: Option<io::Error>,
 }
 
@@ -132,15 +138,30 @@ impl<W: Write> Writer<W> {
         }
         for piece in &batch.pieces {
             match piece {
-                Piece::Line { head, body, facts } => format_line(
-                    &mut self.pending,
-                    self.color,
-                    &mut self.pairs,
-                    head,
-                    body,
-                    &batch.arena,
-                    facts.as_ref(),
-                ),
+                Piece::Line { head, body, facts } => {
+                    let mut matched = None;
+                    if let (Some(txns), BodyJob::Stun(s, e)) = (&mut self.txns, body) {
+                        let m = Message::new_unchecked(&batch.arena[*s..*e]);
+                        let at = Sighting {
+                            frame: head.frame,
+                            time_ns: head.time_ns,
+                            src: head.src,
+                            dst: head.dst,
+                        };
+                        let mut f = StunFacts::default();
+                        match_transaction(txns, &m, &at, None, &mut f);
+                        matched = Some(f);
+                    }
+                    format_line(
+                        &mut self.pending,
+                        self.color,
+                        &mut self.pairs,
+                        head,
+                        body,
+                        &batch.arena,
+                        matched.as_ref().or(facts.as_ref()),
+                    )
+                }
                 Piece::Text(s, e) => self.pending.extend_from_slice(&batch.arena[*s..*e]),
             }
             if self.pending.len() >= WRITE_CHUNK {
@@ -162,6 +183,10 @@ impl<W: Write> Writer<W> {
     }
 
     fn finish(mut self) -> (W, Option<io::Error>) {
+        if let Some(forgotten) = self.txns.as_ref().map(|t| t.forgotten).filter(|&n| n > 0) {
+            let line = problem_line(0, &super::decode::forgotten_message(forgotten));
+            self.pending.extend_from_slice(line.as_bytes());
+        }
         self.write_pending();
         if self.error.is_none() {
             if let Err(e) = self.out.flush() {
@@ -192,12 +217,13 @@ pub struct Pipe<W: Write + Send + 'static> {
 
 impl<W: Write + Send + 'static> Pipe<W> {
     /// Output to `out`, on a thread of its own when one can be started.
-    pub fn new(out: W, color: bool) -> Self {
+    pub fn new(out: W, color: bool, match_transactions: bool) -> Self {
         let writer = Writer {
             out,
             color,
             pending: LineBuf::with_capacity(WRITE_CHUNK + (8 << 10)),
             pairs: PairCache::default(),
+            txns: match_transactions.then(Transactions::new),
             error: None,
         };
         let (to, from) = mpsc::sync_channel::<Batch>(IN_FLIGHT);
@@ -340,6 +366,7 @@ mod tests {
     fn head(frame: u64) -> LineHead {
         LineHead {
             frame,
+            time_ns: frame * 1000,
             rel_ns: frame * 1000,
             src: "192.0.2.1:5000".parse().unwrap(),
             dst: "192.0.2.2:3478".parse().unwrap(),
@@ -353,7 +380,7 @@ mod tests {
     #[test]
     fn lines_and_text_arrive_in_order_across_many_batches() {
         let shared = Shared::default();
-        let mut pipe = Pipe::new(shared.clone(), false);
+        let mut pipe = Pipe::new(shared.clone(), false, false);
         let mut expected = Vec::new();
         for frame in 1..=20_000u64 {
             if frame % 7 == 0 {
@@ -385,7 +412,7 @@ mod tests {
 
     #[test]
     fn a_closed_output_stops_the_producer_and_keeps_the_error() {
-        let mut pipe = Pipe::new(Closing { left: 100_000 }, false);
+        let mut pipe = Pipe::new(Closing { left: 100_000 }, false, false);
         let mut sent = 0u64;
         while !pipe.closed() {
             pipe.batch.text(&[b'x'; 1000]);
