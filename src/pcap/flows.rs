@@ -80,21 +80,51 @@ pub const MAX_PAIRS: usize = 1 << 20;
 
 /// The flows seen so far. Each direction is looked up on its own (a packet's key needs no
 /// ordering of its endpoints); the two directions of a pair get numbers `2p` and `2p + 1`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FlowTable {
     index: HashMap<FlowKey, u32, FxBuild>,
     /// Per pair: whether STUN was seen on it (ChannelData is recognised only there).
     stun_seen: Vec<bool>,
     epoch: u32,
+    /// Two flows looked up lately, with their numbers (`u32::MAX`: none): a request and its
+    /// response, or the two ways of a call, follow each other. A miss replaces the older.
+    recent: [(FlowKey, u32); 2],
+    older: usize,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        FlowTable {
+            index: HashMap::default(),
+            stun_seen: Vec::new(),
+            epoch: 0,
+            recent: [(FlowKey([0; 5]), u32::MAX); 2],
+            older: 0,
+        }
+    }
 }
 
 impl FlowTable {
     /// The flow of a packet from `src` to `dst`.
     pub fn id(&mut self, transport: Transport, src: SocketAddr, dst: SocketAddr) -> FlowId {
         let key = FlowKey::new(transport, &src, &dst);
-        let directed = match self.index.get(&key) {
-            Some(&directed) => directed,
-            None => self.insert(key),
+        let directed = if self.recent[0].1 != u32::MAX && self.recent[0].0 == key {
+            self.recent[0].1
+        } else if self.recent[1].1 != u32::MAX && self.recent[1].0 == key {
+            self.recent[1].1
+        } else {
+            let epoch = self.epoch;
+            let directed = match self.index.get(&key) {
+                Some(&directed) => directed,
+                None => self.insert(key),
+            };
+            if self.epoch != epoch {
+                // A new epoch forgot the older flows.
+                self.recent[1 - self.older].1 = u32::MAX;
+            }
+            self.recent[self.older] = (key, directed);
+            self.older = 1 - self.older;
+            directed
         };
         FlowId { epoch: self.epoch, directed }
     }
@@ -171,6 +201,30 @@ mod tests {
         }
     }
 
+    /// Through the cache of recent flows or the table, a flow always gets the same number
+    /// and its two ways the two numbers of one pair.
+    #[test]
+    fn numbers_are_stable_in_any_order_of_lookups() {
+        let mut t = FlowTable::default();
+        let ends: Vec<SocketAddr> =
+            (0..6).map(|i| SocketAddr::from(([10, 0, 0, i], 5000 + u16::from(i)))).collect();
+        let mut known = std::collections::HashMap::new();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..5000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (src, dst) = (ends[(x % 6) as usize], ends[((x >> 8) % 6) as usize]);
+            let transport = if x >> 16 & 1 == 0 { Transport::Udp } else { Transport::Tcp };
+            let id = t.id(transport, src, dst);
+            assert_eq!(*known.entry((transport, src, dst)).or_insert(id), id);
+            if let Some(back) = known.get(&(transport, dst, src)) {
+                assert_eq!(back.pair(), id.pair());
+                assert!(src == dst || back.directed != id.directed);
+            }
+        }
+    }
+
     #[test]
     fn the_table_starts_afresh_under_a_new_epoch_past_its_bound() {
         let mut t = FlowTable::default();
@@ -182,6 +236,7 @@ mod tests {
         }
         assert!(t.stun_seen.len() <= MAX_PAIRS && t.index.len() <= 2 * MAX_PAIRS);
         assert!(!t.stun_seen(first), "an old epoch's number is not taken for a new flow's");
+        assert_eq!(t.recent.iter().filter(|r| r.1 != u32::MAX).count(), 1, "the old epoch's are forgotten");
         let again = t.id(Transport::Udp, sa("10.0.0.1:1"), sa("10.0.0.2:2"));
         assert_ne!(again.epoch, first.epoch);
     }
