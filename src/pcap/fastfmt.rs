@@ -234,9 +234,14 @@ pub fn push_seconds(out: &mut LineBuf, ns: u64, width: usize) {
     }
     out.append_with::<ROOM>(b' ', |buf| {
         digits_into(buf, int_end, secs);
-        // Six decimals: the micros plus a million, its leading 1 overwritten by the point.
-        digits_into(buf, int_end + 7, 1_000_000 + micros);
         buf[int_end] = b'.';
+        // Six decimals as three independent pairs (micros < 1,000,000).
+        let m = micros as u32;
+        for (i, pair) in [m / 10_000, m / 100 % 100, m % 100].into_iter().enumerate() {
+            let d = pair as usize * 2;
+            buf[int_end + 1 + 2 * i] = PAIRS[d];
+            buf[int_end + 2 + 2 * i] = PAIRS[d + 1];
+        }
         int_end + 7
     });
 }

@@ -1,6 +1,7 @@
 //! STUN transactions across a capture: requests matched to responses by transaction id,
 //! retransmissions flagged, unanswered requests listed at the end. Memory is bounded.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
@@ -121,14 +122,7 @@ impl Transactions {
     /// Record a request.
     pub fn request(&mut self, id: &[u8], req: Request) -> Seen {
         let id = key(id);
-        if let Some(old) = self.map.get_mut(&id) {
-            if old.src == req.src && old.dst == req.dst {
-                old.sends += 1;
-                return Seen::Retransmission;
-            }
-            return Seen::Copy;
-        }
-        if self.map.len() >= MAX_TRANSACTIONS {
+        if self.map.len() >= MAX_TRANSACTIONS && !self.map.contains_key(&id) {
             while let Some(oldest) = self.order.pop_front() {
                 if self.map.remove(&oldest).is_some() {
                     self.forgotten += 1;
@@ -136,9 +130,23 @@ impl Transactions {
                 }
             }
         }
-        self.order.push_back(id);
-        self.map.insert(id, req);
-        Seen::New
+        // One lookup, whether the request is new or seen before.
+        match self.map.entry(id) {
+            Entry::Occupied(mut old) => {
+                let old = old.get_mut();
+                if old.src == req.src && old.dst == req.dst {
+                    old.sends += 1;
+                    Seen::Retransmission
+                } else {
+                    Seen::Copy
+                }
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(req);
+                self.order.push_back(id);
+                Seen::New
+            }
+        }
     }
 
     /// Record a response; returns its request if it was seen.
