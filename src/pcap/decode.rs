@@ -673,6 +673,9 @@ pub(super) fn format_line(
     line.push('\n');
 }
 
+/// Bytes copied at once for a cached line start (see [`PairCache::push`]).
+const PAIR_COPY: usize = 64;
+
 /// Flows whose line starts [`PairCache`] keeps (by directed flow number, for each `via`).
 const PAIR_CACHE_FLOWS: usize = 1 << 13;
 
@@ -704,7 +707,13 @@ impl PairCache {
             }
             if let Some(&(s, e)) = self.slots.get(i) {
                 if e > 0 {
-                    line.extend_from_slice(&self.text[s as usize..e as usize]);
+                    let (s, e) = (s as usize, e as usize);
+                    // Most line starts fit a copy of constant size (the text has that much
+                    // slack after its end); a longer one is copied as it is.
+                    match self.text.get(s..s + PAIR_COPY).and_then(|t| <&[u8; PAIR_COPY]>::try_from(t).ok()) {
+                        Some(fixed) if e - s <= PAIR_COPY => line.push_prefix(fixed, e - s),
+                        _ => line.extend_from_slice(&self.text[s..e]),
+                    }
                     return;
                 }
             }
@@ -725,9 +734,11 @@ impl PairCache {
             if self.slots.len() <= i {
                 self.slots.resize(i + 1, (0, 0));
             }
+            self.text.truncate(self.text.len().saturating_sub(PAIR_COPY));
             let s = self.text.len() as u32;
             self.text.extend_from_slice(&line.as_bytes()[start..]);
             self.slots[i] = (s, self.text.len() as u32);
+            self.text.extend_from_slice(&[0; PAIR_COPY]);
         }
     }
 }
@@ -1135,7 +1146,15 @@ mod tests {
         let mut flows = FlowTable::default();
         for round in 0..2u32 {
             for i in 0..(PAIR_CACHE_FLOWS as u32 + 500) {
-                let src = SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16));
+                // Some line starts longer than the constant-size copy of cached ones.
+                let src = if i % 7 == 3 {
+                    SocketAddr::from((
+                        [0x2001, 0xdb8, 0x1234, 0x5678, 0x9abc, 0xdef0, 0x1234, i as u16],
+                        65000,
+                    ))
+                } else {
+                    SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16))
+                };
                 let dst: SocketAddr = "[2001:db8::1]:3478".parse().unwrap();
                 let transport = if i % 2 == 0 { Transport::Udp } else { Transport::Tcp };
                 let (src, dst) = if round == 1 && i % 5 == 0 { (dst, src) } else { (src, dst) };

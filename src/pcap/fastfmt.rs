@@ -76,6 +76,15 @@ const PAIRS: &[u8; 200] = b"\
 8081828384858687888990919293949596979899";
 
 impl LineBuf {
+    /// Append the first `n` bytes of `buf` with one copy of constant size, cut back to `n`
+    /// (for bytes written long before: a copy of `n` bytes would be a call to `memcpy`).
+    #[inline]
+    pub fn push_prefix<const N: usize>(&mut self, buf: &[u8; N], n: usize) {
+        let len = self.0.len();
+        self.0.extend_from_slice(buf);
+        self.0.truncate(len + n.min(N));
+    }
+
     /// Append text made in place: the line grows by `N` bytes of `fill` (a few wide stores),
     /// `make` writes into them and says how many it used, and the line is cut back to those.
     /// Digits are written straight into the line: made in an array on the stack and copied,
