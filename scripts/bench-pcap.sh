@@ -37,34 +37,44 @@ size=$(du -h "$big" | cut -f1)
 
 cargo build --release -j2 --quiet
 
-# measure RUNS CMD...: prints "seconds peak_kib": the median wall time of RUNS runs (measured
-# in nanoseconds; GNU time's %e has only 10 ms resolution) and the largest peak RSS, with
-# stdout discarded. Machines here are noisy: one run says little.
-measure() {
-    local runs=$1
+# run LABEL CMD...: one run, stdout discarded; appends "microseconds peak_kib" to
+# $work/LABEL.runs. Wall time is measured in nanoseconds (GNU time's %e has only 10 ms
+# resolution).
+run() {
+    local label=$1
     shift
-    local walls=() peak=0
-    for _ in $(seq "$runs"); do
-        local t0 t1
-        t0=$(date +%s%N)
-        /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
-        t1=$(date +%s%N)
-        walls+=($(((t1 - t0) / 1000)))
-        local kib
-        kib=$(tail -1 "$work/time.txt")
-        ((kib > peak)) && peak=$kib
-    done
-    local median
-    median=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-    awk -v us="$median" -v kib="$peak" 'BEGIN {printf "%.3f %d\n", us / 1e6, kib}'
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
+    t1=$(date +%s%N)
+    echo "$(((t1 - t0) / 1000)) $(tail -1 "$work/time.txt")" >>"$work/$label.runs"
 }
 
+# median LABEL: prints "seconds peak_kib": the median wall time and the largest peak RSS.
+median() {
+    local us kib
+    us=$(cut -d' ' -f1 "$work/$1.runs" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+    kib=$(cut -d' ' -f2 "$work/$1.runs" | sort -n | tail -1)
+    awk -v us="$us" -v kib="$kib" 'BEGIN {printf "%.3f %d\n", us / 1e6, kib}'
+}
+
+# Machines here are noisy, and their speed drifts over minutes: the tools' runs are
+# interleaved (each tshark run between runs of rtctool) so that a drift weighs on both.
 runs=${RUNS:-7}
 tshark_runs=${TSHARK_RUNS:-3}
-echo "capture: $big ($packets packets, $size); medians of $runs runs (tshark: $tshark_runs)"
-read -r ours_s ours_kib < <(measure "$runs" target/release/rtctool pcap decode "$big")
-read -r ours_sum_s ours_sum_kib < <(measure "$runs" target/release/rtctool pcap summary "$big")
-read -r ts_s ts_kib < <(measure "$tshark_runs" tshark -n -r "$big")
+echo "capture: $big ($packets packets, $size); medians of $runs runs (tshark: $tshark_runs), interleaved"
+rm -f "$work"/*.runs
+per_round=$(((runs + tshark_runs - 1) / tshark_runs))
+for _ in $(seq "$tshark_runs"); do
+    for _ in $(seq "$per_round"); do
+        run decode target/release/rtctool pcap decode "$big"
+        run summary target/release/rtctool pcap summary "$big"
+    done
+    run tshark tshark -n -r "$big"
+done
+read -r ours_s ours_kib < <(median decode)
+read -r ours_sum_s ours_sum_kib < <(median summary)
+read -r ts_s ts_kib < <(median tshark)
 
 awk -v p="$packets" -v os="$ours_s" -v ok="$ours_kib" -v ss="$ours_sum_s" -v sk="$ours_sum_kib" \
     -v ts="$ts_s" -v tk="$ts_kib" 'BEGIN {
@@ -76,9 +86,14 @@ awk -v p="$packets" -v os="$ours_s" -v ok="$ours_kib" -v ss="$ours_sum_s" -v sk=
 }'
 
 if [ -n "${JSON:-}" ]; then
-    read -r nd_s nd_kib < <(measure "$runs" target/release/rtctool --ndjson pcap decode "$big")
-    read -r js_s js_kib < <(measure "$runs" target/release/rtctool --json pcap decode "$big")
-    read -r tj_s tj_kib < <(measure 1 tshark -n -r "$big" -T json)
+    for _ in $(seq "$runs"); do
+        run ndjson target/release/rtctool --ndjson pcap decode "$big"
+        run json target/release/rtctool --json pcap decode "$big"
+    done
+    run tshark-json tshark -n -r "$big" -T json
+    read -r nd_s nd_kib < <(median ndjson)
+    read -r js_s js_kib < <(median json)
+    read -r tj_s tj_kib < <(median tshark-json)
     awk -v p="$packets" -v ns="$nd_s" -v nk="$nd_kib" -v js="$js_s" -v jk="$js_kib" \
         -v ts="$tj_s" -v tk="$tj_kib" 'BEGIN {
         printf "%-28s %9.3f %14.0f %9.1f MB\n", "rtctool --ndjson pcap decode", ns, p / ns, nk / 1024
