@@ -654,12 +654,8 @@ pub(super) fn format_line(
         BodyJob::Dtls(s, e) => {
             let _ = describe(&Body::Dtls(bytes(s, e)), line);
         }
-        BodyJob::Rtp(rtp) => {
-            let _ = describe(&Body::Rtp(*rtp), line);
-        }
-        BodyJob::Rtcp(s, e) => {
-            let _ = describe(&Body::Rtcp(bytes(s, e)), line);
-        }
+        BodyJob::Rtp(rtp) => push_rtp(line, rtp),
+        BodyJob::Rtcp(s, e) => push_rtcp(line, bytes(s, e)),
         BodyJob::Zrtp => {
             let _ = describe(&Body::Zrtp, line);
         }
@@ -671,6 +667,34 @@ pub(super) fn format_line(
         line.push_str("  [RFC 4571]");
     }
     line.push('\n');
+}
+
+/// An RTP header as `describe` writes it, without `core::fmt` (a call is mostly RTP).
+fn push_rtp(line: &mut LineBuf, rtp: &super::dissect::Rtp) {
+    line.push_str("RTP PT=");
+    push_u64(line, u64::from(rtp.payload_type));
+    line.push_str(" SSRC=0x");
+    push_hex(line, &rtp.ssrc.to_be_bytes());
+    line.push_str(" Seq=");
+    push_u64(line, u64::from(rtp.seq));
+    line.push_str(" Time=");
+    push_u64(line, u64::from(rtp.timestamp));
+    if rtp.marker {
+        line.push_str(" Mark");
+    }
+}
+
+/// RTCP as `describe` writes it, without `core::fmt`.
+fn push_rtcp(line: &mut LineBuf, p: &[u8]) {
+    line.push_str("RTCP");
+    let mut first_ssrc = None;
+    for (i, (t, ssrc)) in super::dissect::rtcp_packets(p).enumerate() {
+        line.push_str(if i == 0 { " " } else { "+" });
+        line.push_str(super::dissect::rtcp_name(t));
+        first_ssrc.get_or_insert(ssrc);
+    }
+    line.push_str(" SSRC=0x");
+    push_hex(line, &first_ssrc.unwrap_or(0).to_be_bytes());
 }
 
 /// Bytes copied at once for a cached line start (see [`PairCache::push`]).
@@ -1096,6 +1120,42 @@ mod tests {
             }
         }
         assert!(taken >= 30, "the direct writer took only {taken} attributes");
+    }
+
+    /// RTP and RTCP lines read as `describe` writes them.
+    #[test]
+    fn rtp_and_rtcp_lines_are_written_like_describe() {
+        use super::super::dissect::Rtp;
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let rtp = Rtp {
+                payload_type: (x & 0x7f) as u8,
+                marker: x >> 7 & 1 == 1,
+                seq: (x >> 8) as u16,
+                timestamp: (x >> 24) as u32,
+                ssrc: (x >> 32) as u32 ^ (x as u32),
+                payload_len: 0,
+            };
+            let (mut fast, mut general) = (LineBuf::default(), LineBuf::default());
+            push_rtp(&mut fast, &rtp);
+            describe(&Body::Rtp(rtp), &mut general).unwrap();
+            assert_eq!(fast.as_bytes(), general.as_bytes());
+            // A compound RTCP packet of up to three parts, cut anywhere.
+            let mut p = Vec::new();
+            for k in 0..(x % 4) {
+                let t = [200u8, 201, 202, 203, 204, 205, 206, 207][((x >> (3 * k)) & 7) as usize];
+                p.extend_from_slice(&[0x80, t, 0, 1]);
+                p.extend_from_slice(&((x >> (8 * k)) as u32).to_be_bytes());
+            }
+            let cut = (x >> 40) as usize % (p.len() + 1);
+            let (mut fast, mut general) = (LineBuf::default(), LineBuf::default());
+            push_rtcp(&mut fast, &p[..cut]);
+            describe(&Body::Rtcp(&p[..cut]), &mut general).unwrap();
+            assert_eq!(fast.as_bytes(), general.as_bytes(), "{:02x?}", &p[..cut]);
+        }
     }
 
     /// The scan's own walk finds what `Message::attributes` finds up to its first structural

@@ -279,7 +279,7 @@ impl Rtp {
     }
 }
 
-fn rtcp_name(pt: u8) -> &'static str {
+pub fn rtcp_name(pt: u8) -> &'static str {
     match pt {
         192 => "FIR",
         193 => "NACK (RFC 2032)",
