@@ -555,12 +555,16 @@ impl<W: Write + Send + 'static> Decoder<W> {
         if self.mode == Mode::Json {
             self.begin_json();
             self.write(b"\n],\n\"problems\": [");
-            let mut pieces = Vec::new();
-            if let Err(e) = self.problems.drain(64 << 10, |piece| pieces.push(piece.to_vec())) {
+            // Straight from the spill to the output, a piece at a time: what went to the
+            // temporary file does not come back into memory all at once.
+            let mut problems = std::mem::replace(&mut self.problems, Spill::new(0));
+            let pipe = &mut self.pipe;
+            let drained = problems.drain(64 << 10, |piece| {
+                pipe.batch.text(piece);
+                pipe.maybe_send();
+            });
+            if let Err(e) = drained {
                 eprintln!("rtctool: problems kept in a temporary file could not be read back: {e}");
-            }
-            for piece in pieces {
-                self.write(&piece);
             }
             self.write(b"\n],\n\"unanswered_requests\": [");
             for entry in listed {
