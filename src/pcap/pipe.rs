@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::decode::{format_line, match_transaction, problem_line, PairCache, Sighting, StunFacts};
 use super::dissect::{Rtp, Via};
@@ -15,13 +16,15 @@ use super::fastfmt::LineBuf;
 use super::flows::FlowId;
 use super::net::Transport;
 use super::txn::Transactions;
-use crate::core::stun::Message;
+use crate::core::stun::{Check, Message};
 
 /// A batch is handed over once its text reaches this size or it holds [`BATCH_PIECES`] pieces.
 const BATCH_BYTES: usize = 128 << 10;
 const BATCH_PIECES: usize = 2048;
 /// Batches in flight between the threads (each about [`BATCH_BYTES`]).
 const IN_FLIGHT: usize = 4;
+/// Steps of the share of the output thread's work that the dissecting thread takes.
+const SHARE_STEPS: u32 = 8;
 /// Output is written in chunks of about this size.
 const WRITE_CHUNK: usize = 64 << 10;
 
@@ -46,8 +49,8 @@ pub struct LineHead {
 /// What a line describes. Byte ranges are in the batch's arena.
 #[derive(Debug, Clone, Copy)]
 pub enum BodyJob {
-    /// A STUN message's bytes.
-    Stun(usize, usize),
+    /// A STUN message's bytes, and its FINGERPRINT check when the dissecting thread made it.
+    Stun(usize, usize, Option<Check>),
     /// A ChannelData frame: channel number and length.
     ChannelData(u16, u16),
     /// DTLS records' bytes.
@@ -75,6 +78,8 @@ enum Piece {
 pub struct Batch {
     arena: Vec<u8>,
     pieces: Vec<Piece>,
+    /// Once written: how long the output thread took over it, and how many pieces it had.
+    took: Option<(Duration, usize)>,
 }
 
 impl Batch {
@@ -82,6 +87,7 @@ impl Batch {
         Batch {
             arena: Vec::with_capacity(BATCH_BYTES + (16 << 10)),
             pieces: Vec::with_capacity(BATCH_PIECES),
+            took: None,
         }
     }
 
@@ -140,7 +146,7 @@ impl<W: Write> Writer<W> {
             match piece {
                 Piece::Line { head, body, facts } => {
                     let mut matched = None;
-                    if let (Some(txns), BodyJob::Stun(s, e)) = (&mut self.txns, body) {
+                    if let (Some(txns), BodyJob::Stun(s, e, _)) = (&mut self.txns, body) {
                         let m = Message::new_unchecked(&batch.arena[*s..*e]);
                         let at = Sighting {
                             frame: head.frame,
@@ -211,6 +217,14 @@ pub struct Pipe<W: Write + Send + 'static> {
     /// The batch being filled.
     pub batch: Batch,
     mode: Mode<W>,
+    /// When the batch being filled was begun.
+    began: Instant,
+    /// How much of the output thread's work this thread takes, in steps of [`SHARE_STEPS`]:
+    /// more while the output thread takes longer over a batch than this thread, less while it
+    /// takes less.
+    share: u32,
+    /// Counts the pieces of work that either thread could do.
+    turn: u32,
     closed: bool,
     error: Option<io::Error>,
 }
@@ -235,8 +249,11 @@ impl<W: Write + Send + 'static> Pipe<W> {
         let spawned = std::thread::Builder::new().name("pcap-output".into()).spawn(move || {
             let mut writer = theirs.lock().map(|mut w| w.take()).unwrap_or(None)?;
             for mut batch in from {
+                let began = Instant::now();
                 writer.consume(&batch);
+                let took = (began.elapsed(), batch.pieces.len());
                 batch.clear();
+                batch.took = Some(took);
                 let _ = give_back.send(batch);
                 if writer.error.is_some() {
                     break; // dropping the receiver tells the dissecting thread
@@ -251,7 +268,15 @@ impl<W: Write + Send + 'static> Pipe<W> {
                 None => Mode::Done,
             },
         };
-        Pipe { batch: Batch::with_capacity(), mode, closed: false, error: None }
+        Pipe {
+            batch: Batch::with_capacity(),
+            mode,
+            began: Instant::now(),
+            share: 0,
+            turn: 0,
+            closed: false,
+            error: None,
+        }
     }
 
     /// Hand the batch over when it is full.
@@ -273,7 +298,18 @@ impl<W: Write + Send + 'static> Pipe<W> {
                 self.closed = writer.error.is_some();
             }
             Mode::Thread { to, back, .. } => {
-                let next = back.try_recv().unwrap_or_else(|_| Batch::with_capacity());
+                let mut next = back.try_recv().unwrap_or_else(|_| Batch::with_capacity());
+                // Time per piece here and on the output thread (over a batch written a little
+                // earlier): whichever thread is slower is the one the capture waits for.
+                if let Some((theirs, their_pieces)) = next.took.take() {
+                    let ours = self.began.elapsed().as_nanos() * their_pieces as u128;
+                    let theirs = theirs.as_nanos() * self.batch.pieces.len() as u128;
+                    self.share = if theirs > ours {
+                        (self.share + 1).min(SHARE_STEPS)
+                    } else {
+                        self.share.saturating_sub(1)
+                    };
+                }
                 let full = std::mem::replace(&mut self.batch, next);
                 match to.try_send(full) {
                     Ok(()) => {}
@@ -287,9 +323,17 @@ impl<W: Write + Send + 'static> Pipe<W> {
                 if self.closed {
                     self.batch.clear();
                 }
+                self.began = Instant::now();
             }
             Mode::Done => self.batch.clear(),
         }
+    }
+
+    /// Whether this thread should take the next piece of work that either thread can do. The
+    /// output is the same either way; this only balances the threads.
+    pub fn take_work(&mut self) -> bool {
+        self.turn = self.turn.wrapping_add(1);
+        self.turn % SHARE_STEPS < self.share
     }
 
     /// Whether the output failed (e.g. a closed pipe): reading can stop.
