@@ -8,6 +8,18 @@
 #   PACKETS=200000 scripts/bench-pcap.sh
 #   RUNS=11 TSHARK_RUNS=1 scripts/bench-pcap.sh   # runs per tool (medians are reported)
 #   JSON=1 scripts/bench-pcap.sh     # also --ndjson beside tshark -T json (about 100 s a run)
+#   CACHE=written scripts/bench-pcap.sh
+#                                    # the capture in the page cache as 4 KiB writes leave it
+#
+# The page cache matters here. How a file came into it decides how it is held there: a file
+# read in from disk is held in large folios (on filesystems that have them, such as ext4 on
+# Linux 6.x), a file written in small pieces (as mergecap writes) in 4 KiB pages. Reading
+# the second kind costs the kernel three to four times as much (on this project's machine:
+# about 33 ms against about 10 ms for the ~200 MB capture, that is a third of rtctool's whole time, and
+# nothing beside tshark's). So the state is set before timing, the same for both tools:
+#   CACHE=read (default): the capture is dropped from the page cache and read in again, as a
+#                         capture that was read from disk is held;
+#   CACHE=written:        the capture is written again in 4 KiB writes and kept as written.
 #
 # Needs tshark and mergecap (Debian: tshark, wireshark-common) and GNU time.
 set -euo pipefail
@@ -32,6 +44,23 @@ if [ ! -f "$big" ]; then
     done
     mv "$work/round.pcapng" "$big"
 fi
+cache=${CACHE:-read}
+case "$cache" in
+read)
+    dd if="$big" iflag=nocache count=0 status=none # drops the file's cached pages
+    cat "$big" >/dev/null
+    cache_state="read in from disk"
+    ;;
+written)
+    dd if="$big" of="$big.tmp" bs=4k status=none
+    mv "$big.tmp" "$big"
+    cache_state="as written in 4 KiB writes"
+    ;;
+*)
+    echo "CACHE must be read or written" >&2
+    exit 2
+    ;;
+esac
 packets=$(capinfos -c -M "$big" | awk '/Number of packets/ {print $NF}')
 size=$(du -h "$big" | cut -f1)
 
@@ -62,7 +91,8 @@ median() {
 # interleaved (each tshark run between runs of rtctool) so that a drift weighs on both.
 runs=${RUNS:-7}
 tshark_runs=${TSHARK_RUNS:-3}
-echo "capture: $big ($packets packets, $size); medians of $runs runs (tshark: $tshark_runs), interleaved"
+echo "capture: $big ($packets packets, $size; page cache: $cache_state)"
+echo "medians of $runs runs (tshark: $tshark_runs), interleaved"
 rm -f "$work"/*.runs
 per_round=$(((runs + tshark_runs - 1) / tshark_runs))
 for _ in $(seq "$tshark_runs"); do
