@@ -6,7 +6,7 @@
 #   SEED=tests/fixtures/pcap/webrtc-call-via-turn.pcapng scripts/bench-pcap.sh
 #                                    # from another capture: here a WebRTC call through TURN
 #   PACKETS=200000 scripts/bench-pcap.sh
-#   RUNS=11 TSHARK_RUNS=1 scripts/bench-pcap.sh   # runs per tool (medians are reported)
+#   RUNS=21 TSHARK_RUNS=7 scripts/bench-pcap.sh   # runs per tool (default 15 and 5; medians)
 #   JSON=1 scripts/bench-pcap.sh     # also --ndjson beside tshark -T json (about 100 s a run)
 #   CACHE=written scripts/bench-pcap.sh
 #                                    # the capture in the page cache as 4 KiB writes leave it
@@ -67,16 +67,23 @@ size=$(du -h "$big" | cut -f1)
 cargo build --release -j2 --quiet
 
 # run LABEL CMD...: one run, stdout discarded; appends "microseconds peak_kib" to
-# $work/LABEL.runs. Wall time is measured in nanoseconds (GNU time's %e has only 10 ms
-# resolution).
+# $work/LABEL.runs. The shell reads the clock itself (EPOCHREALTIME, in microseconds), so that
+# nothing but the tool runs in the timed span: timing `date` and GNU time around it would add
+# about 3 ms of their own starting to every run, 3% of rtctool's time. Peak RSS comes from GNU
+# time, on a run of its own (the first of each LABEL).
 run() {
     local label=$1
     shift
-    local t0 t1
-    t0=$(date +%s%N)
-    /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
-    t1=$(date +%s%N)
-    echo "$(((t1 - t0) / 1000)) $(tail -1 "$work/time.txt")" >>"$work/$label.runs"
+    local t0 t1 kib
+    if [ ! -f "$work/$label.kib" ]; then
+        /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt"
+        tail -1 "$work/time.txt" >"$work/$label.kib"
+    fi
+    t0=$EPOCHREALTIME
+    "$@" >/dev/null 2>"$work/stderr.txt"
+    t1=$EPOCHREALTIME
+    kib=$(cat "$work/$label.kib")
+    echo "$((${t1//[!0-9]/} - ${t0//[!0-9]/})) $kib" >>"$work/$label.runs"
 }
 
 # median LABEL: prints "seconds peak_kib": the median wall time and the largest peak RSS.
@@ -89,11 +96,11 @@ median() {
 
 # Machines here are noisy, and their speed drifts over minutes: the tools' runs are
 # interleaved (each tshark run between runs of rtctool) so that a drift weighs on both.
-runs=${RUNS:-7}
-tshark_runs=${TSHARK_RUNS:-3}
+runs=${RUNS:-15}
+tshark_runs=${TSHARK_RUNS:-5}
 echo "capture: $big ($packets packets, $size; page cache: $cache_state)"
 echo "medians of $runs runs (tshark: $tshark_runs), interleaved"
-rm -f "$work"/*.runs
+rm -f "$work"/*.runs "$work"/*.kib
 per_round=$(((runs + tshark_runs - 1) / tshark_runs))
 for _ in $(seq "$tshark_runs"); do
     for _ in $(seq "$per_round"); do
