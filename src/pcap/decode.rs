@@ -124,25 +124,33 @@ fn attribute_at(bytes: &[u8], offset: u32) -> Option<RawAttribute<'_>> {
     Some(RawAttribute { typ: u16::from_be_bytes([header[0], header[1]]), value, offset: at })
 }
 
+/// Walk a message's attributes as `Message::attributes` does, up to the first structural error:
+/// `visit` gets each one's header offset, type and value, and ends the walk by returning false.
+#[inline]
+fn walk_attributes(m: &Message<&[u8]>, mut visit: impl FnMut(usize, u16, &[u8]) -> bool) {
+    let bytes = m.as_bytes();
+    let end = bytes.len().min(20 + usize::from(m.length()));
+    let mut at = 20;
+    while at + 4 <= end {
+        let typ = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if at + 4 + len > end || !visit(at, typ, &bytes[at + 4..at + 4 + len]) {
+            break;
+        }
+        at += (4 + len + 3) & !3;
+    }
+}
+
 impl Scan {
     /// Walk the attributes as `Message::attributes` does, up to the first structural error.
     fn of(m: &Message<&[u8]>) -> Self {
         let mut scan = Scan::default();
-        let bytes = m.as_bytes();
-        let end = bytes.len().min(20 + usize::from(m.length()));
-        let mut at = 20;
-        while at + 4 <= end {
-            let typ = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
-            let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-            if at + 4 + len > end {
-                break;
-            }
-            let value = &bytes[at + 4..at + 4 + len];
+        walk_attributes(m, |at, typ, value| {
             match typ {
                 attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
                     scan.ice = true
                 }
-                attr::ERROR_CODE if len >= 4 => {
+                attr::ERROR_CODE if value.len() >= 4 => {
                     scan.error_code = Some(u16::from(value[2] & 7) * 100 + u16::from(value[3]))
                 }
                 attr::XOR_MAPPED_ADDRESS => scan.xor_mapped = true,
@@ -159,30 +167,23 @@ impl Scan {
                     None => scan.overflow = true,
                 }
             }
-            at += (4 + len + 3) & !3;
-        }
+            true
+        });
         scan
     }
 
     /// The check of the FINGERPRINT that [`Scan::of`] finds (the first), without the rest of
     /// a scan.
     fn fingerprint_of(m: &Message<&[u8]>) -> Check {
-        let bytes = m.as_bytes();
-        let end = bytes.len().min(20 + usize::from(m.length()));
-        let mut at = 20;
-        while at + 4 <= end {
-            let typ = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
-            let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-            if at + 4 + len > end {
-                break;
+        let mut check = Check::Absent;
+        walk_attributes(m, |offset, typ, value| {
+            if typ != attr::FINGERPRINT {
+                return true;
             }
-            if typ == attr::FINGERPRINT {
-                let value = &bytes[at + 4..at + 4 + len];
-                return m.check_fingerprint_attribute(&RawAttribute { typ, value, offset: at });
-            }
-            at += (4 + len + 3) & !3;
-        }
-        Check::Absent
+            check = m.check_fingerprint_attribute(&RawAttribute { typ, value, offset });
+            false
+        });
+        check
     }
 
     fn fingerprint(&self, m: &Message<&[u8]>) -> Check {
