@@ -2,6 +2,10 @@
 //! batches of compact line descriptions (and text it already formatted), the output thread
 //! writes the lines and the bytes. Batches are bounded in number and recycled, so memory stays
 //! flat whatever the capture's size; a closed output (`| head`) stops the dissecting thread.
+//!
+//! Which thread is the slower depends on the capture and on how the page cache holds it; the
+//! dissecting thread takes some of the output thread's work (FINGERPRINT checks) while the
+//! output thread takes longer over a batch ([`Pipe::take_work`]).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
