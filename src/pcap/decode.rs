@@ -9,7 +9,7 @@ use colored::Colorize;
 use super::dissect::{body_json, describe, Body, Via};
 use super::engine::{Msg, Sink};
 use super::fastfmt::{
-    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded, push_u64_padded_zero, LineBuf,
+    push_hex, push_seconds, push_sockaddr, push_u64, push_u64_padded_zero, Counter, LineBuf,
 };
 use super::keys::KeyBook;
 
@@ -606,18 +606,18 @@ impl<W: Write + Send + 'static> Decoder<W> {
 pub(super) fn format_line(
     line: &mut LineBuf,
     color: bool,
-    pairs: &mut PairCache,
+    pairs: &mut LineCache,
     head: &LineHead,
     body: &BodyJob,
     arena: &[u8],
     facts: Option<&StunFacts>,
 ) {
     let bytes = |s: &usize, e: &usize| &arena[*s..*e];
-    push_u64_padded(line, head.frame, 6);
+    pairs.frame.push_padded(line, head.frame, 6);
     line.push(' ');
-    push_seconds(line, head.rel_ns, 11);
+    push_seconds(line, &mut pairs.secs, head.rel_ns, 11);
     line.push_str("  ");
-    pairs.push(line, head);
+    pairs.push_pair(line, head);
     match body {
         BodyJob::Stun(s, e, checked) => {
             let m = &Message::new_unchecked(bytes(s, e));
@@ -727,24 +727,27 @@ fn push_rtcp(line: &mut LineBuf, p: &[u8]) {
     push_hex(line, &first_ssrc.unwrap_or(0).to_be_bytes());
 }
 
-/// Bytes copied at once for a cached line start (see [`PairCache::push`]).
+/// Bytes copied at once for a cached line start (see [`LineCache::push_pair`]).
 const PAIR_COPY: usize = 64;
 
-/// Flows whose line starts [`PairCache`] keeps (by directed flow number, for each `via`).
+/// Flows whose line starts [`LineCache`] keeps (by directed flow number, for each `via`).
 const PAIR_CACHE_FLOWS: usize = 1 << 13;
 
-/// The `src → dst  udp  [in via] ` part of lines, formatted once per flow, direction and `via`,
-/// and copied after that: a capture has few flows and many packets on each.
+/// What lines repeat from one to the next. The `src → dst  udp  [in via] ` part of lines,
+/// formatted once per flow, direction and `via`, and copied after that: a capture has few flows
+/// and many packets on each. And the frame number and whole seconds of the line before, as text.
 #[derive(Debug, Default)]
-pub(super) struct PairCache {
+pub(super) struct LineCache {
+    frame: Counter,
+    secs: Counter,
     epoch: u32,
     /// Per directed flow and `via`: the text's range, (0, 0) when not made yet.
     slots: Vec<(u32, u32)>,
     text: Vec<u8>,
 }
 
-impl PairCache {
-    fn push(&mut self, line: &mut LineBuf, head: &LineHead) {
+impl LineCache {
+    fn push_pair(&mut self, line: &mut LineBuf, head: &LineHead) {
         let via = match head.via {
             None => 0,
             Some(Via::ChannelData) => 1,
@@ -1245,7 +1248,7 @@ mod tests {
                 format_line(
                     &mut line,
                     false,
-                    &mut PairCache::default(),
+                    &mut LineCache::default(),
                     &head,
                     &body,
                     &bytes,
@@ -1265,7 +1268,7 @@ mod tests {
     #[test]
     fn cached_line_starts_format_like_fresh_ones() {
         use super::super::flows::{FlowId, FlowTable};
-        let mut cache = PairCache::default();
+        let mut cache = LineCache::default();
         let mut flows = FlowTable::default();
         for round in 0..2u32 {
             for i in 0..(PAIR_CACHE_FLOWS as u32 + 500) {
@@ -1299,7 +1302,7 @@ mod tests {
                 format_line(
                     &mut fresh,
                     false,
-                    &mut PairCache::default(),
+                    &mut LineCache::default(),
                     &uncached,
                     &BodyJob::Zrtp,
                     &[],

@@ -214,45 +214,148 @@ pub fn push_sockaddr(out: &mut LineBuf, addr: &SocketAddr) {
     }
 }
 
-/// Append lower-case hex.
-pub fn push_hex(out: &mut LineBuf, bytes: &[u8]) {
+/// Lower-case hex of 8 bytes: 16 characters.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline]
+fn hex8(bytes: [u8; 8]) -> [u8; 16] {
+    use std::arch::x86_64::*;
+    let mut out = [0u8; 16];
+    // SAFETY: SSE2 is enabled (it is part of every x86_64 CPU), and the store is of 16 bytes
+    // into `out`, which has them. The nibbles are spread over the lanes, and each becomes
+    // '0'..'9' or 'a'..'f' by a compare and two adds, all 16 at once.
+    unsafe {
+        let x = _mm_set_epi64x(0, i64::from_le_bytes(bytes));
+        let low = _mm_set1_epi8(0x0f);
+        let hi = _mm_and_si128(_mm_srli_epi16::<4>(x), low);
+        let lo = _mm_and_si128(x, low);
+        let n = _mm_unpacklo_epi8(hi, lo);
+        let past_9 = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+        let letters = _mm_and_si128(past_9, _mm_set1_epi8((b'a' - b'0' - 10) as i8));
+        let text = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8(b'0' as i8)), letters);
+        _mm_storeu_si128(out.as_mut_ptr().cast(), text);
+    }
+    out
+}
+
+/// Lower-case hex of 8 bytes: 16 characters.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline]
+fn hex8(bytes: [u8; 8]) -> [u8; 16] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for chunk in bytes.chunks(8) {
-        out.append_with::<16>(0, |buf| {
-            for (i, b) in chunk.iter().enumerate() {
-                buf[2 * i] = DIGITS[usize::from(b >> 4)];
-                buf[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    let mut out = [0u8; 16];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out
+}
+
+/// Append lower-case hex.
+#[inline]
+pub fn push_hex(out: &mut LineBuf, bytes: &[u8]) {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        out.0.extend_from_slice(&hex8(b));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        out.push_prefix(&hex8(b), 2 * rest.len());
+    }
+}
+
+/// Whole seconds and microseconds, rounded to the nearest microsecond.
+#[inline]
+fn seconds_and_micros(ns: u64) -> (u64, u32) {
+    let secs = ns / 1_000_000_000;
+    let micros = ((ns % 1_000_000_000 + 500) / 1000) as u32;
+    if micros == 1_000_000 {
+        (secs + 1, 0)
+    } else {
+        (secs, micros)
+    }
+}
+
+/// Append `.` and six decimals (`micros` < 1,000,000) as three independent pairs.
+#[inline]
+fn push_micros(out: &mut LineBuf, micros: u32) {
+    out.append_with::<8>(0, |buf| {
+        buf[0] = b'.';
+        for (i, pair) in [micros / 10_000, micros / 100 % 100, micros % 100].into_iter().enumerate() {
+            let d = pair as usize * 2;
+            buf[1 + 2 * i] = PAIRS[d];
+            buf[2 + 2 * i] = PAIRS[d + 1];
+        }
+        7
+    });
+}
+
+/// A number kept as text from one line to the next, for numbers that mostly repeat or step by
+/// one (frame numbers, whole seconds): the text steps with the number instead of being made
+/// from it again.
+#[derive(Debug, Clone, Default)]
+pub struct Counter {
+    /// The number whose digits `text` holds (`None`: none yet).
+    n: Option<u64>,
+    text: [u8; 20],
+    len: usize,
+}
+
+impl Counter {
+    /// Append `n` right-aligned in `width` columns (as `{n:>width}`).
+    #[inline]
+    pub fn push_padded(&mut self, out: &mut LineBuf, n: u64, width: usize) {
+        if self.n != Some(n) {
+            if self.n.and_then(|p| p.checked_add(1)) == Some(n) {
+                self.step();
+            } else {
+                self.len = digits(n);
+                digits_into(&mut self.text, self.len, n);
             }
-            2 * chunk.len()
-        });
+            self.n = Some(n);
+        }
+        let pad = width.saturating_sub(self.len);
+        if pad > 0 {
+            const SPACES: [u8; 20] = [b' '; 20];
+            if pad <= SPACES.len() {
+                out.push_prefix(&SPACES, pad);
+            } else {
+                out.0.extend(std::iter::repeat_n(b' ', pad));
+            }
+        }
+        out.push_prefix(&self.text, self.len);
+    }
+
+    /// Add one to the text.
+    #[inline]
+    fn step(&mut self) {
+        let mut i = self.len;
+        while i > 0 {
+            i -= 1;
+            if self.text[i] != b'9' {
+                self.text[i] += 1;
+                return;
+            }
+            self.text[i] = b'0';
+        }
+        // Every digit was a 9 (a number below u64::MAX, so it has at most 19 of them).
+        self.text[0] = b'1';
+        self.text[self.len] = b'0';
+        self.len += 1;
     }
 }
 
 /// Append seconds with six decimals, right-aligned in `width` columns (`{:>width.6}` of the
-/// seconds, without going through floating point).
-pub fn push_seconds(out: &mut LineBuf, ns: u64, width: usize) {
-    let secs = ns / 1_000_000_000;
-    let micros = (ns % 1_000_000_000 + 500) / 1000;
-    let (secs, micros) = if micros == 1_000_000 { (secs + 1, 0) } else { (secs, micros) };
-    // Up to 20 digits of seconds, the point and six decimals, after the padding.
-    const ROOM: usize = 32;
-    let int_end = width.saturating_sub(7).max(digits(secs));
-    if int_end + 7 > ROOM {
-        let _ = write!(out, "{secs:>w$}.{micros:06}", w = width.saturating_sub(7));
-        return;
-    }
-    out.append_with::<ROOM>(b' ', |buf| {
-        digits_into(buf, int_end, secs);
-        buf[int_end] = b'.';
-        // Six decimals as three independent pairs (micros < 1,000,000).
-        let m = micros as u32;
-        for (i, pair) in [m / 10_000, m / 100 % 100, m % 100].into_iter().enumerate() {
-            let d = pair as usize * 2;
-            buf[int_end + 1 + 2 * i] = PAIRS[d];
-            buf[int_end + 2 + 2 * i] = PAIRS[d + 1];
-        }
-        int_end + 7
-    });
+/// seconds, without going through floating point). The whole seconds are kept as text in
+/// `secs` from one call to the next.
+#[inline]
+pub fn push_seconds(out: &mut LineBuf, secs: &mut Counter, ns: u64, width: usize) {
+    let (whole, micros) = seconds_and_micros(ns);
+    secs.push_padded(out, whole, width.saturating_sub(7));
+    push_micros(out, micros);
 }
 
 /// FxHash (as in rustc): a fast hasher for keys that are already random, such as STUN
@@ -353,13 +456,13 @@ mod tests {
         for ns in [0u64, 286_000, 11_107_600_123, 999_999_999_700, 5_000_000_000, 123_456_789_999_999_999] {
             for width in [0, 8, 11, 30] {
                 let mut s = LineBuf::default();
-                push_seconds(&mut s, ns, width);
+                push_seconds(&mut s, &mut Counter::default(), ns, width);
                 let expected = format!("{:>w$.6}", ns as f64 / 1e9, w = width);
                 assert_eq!(s.as_bytes(), expected.as_bytes(), "{ns} in {width}");
             }
         }
         let mut s = LineBuf::default();
-        push_seconds(&mut s, u64::MAX, 11);
+        push_seconds(&mut s, &mut Counter::default(), u64::MAX, 11);
         assert_eq!(s.as_bytes(), b"18446744073.709552");
         for n in [0u64, 5, 123_456, u64::MAX] {
             for width in [0, 6, 25] {
@@ -375,11 +478,54 @@ mod tests {
             let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(s.as_bytes(), expected.as_bytes());
         }
+        let every: Vec<u8> = (0..=255).collect();
+        let mut s = LineBuf::default();
+        push_hex(&mut s, &every);
+        let expected: String = every.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(s.as_bytes(), expected.as_bytes());
         for a in ["1.2.3.4:5", "255.255.255.255:65535", "10.0.0.1:0"] {
             let a: SocketAddr = a.parse().unwrap();
             let mut s = LineBuf::from_text("x");
             push_sockaddr(&mut s, &a);
             assert_eq!(s.as_bytes(), format!("x{a}").as_bytes());
+        }
+    }
+
+    /// A counter kept from call to call writes what a fresh conversion writes: stepping by one
+    /// across carries and new lengths, repeating, and jumping.
+    #[test]
+    fn counter_text_follows_the_number() {
+        let mut counter = Counter::default();
+        let mut seconds = Counter::default();
+        let mut numbers: Vec<u64> = (0..1200).chain(9_990..10_010).chain(99_999..100_002).collect();
+        numbers.extend([5, 5, 5, 1_000_000, 999_999, 1_000_000, 1_000_001, 42, 43, 43, 44]);
+        numbers.extend([
+            u64::MAX - 2,
+            u64::MAX - 1,
+            u64::MAX,
+            0,
+            1,
+            9_999_999_999_999_999_999,
+            10_000_000_000_000_000_000,
+        ]);
+        for (i, &n) in numbers.iter().enumerate() {
+            for width in [0, 6, 25] {
+                let mut s = LineBuf::from_text("x");
+                counter.push_padded(&mut s, n, width);
+                assert_eq!(
+                    s.as_bytes(),
+                    format!("x{n:>width$}").as_bytes(),
+                    "{n} after {:?}",
+                    numbers.get(i.wrapping_sub(1))
+                );
+            }
+            // Times whose whole seconds step, repeat and jump (with rounding up to a second).
+            let ns = n.wrapping_mul(400_000_123) / 3 + if n % 7 == 0 { 999_999_600 } else { 0 };
+            let mut s = LineBuf::default();
+            push_seconds(&mut s, &mut seconds, ns, 11);
+            let us = (u128::from(ns) + 500) / 1000;
+            let expected = format!("{:>4}.{:06}", us / 1_000_000, us % 1_000_000);
+            assert_eq!(s.as_bytes(), expected.as_bytes(), "{ns}");
         }
     }
 }

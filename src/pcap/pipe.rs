@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::decode::{format_line, match_transaction, problem_line, PairCache, Sighting, StunFacts};
+use super::decode::{format_line, match_transaction, problem_line, LineCache, Sighting, StunFacts};
 use super::dissect::{Rtp, Via};
 use super::fastfmt::LineBuf;
 use super::flows::FlowId;
@@ -135,7 +135,7 @@ struct Writer<W: Write> {
     out: W,
     color: bool,
     pending: LineBuf,
-    pairs: PairCache,
+    pairs: LineCache,
     /// The transactions, when they are matched here (for the plain line only).
     txns: Option<Transactions>,
     error: Option<io::Error>,
@@ -209,7 +209,7 @@ impl<W: Write> Writer<W> {
 
 enum Mode<W: Write> {
     /// Output on this thread (when no thread could be started).
-    Inline(Writer<W>),
+    Inline(Box<Writer<W>>),
     /// Output on its own thread.
     Thread { to: SyncSender<Batch>, back: Receiver<Batch>, handle: JoinHandle<Option<Writer<W>>> },
     /// Finished.
@@ -240,7 +240,7 @@ impl<W: Write + Send + 'static> Pipe<W> {
             out,
             color,
             pending: LineBuf::with_capacity(WRITE_CHUNK + (8 << 10)),
-            pairs: PairCache::default(),
+            pairs: LineCache::default(),
             txns: match_transactions.then(Transactions::new),
             error: None,
         };
@@ -268,7 +268,7 @@ impl<W: Write + Send + 'static> Pipe<W> {
         let mode = match spawned {
             Ok(handle) => Mode::Thread { to, back, handle },
             Err(_) => match slot.lock().map(|mut w| w.take()).unwrap_or(None) {
-                Some(writer) => Mode::Inline(writer),
+                Some(writer) => Mode::Inline(Box::new(writer)),
                 None => Mode::Done,
             },
         };
@@ -350,7 +350,7 @@ impl<W: Write + Send + 'static> Pipe<W> {
     pub fn finish(&mut self) {
         self.send();
         let writer = match std::mem::replace(&mut self.mode, Mode::Done) {
-            Mode::Inline(writer) => Some(writer),
+            Mode::Inline(writer) => Some(*writer),
             Mode::Thread { to, back, handle } => {
                 drop(to);
                 drop(back);
@@ -441,7 +441,7 @@ mod tests {
                 format_line(
                     &mut line,
                     false,
-                    &mut PairCache::default(),
+                    &mut LineCache::default(),
                     &head(frame),
                     &BodyJob::ChannelData(0x4000, frame as u16),
                     &[],
