@@ -129,15 +129,15 @@ fn attribute_at(bytes: &[u8], offset: u32) -> Option<RawAttribute<'_>> {
 #[inline]
 fn walk_attributes(m: &Message<&[u8]>, mut visit: impl FnMut(usize, u16, &[u8]) -> bool) {
     let bytes = m.as_bytes();
-    let end = bytes.len().min(20 + usize::from(m.length()));
+    let bytes = &bytes[..bytes.len().min(20 + usize::from(m.length()))];
     let mut at = 20;
-    while at + 4 <= end {
-        let typ = u16::from_be_bytes([bytes[at], bytes[at + 1]]);
-        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        if at + 4 + len > end || !visit(at, typ, &bytes[at + 4..at + 4 + len]) {
-            break;
+    while let Some(&[t0, t1, l0, l1]) = bytes.get(at..at + 4) {
+        let typ = u16::from_be_bytes([t0, t1]);
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        match bytes.get(at + 4..at + 4 + len) {
+            Some(value) if visit(at, typ, value) => at += (4 + len + 3) & !3,
+            _ => break,
         }
-        at += (4 + len + 3) & !3;
     }
 }
 
@@ -1223,6 +1223,23 @@ mod tests {
             let fingerprint = walked.iter().find(|a| a.typ == attr::FINGERPRINT).map(|a| a.offset);
             assert_eq!(scan.fingerprint.map(|o| o as usize), fingerprint, "{bytes:02x?}");
             assert_eq!(scan.xor_mapped, walked.iter().any(|a| a.typ == attr::XOR_MAPPED_ADDRESS));
+            let ice = walked.iter().any(|a| {
+                matches!(
+                    a.typ,
+                    attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING
+                )
+            });
+            assert_eq!(scan.ice, ice, "{bytes:02x?}");
+            let integrity = walked
+                .iter()
+                .any(|a| matches!(a.typ, attr::MESSAGE_INTEGRITY | attr::MESSAGE_INTEGRITY_SHA256));
+            assert_eq!(scan.integrity, integrity, "{bytes:02x?}");
+            let error_code = walked
+                .iter()
+                .rev()
+                .find(|a| a.typ == attr::ERROR_CODE && a.value.len() >= 4)
+                .map(|a| u16::from(a.value[2] & 7) * 100 + u16::from(a.value[3]));
+            assert_eq!(scan.error_code, error_code, "{bytes:02x?}");
             for &o in &scan.shown[..scan.shown_len] {
                 let a = attribute_at(m.as_bytes(), o).expect("a scanned attribute is whole");
                 assert!(walked.contains(&a));

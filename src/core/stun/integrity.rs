@@ -174,7 +174,9 @@ fn patched_header(bytes: &[u8], offset: usize, attr_len: usize) -> [u8; HEADER_L
 
 /// The FINGERPRINT value for a message whose FINGERPRINT attribute starts at `offset`.
 pub(crate) fn fingerprint_at(bytes: &[u8], offset: usize) -> u32 {
-    let mut crc = crc32fast::Hasher::new();
+    // `Hasher::new` asks which CPU features there are each time: once is enough.
+    static FRESH: std::sync::OnceLock<crc32fast::Hasher> = std::sync::OnceLock::new();
+    let mut crc = FRESH.get_or_init(crc32fast::Hasher::new).clone();
     crc.update(&patched_header(bytes, offset, 4));
     crc.update(&bytes[HEADER_LEN..offset]);
     crc.finalize() ^ FINGERPRINT_XOR
