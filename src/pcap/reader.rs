@@ -274,13 +274,18 @@ impl<R: Read> CaptureReader<R> {
                     )),
                     Err(e) => Step::Truncated(format!("packet record at offset {}: {e}", self.offset)),
                 },
-                Format::PcapNg { parser, interfaces } => match epb_at(avail, parser.section().endianness) {
-                    Some((used, body)) => {
-                        let big = parser.section().endianness == Endianness::Big;
-                        ng_block(6, body, body.as_ptr() as usize - base, big, used, interfaces)
+                Format::PcapNg { parser, interfaces } => {
+                    let big = parser.section().endianness == Endianness::Big;
+                    match epb_packet(avail, big, interfaces, self.start) {
+                        Some(step) => step,
+                        None => match epb_at(avail, parser.section().endianness) {
+                            Some((used, body)) => {
+                                ng_block(6, body, body.as_ptr() as usize - base, big, used, interfaces)
+                            }
+                            None => ng_step(parser, interfaces, avail, base, self.eof, self.offset),
+                        },
                     }
-                    None => ng_step(parser, interfaces, avail, base, self.eof, self.offset),
-                },
+                }
             };
             match step {
                 Step::More => self.more()?,
@@ -377,6 +382,42 @@ fn epb_at(b: &[u8], endianness: Endianness) -> Option<(usize, &[u8])> {
         return None;
     }
     Some((n, &b[8..n - 4]))
+}
+
+/// The common record, read with one look at its fixed fields: a whole Enhanced Packet Block at
+/// the start of `b` (which is at `b_at` in the buffer) that holds the data it claims, on an
+/// interface described before. Anything else is `None`, for [`epb_at`] and [`ng_block`], which
+/// read such a block the same way and also say what is wrong with the others.
+#[inline]
+fn epb_packet(b: &[u8], big: bool, interfaces: &[Interface], b_at: usize) -> Option<Step> {
+    let head: &[u8; 28] = b.get(..28)?.try_into().ok()?;
+    let word = |at: usize| {
+        let w = [head[at], head[at + 1], head[at + 2], head[at + 3]];
+        if big {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
+    };
+    let (len, caplen) = (word(4) as usize, word(20) as usize);
+    // Block header (8), fixed fields (20), the data and the trailing length (4).
+    if word(0) != 6 || len % 4 != 0 || len < 32 + caplen {
+        return None;
+    }
+    if u32_at(b, len - 4, big)? as usize != len {
+        return None;
+    }
+    let iface = interfaces.get(word(8) as usize)?;
+    let ticks = (u64::from(word(12)) << 32) | u64::from(word(16));
+    Some(Step::Packet {
+        used: len,
+        data_at: b_at + 28,
+        len: caplen,
+        time_ns: to_ns(ticks, iface.ticks_per_sec)
+            .saturating_add(iface.offset_s.saturating_mul(1_000_000_000)),
+        linktype: iface.linktype,
+        orig_len: word(24),
+    })
 }
 
 /// Interpret one pcapng block body. Packet blocks are read here directly (pcap-file would
