@@ -64,7 +64,7 @@ impl Engine {
 
     /// Dissect one packet.
     pub fn packet<S: Sink>(&mut self, pkt: &Packet<'_>, sink: &mut S) {
-        let truncated = (pkt.data.len() as u64) < u64::from(pkt.orig_len);
+        let truncated = (pkt.data.len() as u64) < pkt.orig_len;
         let Engine { net, flows, tcp, items } = self;
         let seg = match net.decode(pkt.linktype, pkt.data, truncated) {
             NetOutcome::Segment(seg) => seg,
