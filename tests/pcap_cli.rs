@@ -435,6 +435,22 @@ fn a_real_webrtc_call_through_turn() {
     assert!(rtp.iter().any(|s| s["payload_type"] == 111) && rtp.iter().any(|s| s["payload_type"] == 96));
 }
 
+/// The plain line is written the same whichever path makes it: the one of the unfiltered
+/// output (transactions matched and the messages inside ChannelData queued for the output
+/// thread) and the one filters take (everything on the dissecting thread). Every packet of the
+/// call involves 127.0.0.1, so the filter keeps them all.
+#[test]
+fn plain_lines_are_the_same_with_and_without_a_filter() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pcap/webrtc-call-via-turn.pcapng");
+    let f = f.to_str().unwrap();
+    let plain = text(&rtctool(&["pcap", "decode", f]).stdout);
+    let filtered = text(&rtctool(&["pcap", "decode", "--flow", "127.0.0.1", f]).stdout);
+    assert_eq!(plain, filtered);
+    // ICE checks inside ChannelData, answered.
+    assert!(plain.lines().any(|l| l.contains("[in channel-data] Binding") && l.contains("(answers #")));
+    assert!(plain.lines().count() > 2500);
+}
+
 #[test]
 fn fragments_dropped_by_the_bounded_reassembly_are_reported() {
     // 100 first fragments that never complete: more than the reassembly buffer keeps.

@@ -269,8 +269,6 @@ pub struct Decoder<W: Write + Send + 'static> {
     json_messages: u64,
     /// `--json`: problems, written after the messages.
     problems: Spill,
-    /// Messages printed.
-    pub printed: u64,
     /// Messages that matched `--errors` criteria (error responses, failed checks).
     pub errors_found: u64,
     /// Whether anything needs the facts from a walk of the attributes on this thread: the
@@ -301,7 +299,6 @@ impl<W: Write + Send + 'static> Decoder<W> {
             json_begun: false,
             json_messages: 0,
             problems: Spill::new(PROBLEMS_IN_MEMORY),
-            printed: 0,
             errors_found: 0,
         }
     }
@@ -401,9 +398,20 @@ impl<W: Write + Send + 'static> Decoder<W> {
             via: msg.via,
             rfc4571: msg.framing.is_some(),
         };
-        let take = matches!(msg.body, Body::Stun(_)) && self.pipe.take_work();
+        // Handed over before the line rather than after it: the lines of messages inside this
+        // one go to the same batch.
+        self.pipe.maybe_send();
+        let body = self.body_job(&msg.body);
+        self.pipe.batch.line(head, body, facts.copied());
+    }
+
+    /// What the output thread needs of a message's body for its line; the bytes it reads go
+    /// to the batch.
+    #[inline(always)]
+    fn body_job(&mut self, body: &Body<'_>) -> BodyJob {
+        let take = matches!(body, Body::Stun(_)) && self.pipe.take_work();
         let batch = &mut self.pipe.batch;
-        let body = match &msg.body {
+        match body {
             Body::Stun(m) => {
                 // Checking the FINGERPRINT is the costliest part of a line; this thread takes
                 // some of the checks when the output thread is the slower.
@@ -423,9 +431,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
             }
             Body::Zrtp => BodyJob::Zrtp,
             Body::Other => BodyJob::Other,
-        };
-        batch.line(head, body, facts.copied());
-        self.pipe.maybe_send();
+        }
     }
 
     /// Write a message's record: an NDJSON line, or the next element of the `--json` messages.
@@ -1018,7 +1024,6 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
         if is_error {
             self.errors_found += 1;
         }
-        self.printed += 1;
         match self.mode {
             Mode::Human => {
                 self.human_line(msg, facts.as_ref());
@@ -1048,6 +1053,16 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
             }
             Mode::Ndjson | Mode::Json => self.record(msg, facts.as_ref()),
         }
+    }
+
+    fn message_inside<'a>(&mut self, outer: &Msg<'a>, via: Via, body: Body<'a>) {
+        if !self.txns_there {
+            return self.message(&Msg { via: Some(via), body, ..*outer });
+        }
+        // The plain line of every message: this one's line is the outer one's start with
+        // `via`, which the output thread has just written.
+        let body = self.body_job(&body);
+        self.pipe.batch.inside(via, body);
     }
 
     fn problem(&mut self, frame: u64, message: &str) {

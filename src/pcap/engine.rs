@@ -38,6 +38,11 @@ pub struct Msg<'a> {
 pub trait Sink {
     /// A decoded message.
     fn message(&mut self, msg: &Msg<'_>);
+    /// A message found inside `outer` (in its ChannelData frame or DATA attribute), right
+    /// after `outer` itself: by default a message like any other, with `via` set.
+    fn message_inside<'a>(&mut self, outer: &Msg<'a>, via: Via, body: Body<'a>) {
+        self.message(&Msg { via: Some(via), body, ..*outer });
+    }
     /// A packet (or stream) that could not be decoded; decoding goes on.
     fn problem(&mut self, frame: u64, message: &str);
 }
@@ -172,14 +177,14 @@ fn emit<S: Sink>(flows: &mut FlowTable, msg: Msg<'_>, sink: &mut S) {
             if carries_data && msg.via.is_none() {
                 if let Some(data) = m.into_attributes().filter_map(Result::ok).find(|a| a.typ == attr::DATA) {
                     let body = classify_inner(data.value);
-                    sink.message(&Msg { via: Some(Via::DataAttribute), body, ..msg });
+                    sink.message_inside(&msg, Via::DataAttribute, body);
                 }
             }
         }
         Body::ChannelData(cd) if msg.via.is_none() => {
             let data: &[u8] = cd.into_data();
             let body = classify_inner(data);
-            sink.message(&Msg { via: Some(Via::ChannelData), body, ..msg });
+            sink.message_inside(&msg, Via::ChannelData, body);
         }
         _ => {}
     }

@@ -73,6 +73,9 @@ pub enum BodyJob {
 enum Piece {
     /// A message line, formatted on the output thread.
     Line { head: LineHead, body: BodyJob, facts: Option<StunFacts> },
+    /// A message inside the one of the last `Line` (in its ChannelData frame or DATA
+    /// attribute): its line starts as that one's, with `via`.
+    Inside { via: Via, body: BodyJob },
     /// Text formatted already, in the arena.
     Text(usize, usize),
 }
@@ -90,7 +93,8 @@ impl Batch {
     fn with_capacity() -> Self {
         Batch {
             arena: Vec::with_capacity(BATCH_BYTES + (16 << 10)),
-            pieces: Vec::with_capacity(BATCH_PIECES),
+            // Room for a line and the line of a message inside it, queued after the check.
+            pieces: Vec::with_capacity(BATCH_PIECES + 2),
             took: None,
         }
     }
@@ -114,6 +118,12 @@ impl Batch {
     /// Queue a message line.
     pub fn line(&mut self, head: LineHead, body: BodyJob, facts: Option<StunFacts>) {
         self.pieces.push(Piece::Line { head, body, facts });
+    }
+
+    /// Queue the line of a message inside the one of the last [`Batch::line`], which must be
+    /// in this batch.
+    pub fn inside(&mut self, via: Via, body: BodyJob) {
+        self.pieces.push(Piece::Inside { via, body });
     }
 
     /// Queue text that is already formatted.
@@ -146,31 +156,20 @@ impl<W: Write> Writer<W> {
         if self.error.is_some() {
             return;
         }
+        // The start of the last message line, for the lines of messages inside it (queued
+        // right after it, in the same batch).
+        let mut outer = None;
         for piece in &batch.pieces {
             match piece {
                 Piece::Line { head, body, facts } => {
-                    let mut matched = None;
-                    if let (Some(txns), BodyJob::Stun(s, e, _)) = (&mut self.txns, body) {
-                        let m = Message::new_unchecked(&batch.arena[*s..*e]);
-                        let at = Sighting {
-                            frame: head.frame,
-                            time_ns: head.time_ns,
-                            src: head.src,
-                            dst: head.dst,
-                        };
-                        let mut f = StunFacts::default();
-                        match_transaction(txns, &m, &at, None, &mut f);
-                        matched = Some(f);
+                    outer = Some(head);
+                    self.line(head, body, facts.as_ref(), &batch.arena);
+                }
+                Piece::Inside { via, body } => {
+                    debug_assert!(outer.is_some());
+                    if let Some(outer) = outer {
+                        self.line(&LineHead { via: Some(*via), ..*outer }, body, None, &batch.arena);
                     }
-                    format_line(
-                        &mut self.pending,
-                        self.color,
-                        &mut self.pairs,
-                        head,
-                        body,
-                        &batch.arena,
-                        matched.as_ref().or(facts.as_ref()),
-                    )
                 }
                 Piece::Text(s, e) => self.pending.extend_from_slice(&batch.arena[*s..*e]),
             }
@@ -181,6 +180,28 @@ impl<W: Write> Writer<W> {
                 }
             }
         }
+    }
+
+    /// Write a message's line, matching its transaction first when that is done here.
+    #[inline(always)]
+    fn line(&mut self, head: &LineHead, body: &BodyJob, facts: Option<&StunFacts>, arena: &[u8]) {
+        let mut matched = None;
+        if let (Some(txns), BodyJob::Stun(s, e, _)) = (&mut self.txns, body) {
+            let m = Message::new_unchecked(&arena[*s..*e]);
+            let at = Sighting { frame: head.frame, time_ns: head.time_ns, src: head.src, dst: head.dst };
+            let mut f = StunFacts::default();
+            match_transaction(txns, &m, &at, None, &mut f);
+            matched = Some(f);
+        }
+        format_line(
+            &mut self.pending,
+            self.color,
+            &mut self.pairs,
+            head,
+            body,
+            arena,
+            matched.as_ref().or(facts),
+        );
     }
 
     fn write_pending(&mut self) {
