@@ -988,6 +988,10 @@ fn summarize_general(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], 
 
 impl<W: Write + Send + 'static> Sink for Decoder<W> {
     fn message(&mut self, msg: &Msg<'_>) {
+        if self.txns_there {
+            // The plain line of every message: the output thread walks and matches it.
+            return self.human_line(msg, None);
+        }
         // Times are relative to the first message of the capture, whatever is filtered out.
         self.first_ns.get_or_insert(msg.time_ns);
         let scan = match &msg.body {
