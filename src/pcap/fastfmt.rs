@@ -306,14 +306,13 @@ pub struct Counter {
 
 impl Counter {
     /// Append `n` right-aligned in `width` columns (as `{n:>width}`).
-    #[inline]
+    #[inline(always)]
     pub fn push_padded(&mut self, out: &mut LineBuf, n: u64, width: usize) {
         if self.n != Some(n) {
             if self.n.and_then(|p| p.checked_add(1)) == Some(n) {
                 self.step();
             } else {
-                self.len = digits(n);
-                digits_into(&mut self.text, self.len, n);
+                self.set(n);
             }
             self.n = Some(n);
         }
@@ -327,6 +326,14 @@ impl Counter {
             }
         }
         out.push_prefix(&self.text, self.len);
+    }
+
+    /// Make the text afresh.
+    #[cold]
+    #[inline(never)]
+    fn set(&mut self, n: u64) {
+        self.len = digits(n);
+        digits_into(&mut self.text, self.len, n);
     }
 
     /// Add one to the text.
