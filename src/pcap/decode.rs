@@ -628,20 +628,22 @@ pub(super) fn format_line(
         BodyJob::Stun(s, e, checked) => {
             let m = &Message::new_unchecked(bytes(s, e));
             let method = m.method();
-            let start = line.len();
-            match method.name() {
-                Some(n) => line.push_str(n),
-                None => {
-                    let _ = write!(line, "{method}");
+            if color || !pairs.push_stun_head(line, method, m.class()) {
+                let start = line.len();
+                match method.name() {
+                    Some(n) => line.push_str(n),
+                    None => {
+                        let _ = write!(line, "{method}");
+                    }
                 }
+                line.push(' ');
+                line.push_str(class_name(m.class()));
+                if color {
+                    let plain = line.split_off(start);
+                    let _ = write!(line, "{}", plain.bold());
+                }
+                line.push_str(" txid=");
             }
-            line.push(' ');
-            line.push_str(class_name(m.class()));
-            if color {
-                let plain = line.split_off(start);
-                let _ = write!(line, "{}", plain.bold());
-            }
-            line.push_str(" txid=");
             push_hex(line, m.transaction_id_bytes());
             let scan = Scan::of(m);
             summarize_attributes(line, m, &scan);
@@ -746,13 +748,49 @@ const PAIR_CACHE_FLOWS: usize = 1 << 13;
 pub(super) struct LineCache {
     frame: Counter,
     secs: Counter,
+    /// `Method Class txid=` of plain STUN lines, by method (below [`STUN_HEAD_METHODS`]) and
+    /// class, made the first time: the text and its length (0: not made yet).
+    stun_heads: Vec<([u8; STUN_HEAD], u8)>,
     epoch: u32,
     /// Per directed flow and `via`: the text's range, (0, 0) when not made yet.
     slots: Vec<(u32, u32)>,
     text: Vec<u8>,
 }
 
+/// Room for `Method Class txid=` in [`LineCache`] (the longest known is 40 bytes).
+const STUN_HEAD: usize = 48;
+const STUN_HEAD_METHODS: u16 = 64;
+
 impl LineCache {
+    /// Append `Method Class txid=` for a STUN line without colour; `false` when it is not
+    /// kept (an unknown or high method).
+    fn push_stun_head(&mut self, line: &mut LineBuf, method: Method, class: Class) -> bool {
+        if method.0 >= STUN_HEAD_METHODS {
+            return false;
+        }
+        let class_at = match class {
+            Class::Request => 0,
+            Class::Indication => 1,
+            Class::SuccessResponse => 2,
+            Class::ErrorResponse => 3,
+        };
+        if self.stun_heads.is_empty() {
+            self.stun_heads = vec![([0; STUN_HEAD], 0); usize::from(STUN_HEAD_METHODS) * 4];
+        }
+        let Some((text, len)) = self.stun_heads.get_mut(usize::from(method.0) * 4 + class_at) else {
+            return false;
+        };
+        if *len == 0 {
+            let Some(name) = method.name() else { return false };
+            let head = format!("{name} {} txid=", class_name(class));
+            let Some(room) = text.get_mut(..head.len()) else { return false };
+            room.copy_from_slice(head.as_bytes());
+            *len = head.len() as u8;
+        }
+        line.push_prefix(text, usize::from(*len));
+        true
+    }
+
     fn push_pair(&mut self, line: &mut LineBuf, head: &LineHead) {
         let via = match head.via {
             None => 0,
@@ -1297,6 +1335,41 @@ mod tests {
         // Good, bad and absent checks were all met.
         let met = |c: Check| checks[c as usize] > 0;
         assert!(met(Check::Ok) && met(Check::Bad) && met(Check::Absent), "{checks:?}");
+    }
+
+    /// STUN lines name their method and class the same way through the kept `Method Class
+    /// txid=` texts as without them (colour takes the other way), for known, unknown and high
+    /// methods, the first time and after.
+    #[test]
+    fn kept_stun_heads_read_as_made_afresh() {
+        use crate::core::stun::MessageBuilder;
+        let mut cache = LineCache::default();
+        let methods = (0..=0x0cu16).chain([0x03f, 0x040, 0x080, 0x123, 0xfff]);
+        for round in 0..2 {
+            for method in methods.clone().map(Method) {
+                for class in [Class::Request, Class::Indication, Class::SuccessResponse, Class::ErrorResponse]
+                {
+                    let bytes = MessageBuilder::new(class, method, [7; 12]).finish();
+                    let head = LineHead {
+                        frame: 1,
+                        time_ns: 0,
+                        rel_ns: 0,
+                        src: "192.0.2.1:5000".parse().unwrap(),
+                        dst: "192.0.2.2:3478".parse().unwrap(),
+                        transport: Transport::Udp,
+                        flow: super::super::flows::FlowId::NONE,
+                        via: None,
+                        rfc4571: false,
+                    };
+                    let body = BodyJob::Stun(0, bytes.len(), None);
+                    let mut line = LineBuf::default();
+                    format_line(&mut line, false, &mut cache, &head, &body, &bytes, None);
+                    let expected = format!("  {method} {} txid=0707", class_name(class));
+                    let text = String::from_utf8_lossy(line.as_bytes()).into_owned();
+                    assert!(text.contains(&expected), "round {round}: {text:?} lacks {expected:?}");
+                }
+            }
+        }
     }
 
     /// Lines through the cache of line starts read as lines formatted afresh: past the cache's
