@@ -385,6 +385,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
     }
 
     /// Queue a message's line; the output thread formats it.
+    #[inline(always)]
     fn human_line(&mut self, msg: &Msg<'_>, facts: Option<&StunFacts>) {
         let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
         let head = LineHead {
