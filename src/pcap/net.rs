@@ -316,6 +316,7 @@ fn is_ip_family(fam: u32) -> bool {
 /// (unfragmented, any options) or IPv6 (no extension headers) carrying UDP or TCP, with every
 /// length consistent and nothing cut short. `None` for anything else, which then takes the
 /// general path; where both apply they give the same segment (tested).
+#[inline(always)]
 fn fast_path(linktype: u32, data: &[u8], truncated: bool) -> Option<Segment<'_>> {
     const IPV4: u16 = 0x0800;
     const IPV6: u16 = 0x86dd;
@@ -416,6 +417,7 @@ fn icmp_error(proto: u8, reporter: IpAddr, p: &[u8]) -> Option<NetOutcome<'_>> {
 }
 
 /// Parse a UDP or TCP header from an IP payload.
+#[inline(always)]
 fn transport(proto: u8, src: IpAddr, dst: IpAddr, p: &[u8], truncated: bool) -> Option<Segment<'_>> {
     match proto {
         17 => {
