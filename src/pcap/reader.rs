@@ -241,6 +241,7 @@ impl<R: Read> CaptureReader<R> {
     }
 
     /// The next packet or skipped record; `None` at the end of the capture.
+    #[inline(always)]
     pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ReadError> {
         loop {
             if self.start == self.end {
