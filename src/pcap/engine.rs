@@ -166,6 +166,7 @@ fn classify_frame<'a>(
 }
 
 /// Emit a message and the ones inside it.
+#[inline(always)]
 fn emit<S: Sink>(flows: &mut FlowTable, msg: Msg<'_>, sink: &mut S) {
     sink.message(&msg);
     match msg.body {
