@@ -143,6 +143,7 @@ fn walk_attributes(m: &Message<&[u8]>, mut visit: impl FnMut(usize, u16, &[u8]) 
 
 impl Scan {
     /// Walk the attributes as `Message::attributes` does, up to the first structural error.
+    #[inline(always)]
     fn of(m: &Message<&[u8]>) -> Self {
         let mut scan = Scan::default();
         walk_attributes(m, |at, typ, value| {
@@ -208,6 +209,7 @@ pub(super) struct Sighting {
 /// Record a request, or match a response to its request, into `facts` (`seen`, `response_to`,
 /// `rtt_ns`, `ice`). Done on the dissecting thread, or on the output thread when the plain
 /// line is all that needs it.
+#[inline(always)]
 pub(super) fn match_transaction(
     txns: &mut Transactions,
     m: &Message<&[u8]>,
