@@ -132,9 +132,10 @@ impl Engine {
                 for item in items.drain(..) {
                     match item {
                         StreamItem::Problem(p) => sink.problem(pkt.frame, &p),
-                        StreamItem::Frame { bytes, framing } => {
+                        StreamItem::Frame { at, framing } => {
+                            let bytes = tcp.frame(at);
                             let body =
-                                classify_frame(&bytes, framing, seg.src, seg.dst, flows.stun_seen(flow));
+                                classify_frame(bytes, framing, seg.src, seg.dst, flows.stun_seen(flow));
                             let framing = (framing == Framing::Rfc4571).then_some(Framing::Rfc4571);
                             emit(flows, Msg { body, framing, ..base }, sink);
                         }

@@ -39,10 +39,11 @@ struct Stream {
 /// A frame extracted from a stream, or a problem met on the way.
 #[derive(Debug)]
 pub enum StreamItem {
-    /// One complete message or frame (owned: the stream buffer moves on).
+    /// One complete message or frame.
     Frame {
-        /// The bytes (for RFC 4571, without the length prefix).
-        bytes: Vec<u8>,
+        /// Where its bytes are (for RFC 4571, without the length prefix): see
+        /// [`TcpStreams::frame`].
+        at: (usize, usize),
         /// The framing it came with.
         framing: Framing,
     },
@@ -59,6 +60,9 @@ const MAX_STREAMS: usize = 1 << 16;
 #[derive(Debug, Default)]
 pub struct TcpStreams {
     streams: HashMap<(SocketAddr, SocketAddr), Stream, super::fastfmt::FxBuild>,
+    /// The frames handed out by the last segment, one after the other (the stream buffer
+    /// moves on; one buffer for all of them saves an allocation per frame).
+    frames: Vec<u8>,
 }
 
 fn stun_at(b: &[u8], at: usize) -> bool {
@@ -92,6 +96,11 @@ impl TcpStreams {
         Self::default()
     }
 
+    /// The bytes of a frame that the last segment handed out.
+    pub fn frame(&self, at: (usize, usize)) -> &[u8] {
+        self.frames.get(at.0..at.1).unwrap_or(&[])
+    }
+
     /// Feed a segment; push out the frames it completes. `stun_seen_on_flow` lets a stream
     /// picked up mid-way start with ChannelData.
     pub fn segment(
@@ -103,6 +112,7 @@ impl TcpStreams {
         stun_seen_on_flow: bool,
         out: &mut Vec<StreamItem>,
     ) {
+        self.frames.clear();
         let key = (src, dst);
         if tcp.rst || (tcp.fin && payload.is_empty()) {
             self.streams.remove(&key);
@@ -151,7 +161,7 @@ impl TcpStreams {
             return;
         }
         stream.buf.extend_from_slice(data);
-        Self::drain(stream, src, dst, stun_seen_on_flow, out);
+        Self::drain(stream, src, dst, stun_seen_on_flow, &mut self.frames, out);
         if stream.buf.len() > MAX_STREAM_BUFFER {
             out.push(StreamItem::Problem(format!(
                 "TCP stream {src} → {dst}: {} bytes without a complete message; dropped",
@@ -167,6 +177,7 @@ impl TcpStreams {
         src: SocketAddr,
         dst: SocketAddr,
         stun_seen: bool,
+        frames: &mut Vec<u8>,
         out: &mut Vec<StreamItem>,
     ) {
         let mut at = 0;
@@ -246,11 +257,12 @@ impl TcpStreams {
             if rest.len() < need {
                 break;
             }
-            let bytes = match framing {
-                Framing::Rfc4571 => rest[2..need].to_vec(),
-                Framing::Plain => rest[..need].to_vec(),
-            };
-            out.push(StreamItem::Frame { bytes, framing });
+            let start = frames.len();
+            frames.extend_from_slice(match framing {
+                Framing::Rfc4571 => &rest[2..need],
+                Framing::Plain => &rest[..need],
+            });
+            out.push(StreamItem::Frame { at: (start, frames.len()), framing });
             at += need;
         }
         stream.buf.drain(..at);
@@ -272,10 +284,10 @@ mod tests {
         TcpInfo { seq, syn: false, fin: false, rst: false }
     }
 
-    fn frames(out: &[StreamItem]) -> Vec<&[u8]> {
+    fn frames<'a>(streams: &'a TcpStreams, out: &[StreamItem]) -> Vec<&'a [u8]> {
         out.iter()
             .filter_map(|i| match i {
-                StreamItem::Frame { bytes, .. } => Some(bytes.as_slice()),
+                StreamItem::Frame { at, .. } => Some(streams.frame(*at)),
                 _ => None,
             })
             .collect()
@@ -292,13 +304,13 @@ mod tests {
         let mut streams = TcpStreams::new();
         let mut out = Vec::new();
         streams.segment(a, b, tcp(100), &seg, false, &mut out);
-        assert_eq!(frames(&out), vec![&m1[..], &m2[..]]);
+        assert_eq!(frames(&streams, &out), vec![&m1[..], &m2[..]]);
         out.clear();
         // A retransmission of the first segment changes nothing.
         streams.segment(a, b, tcp(100), &seg, false, &mut out);
         assert!(out.is_empty());
         streams.segment(a, b, tcp(100 + seg.len() as u32), &m3[10..], false, &mut out);
-        assert_eq!(frames(&out), vec![&m3[..]]);
+        assert_eq!(frames(&streams, &out), vec![&m3[..]]);
     }
 
     #[test]
@@ -312,7 +324,7 @@ mod tests {
         let mut streams = TcpStreams::new();
         let mut out = Vec::new();
         streams.segment(a, b, tcp(1), &framed, false, &mut out);
-        assert_eq!(frames(&out), vec![&m[..], &[0x80, 0, 1][..]]);
+        assert_eq!(frames(&streams, &out), vec![&m[..], &[0x80, 0, 1][..]]);
 
         let mut plain = stun(0, 1);
         plain.extend_from_slice(&[0x40, 0x00, 0x00, 0x05, 1, 2, 3, 4, 5, 0, 0, 0]);
@@ -322,7 +334,7 @@ mod tests {
         let mut out = Vec::new();
         streams.segment(b, a, tcp(7), &plain, false, &mut out);
         assert!(!out.iter().any(|i| matches!(i, StreamItem::Problem(_))), "no resync");
-        let f = frames(&out);
+        let f = frames(&streams, &out);
         assert_eq!(f.len(), 4);
         assert_eq!(f[1].len(), 12, "ChannelData with its padding");
         assert_eq!(f[2], &[0x7f, 0x96, 0x00, 0x02, 7, 8, 0, 0]);
@@ -341,7 +353,7 @@ mod tests {
         out.clear();
         streams.segment(a, b, tcp(70), &seg, false, &mut out);
         assert!(out.iter().any(|i| matches!(i, StreamItem::Problem(p) if p.contains("missing"))));
-        assert_eq!(frames(&out).len(), 1);
+        assert_eq!(frames(&streams, &out).len(), 1);
         // A header declaring 65,535 bytes that never come: memory stays bounded.
         let mut never = vec![0, 1, 0xff, 0xfc, 0x21, 0x12, 0xa4, 0x42];
         never.extend_from_slice(&[0; 12]);
