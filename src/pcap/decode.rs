@@ -1135,6 +1135,21 @@ mod tests {
     use super::super::net::Transport;
     use super::*;
 
+    /// The start of a line in the tests of whole lines.
+    fn one_head() -> LineHead {
+        LineHead {
+            frame: 1,
+            time_ns: 0,
+            rel_ns: 0,
+            src: "192.0.2.1:5000".parse().unwrap(),
+            dst: "192.0.2.2:3478".parse().unwrap(),
+            transport: Transport::Udp,
+            flow: super::super::flows::FlowId::NONE,
+            via: None,
+            rfc4571: false,
+        }
+    }
+
     /// The direct writer of common attribute values writes what the general decoder writes,
     /// whenever it takes an attribute.
     #[test]
@@ -1309,17 +1324,7 @@ mod tests {
             assert_eq!(check, scan.fingerprint(&m), "{bytes:02x?}");
             checks[check as usize] += 1;
             let line = |checked: Option<Check>| {
-                let head = LineHead {
-                    frame: 1,
-                    time_ns: 0,
-                    rel_ns: 0,
-                    src: "192.0.2.1:5000".parse().unwrap(),
-                    dst: "192.0.2.2:3478".parse().unwrap(),
-                    transport: Transport::Udp,
-                    flow: super::super::flows::FlowId::NONE,
-                    via: None,
-                    rfc4571: false,
-                };
+                let head = one_head();
                 let mut line = LineBuf::default();
                 let body = BodyJob::Stun(0, bytes.len(), checked);
                 format_line(
@@ -1353,17 +1358,7 @@ mod tests {
                 for class in [Class::Request, Class::Indication, Class::SuccessResponse, Class::ErrorResponse]
                 {
                     let bytes = MessageBuilder::new(class, method, [7; 12]).finish();
-                    let head = LineHead {
-                        frame: 1,
-                        time_ns: 0,
-                        rel_ns: 0,
-                        src: "192.0.2.1:5000".parse().unwrap(),
-                        dst: "192.0.2.2:3478".parse().unwrap(),
-                        transport: Transport::Udp,
-                        flow: super::super::flows::FlowId::NONE,
-                        via: None,
-                        rfc4571: false,
-                    };
+                    let head = one_head();
                     let body = BodyJob::Stun(0, bytes.len(), None);
                     let mut line = LineBuf::default();
                     format_line(&mut line, false, &mut cache, &head, &body, &bytes, None);
