@@ -121,6 +121,7 @@ impl NetDecoder {
     }
 
     /// Decode one frame of the given link type.
+    #[inline(always)]
     pub fn decode<'a>(&'a mut self, linktype: u32, data: &'a [u8], truncated: bool) -> NetOutcome<'a> {
         match fast_path(linktype, data, truncated) {
             Some(seg) => NetOutcome::Segment(seg),
