@@ -1027,12 +1027,10 @@ fn summarize_general(line: &mut LineBuf, raw: &RawAttribute<'_>, key: [u8; 16], 
     }
 }
 
-impl<W: Write + Send + 'static> Sink for Decoder<W> {
-    fn message(&mut self, msg: &Msg<'_>) {
-        if self.txns_there {
-            // The plain line of every message: the output thread walks and matches it.
-            return self.human_line(msg, None);
-        }
+impl<W: Write + Send + 'static> Decoder<W> {
+    /// A message when filters, checks, trees or records need its facts on this thread.
+    #[inline(never)]
+    fn message_selected(&mut self, msg: &Msg<'_>) {
         // Times are relative to the first message of the capture, whatever is filtered out.
         self.first_ns.get_or_insert(msg.time_ns);
         let scan = match &msg.body {
@@ -1097,6 +1095,18 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
                 }
             }
             Mode::Ndjson | Mode::Json => self.record(msg, facts.as_ref()),
+        }
+    }
+}
+
+impl<W: Write + Send + 'static> Sink for Decoder<W> {
+    #[inline(always)]
+    fn message(&mut self, msg: &Msg<'_>) {
+        if self.txns_there {
+            // The plain line of every message: the output thread walks and matches it.
+            self.human_line(msg, None);
+        } else {
+            self.message_selected(msg);
         }
     }
 
