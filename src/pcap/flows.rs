@@ -30,7 +30,7 @@ impl FlowId {
 
 /// A directed endpoint pair and transport, in 40 bytes that hash as five words.
 #[derive(Debug, Clone, Copy, Eq)]
-struct FlowKey([u64; 5]);
+pub(super) struct FlowKey([u64; 5]);
 
 impl PartialEq for FlowKey {
     /// Word by word: the derived comparison calls `memcmp`.
@@ -57,7 +57,7 @@ fn endpoint(a: &SocketAddr) -> (u128, u64) {
 }
 
 impl FlowKey {
-    fn new(transport: Transport, src: &SocketAddr, dst: &SocketAddr) -> Self {
+    pub(super) fn new(transport: Transport, src: &SocketAddr, dst: &SocketAddr) -> Self {
         let (s, d) = (endpoint(src), endpoint(dst));
         let t = match transport {
             Transport::Udp => 0,

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use super::net::TcpInfo;
+use super::flows::FlowKey;
+use super::net::{TcpInfo, Transport};
 use crate::core::stun::{starts_channel_data, MAGIC_COOKIE};
 
 /// How messages are delimited on a stream.
@@ -59,7 +60,8 @@ const MAX_STREAMS: usize = 1 << 16;
 /// All TCP streams of a capture, by direction.
 #[derive(Debug, Default)]
 pub struct TcpStreams {
-    streams: HashMap<(SocketAddr, SocketAddr), Stream, super::fastfmt::FxBuild>,
+    /// By direction (as a flow key: five words to hash and compare, not two addresses).
+    streams: HashMap<FlowKey, Stream, super::fastfmt::FxBuild>,
     /// The frames handed out by the last segment, one after the other (the stream buffer
     /// moves on; one buffer for all of them saves an allocation per frame).
     frames: Vec<u8>,
@@ -113,7 +115,7 @@ impl TcpStreams {
         out: &mut Vec<StreamItem>,
     ) {
         self.frames.clear();
-        let key = (src, dst);
+        let key = FlowKey::new(Transport::Tcp, &src, &dst);
         if tcp.rst || (tcp.fin && payload.is_empty()) {
             self.streams.remove(&key);
             return;
@@ -363,7 +365,7 @@ mod tests {
         for _ in 0..200 {
             streams.segment(a, b, tcp(seq), &[0u8; 1400], false, &mut out);
             seq += 1400;
-            let s = &streams.streams[&(a, b)];
+            let s = &streams.streams[&FlowKey::new(Transport::Tcp, &a, &b)];
             assert!(s.buf.len() <= MAX_STREAM_BUFFER + 1400);
         }
     }
@@ -377,6 +379,6 @@ mod tests {
         streams.segment(a, b, tcp(0), b"GET / HTTP/1.1\r\n", false, &mut out);
         streams.segment(a, b, tcp(16), &[b'x'; 1000], false, &mut out);
         assert!(out.is_empty());
-        assert!(streams.streams[&(a, b)].buf.is_empty());
+        assert!(streams.streams[&FlowKey::new(Transport::Tcp, &a, &b)].buf.is_empty());
     }
 }
