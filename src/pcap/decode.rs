@@ -1039,7 +1039,6 @@ impl<W: Write + Send + 'static> Decoder<W> {
             _ => None,
         };
         let facts = match (&msg.body, &scan) {
-            (Body::Stun(_), Some(_)) if self.txns_there => None,
             (Body::Stun(m), Some(scan)) => {
                 let mut f = self.stun_facts(msg, m, scan);
                 // Only --errors selects by it; otherwise the output thread checks it for the line.
