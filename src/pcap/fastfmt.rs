@@ -164,21 +164,6 @@ fn octet_into(buf: &mut [u8], mut at: usize, n: u8) -> usize {
     at + 1
 }
 
-/// Append a decimal integer right-aligned in `width` columns.
-pub fn push_u64_padded(out: &mut LineBuf, n: u64, width: usize) {
-    let len = digits(n);
-    if width <= 20 {
-        out.append_with::<20>(b' ', |buf| {
-            let end = width.max(len);
-            digits_into(buf, end, n);
-            end
-        });
-    } else {
-        out.0.extend(std::iter::repeat_n(b' ', width - len));
-        push_u64(out, n);
-    }
-}
-
 /// Append a decimal integer zero-padded to `width` digits.
 pub fn push_u64_padded_zero(out: &mut LineBuf, n: u64, width: usize) {
     let len = digits(n);
@@ -450,7 +435,7 @@ mod tests {
             push_u64(&mut s, n);
             assert_eq!(s.as_bytes(), n.to_string().as_bytes());
             let mut s = LineBuf::default();
-            push_u64_padded(&mut s, n, 6);
+            Counter::default().push_padded(&mut s, n, 6);
             assert_eq!(s.as_bytes(), format!("{n:>6}").as_bytes());
         }
         for a in ["203.0.113.10:3478", "0.0.0.0:0", "9.10.99.255:65535", "100.1.0.250:1", "[2001:db8::1]:443"]
@@ -474,7 +459,7 @@ mod tests {
         for n in [0u64, 5, 123_456, u64::MAX] {
             for width in [0, 6, 25] {
                 let mut s = LineBuf::default();
-                push_u64_padded(&mut s, n, width);
+                Counter::default().push_padded(&mut s, n, width);
                 assert_eq!(s.as_bytes(), format!("{n:>width$}").as_bytes());
             }
         }
