@@ -37,6 +37,9 @@ _rtctool() {
             rtctool,sdp)
                 cmd="rtctool__subcmd__sdp"
                 ;;
+            rtctool,signal)
+                cmd="rtctool__subcmd__signal"
+                ;;
             rtctool,stun)
                 cmd="rtctool__subcmd__stun"
                 ;;
@@ -61,6 +64,9 @@ _rtctool() {
             rtctool__subcmd__help,sdp)
                 cmd="rtctool__subcmd__help__subcmd__sdp"
                 ;;
+            rtctool__subcmd__help,signal)
+                cmd="rtctool__subcmd__help__subcmd__signal"
+                ;;
             rtctool__subcmd__help,stun)
                 cmd="rtctool__subcmd__help__subcmd__stun"
                 ;;
@@ -81,6 +87,9 @@ _rtctool() {
                 ;;
             rtctool__subcmd__help__subcmd__sdp,show)
                 cmd="rtctool__subcmd__help__subcmd__sdp__subcmd__show"
+                ;;
+            rtctool__subcmd__help__subcmd__signal,serve)
+                cmd="rtctool__subcmd__help__subcmd__signal__subcmd__serve"
                 ;;
             rtctool__subcmd__help__subcmd__stun,decode)
                 cmd="rtctool__subcmd__help__subcmd__stun__subcmd__decode"
@@ -133,6 +142,18 @@ _rtctool() {
             rtctool__subcmd__sdp__subcmd__help,show)
                 cmd="rtctool__subcmd__sdp__subcmd__help__subcmd__show"
                 ;;
+            rtctool__subcmd__signal,help)
+                cmd="rtctool__subcmd__signal__subcmd__help"
+                ;;
+            rtctool__subcmd__signal,serve)
+                cmd="rtctool__subcmd__signal__subcmd__serve"
+                ;;
+            rtctool__subcmd__signal__subcmd__help,help)
+                cmd="rtctool__subcmd__signal__subcmd__help__subcmd__help"
+                ;;
+            rtctool__subcmd__signal__subcmd__help,serve)
+                cmd="rtctool__subcmd__signal__subcmd__help__subcmd__serve"
+                ;;
             rtctool__subcmd__stun,decode)
                 cmd="rtctool__subcmd__stun__subcmd__decode"
                 ;;
@@ -152,7 +173,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback signal completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -258,7 +279,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun pcap sdp nat-type gather loopback completions help"
+            opts="stun pcap sdp nat-type gather loopback signal completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +461,34 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help__subcmd__sdp__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__signal)
+            opts="serve"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__signal__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -894,6 +943,108 @@ _rtctool() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__signal)
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --help serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__signal__subcmd__help)
+            opts="serve help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__signal__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__signal__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__signal__subcmd__serve)
+            opts="-q -v -h --listen --max-peers --max-connections --max-body --max-queued --request-timeout --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-peers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-queued)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

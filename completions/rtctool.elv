@@ -34,6 +34,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
             cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
+            cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -292,6 +293,44 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'rtctool;signal'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand serve 'Run a signalling server that speaks libwebrtc''s peerconnection_server protocol'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;signal;serve'= {
+            cand --listen 'Where to listen: ADDR:PORT ([::]:8888 for IPv6)'
+            cand --max-peers 'Members signed in at once'
+            cand --max-connections 'Open connections at once, parked hanging GETs included (the open-file limit is raised to fit when it can be)'
+            cand --max-body 'Largest message body, in bytes'
+            cand --max-queued 'Messages queued for one member that has no hanging GET parked'
+            cand --request-timeout 'Time a client has to send its whole request, and to read the answer'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;signal;help'= {
+            cand serve 'Run a signalling server that speaks libwebrtc''s peerconnection_server protocol'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;signal;help;serve'= {
+        }
+        &'rtctool;signal;help;help'= {
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -312,6 +351,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
             cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
+            cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -347,6 +387,11 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;gather'= {
         }
         &'rtctool;help;loopback'= {
+        }
+        &'rtctool;help;signal'= {
+            cand serve 'Run a signalling server that speaks libwebrtc''s peerconnection_server protocol'
+        }
+        &'rtctool;help;signal;serve'= {
         }
         &'rtctool;help;completions'= {
         }

@@ -217,8 +217,94 @@ data channel that carried nothing); 2 usage error; 4 the call never connected wi
         after_help = "Examples:\n  rtctool loopback\n  rtctool loopback --media none --throughput --duration 3s\n  rtctool loopback --media-file clip.ivf --media-file speech.ogg\n  rtctool loopback --loss 5 --delay 40ms --jitter 10ms --max-loss 10\n  rtctool loopback --ice-server turn:alice@turn.example.org --relay-only\n  rtctool --json loopback --duration 2s | jq .timings_ms"
     )]
     Loopback(LoopbackArgs),
+    /// Signalling: a server compatible with libwebrtc's peerconnection_server.
+    #[command(subcommand)]
+    Signal(SignalCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+/// `rtctool signal ...`
+#[derive(Debug, Subcommand)]
+pub enum SignalCommand {
+    /// Run a signalling server that speaks libwebrtc's peerconnection_server protocol.
+    #[command(
+        long_about = "Run a signalling server that speaks the protocol of libwebrtc's \
+peerconnection_server byte for byte, so native peerconnection_client programs, `rtctool call` \
+and browser pages can find each other and exchange offers, answers and ICE candidates.\n\n\
+The protocol: one request per TCP connection, every answer with Connection: close and a \
+Content-Length. GET /sign_in?NAME signs in (the raw query is the name; empty gives peer_ID; \
+commas become _; ids count up from 1 and are never reused) and answers 200 with Pragma: ID and \
+one line NAME,ID,1 per member, the new one first; the others are told NAME,ID,1 through their \
+hanging GET. GET /wait?peer_id=ID is the hanging GET: it is answered with the next queued item \
+(Pragma: the waiter's own id for a server notification NAME,ID,0|1, the sender's id for a \
+message), or parked until there is one. POST /message?peer_id=FROM&to=TO delivers its body \
+verbatim, with the sender's Content-Type, to TO (to oneself: echoed back; an unknown peer: 500 \
+'Peer most likely gone.'). GET /sign_out?peer_id=ID signs out. A member with no parked GET for \
+more than 30 s is dropped; leaving is announced as NAME,ID,0. CORS headers go on every answer \
+and OPTIONS is answered, so pages on any origin can use the server.\n\n\
+Where it differs from the native server, on purpose: GET /quit is refused (403); GET / serves \
+a browser peer page; a second hanging GET for one member closes the first; and everything a \
+client can make it spend is bounded: connections (--max-connections, then 503), members \
+(--max-peers, then 503 on sign-in), the time to send a request and to read an answer \
+(--request-timeout, then 408), the request head (8 KiB, then 431), the body (--max-body, then \
+413 before any of it is read), a POST without Content-Length (411) or Content-Type or body \
+(400), messages queued for one member (--max-queued, then 503 to the sender: nothing is \
+dropped unseen). Announcements are stored once for all members, so n sign-ins cost O(n) \
+memory; a member so far behind that the announcement log (65,536 entries) no longer holds what \
+it has not read is dropped and announced gone, as the native server drops a member it cannot \
+deliver to.\n\n\
+Logs sign-ins, departures, refusals and message sizes (never bodies) on stderr; --ndjson \
+prints them as JSON events on stdout (listening, signed-in, left, message, refused). Ctrl-C \
+or SIGTERM stops it and prints the totals (--json: {connections, sign_ins, messages, \
+message_bytes, refused, peak_members}).\n\n\
+Exit codes: 0 stopped cleanly; 2 usage error; 4 the address could not be bound.",
+        after_help = "Examples:\n  rtctool signal serve\n  rtctool signal serve --listen 127.0.0.1:8888\n  rtctool --ndjson signal serve --listen [::]:8888 --max-peers 50000"
+    )]
+    Serve(SignalServeArgs),
+}
+
+/// Arguments of `rtctool signal serve`.
+#[derive(Debug, Args)]
+pub struct SignalServeArgs {
+    /// Where to listen: ADDR:PORT ([::]:8888 for IPv6).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "0.0.0.0:8888")]
+    pub listen: std::net::SocketAddr,
+
+    /// Members signed in at once.
+    #[arg(long, value_name = "N", default_value_t = 15_000)]
+    pub max_peers: usize,
+
+    /// Open connections at once, parked hanging GETs included (the open-file limit is raised
+    /// to fit when it can be).
+    #[arg(long, value_name = "N", default_value_t = 16_384)]
+    pub max_connections: usize,
+
+    /// Largest message body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024)]
+    pub max_body: usize,
+
+    /// Messages queued for one member that has no hanging GET parked.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_queued: usize,
+
+    /// Time a client has to send its whole request, and to read the answer.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+}
+
+impl SignalServeArgs {
+    /// The signal module's options.
+    pub fn options(&self) -> crate::signal::ServeOptions {
+        crate::signal::ServeOptions {
+            listen: self.listen,
+            max_peers: self.max_peers,
+            max_connections: self.max_connections,
+            max_body: self.max_body,
+            max_queued: self.max_queued,
+            request_timeout: self.request_timeout,
+        }
+    }
 }
 
 /// `rtctool stun ...`

@@ -12,6 +12,7 @@ pub mod loopback;
 pub mod nat;
 pub mod pcap;
 pub mod sdp;
+pub mod signal;
 pub mod stun;
 
 pub use error::{Error, ErrorKind, Outcome, Result};
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::NatType(args) => nat::run(args, &out),
         Command::Gather(args) => gather::run(args, &out),
         Command::Loopback(args) => loopback::run(args, &out),
+        Command::Signal(cli::SignalCommand::Serve(args)) => signal::serve(args.options(), &out),
         Command::Completions(args) => completions(args),
     }
 }
