@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('gather', 'gather', [CompletionResultType]::ParameterValue, 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server')
             [CompletionResult]::new('loopback', 'loopback', [CompletionResultType]::ParameterValue, 'Run a whole WebRTC call between two peers in this process, and measure it')
+            [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it')
             [CompletionResult]::new('signal', 'signal', [CompletionResultType]::ParameterValue, 'Signalling: a server compatible with libwebrtc''s peerconnection_server')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -323,6 +324,33 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'rtctool;call' {
+            [CompletionResult]::new('--signal', '--signal', [CompletionResultType]::ParameterName, 'The signalling server: http://HOST[:PORT] (port 8888 by default)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The name to sign in with (default: rtctool-PID)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Call this member (its name, or its id)')
+            [CompletionResult]::new('--ice-server', '--ice-server', [CompletionResultType]::ParameterName, 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only). Repeatable')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long media and data flow once the call is up')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long signing in, finding the peer and connecting may take')
+            [CompletionResult]::new('--media', '--media', [CompletionResultType]::ParameterName, 'Which media we send')
+            [CompletionResult]::new('--datachannel', '--datachannel', [CompletionResultType]::ParameterName, 'What the data channel does (the caller opens it; the callee echoes)')
+            [CompletionResult]::new('--media-file', '--media-file', [CompletionResultType]::ParameterName, 'Play this file instead of synthetic frames: IVF (VP8, VP9, AV1) or Ogg/Opus')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'The local address to gather host candidates on (default: every interface)')
+            [CompletionResult]::new('--max-loss', '--max-loss', [CompletionResultType]::ParameterName, 'Fail (exit 1) when a verified stream loses more than this percentage of its frames')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for a member''s offer and answer it')
+            [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Use relay candidates only')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'rtctool;signal' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
@@ -387,6 +415,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('nat-type', 'nat-type', [CompletionResultType]::ParameterValue, 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)')
             [CompletionResult]::new('gather', 'gather', [CompletionResultType]::ParameterValue, 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server')
             [CompletionResult]::new('loopback', 'loopback', [CompletionResultType]::ParameterValue, 'Run a whole WebRTC call between two peers in this process, and measure it')
+            [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it')
             [CompletionResult]::new('signal', 'signal', [CompletionResultType]::ParameterValue, 'Signalling: a server compatible with libwebrtc''s peerconnection_server')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -436,6 +465,9 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;loopback' {
+            break
+        }
+        'rtctool;help;call' {
             break
         }
         'rtctool;help;signal' {

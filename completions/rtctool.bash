@@ -16,6 +16,9 @@ _rtctool() {
             ",$1")
                 cmd="rtctool"
                 ;;
+            rtctool,call)
+                cmd="rtctool__subcmd__call"
+                ;;
             rtctool,completions)
                 cmd="rtctool__subcmd__completions"
                 ;;
@@ -42,6 +45,9 @@ _rtctool() {
                 ;;
             rtctool,stun)
                 cmd="rtctool__subcmd__stun"
+                ;;
+            rtctool__subcmd__help,call)
+                cmd="rtctool__subcmd__help__subcmd__call"
                 ;;
             rtctool__subcmd__help,completions)
                 cmd="rtctool__subcmd__help__subcmd__completions"
@@ -173,12 +179,82 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback signal completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback call signal completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__call)
+            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --relay-only --duration --timeout --media --datachannel --media-file --bind --max-loss --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --signal)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ice-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --media)
+                    COMPREPLY=($(compgen -W "none audio video both" -- "${cur}"))
+                    return 0
+                    ;;
+                --datachannel)
+                    COMPREPLY=($(compgen -W "ping bulk none" -- "${cur}"))
+                    return 0
+                    ;;
+                --media-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-loss)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -279,8 +355,22 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun pcap sdp nat-type gather loopback signal completions help"
+            opts="stun pcap sdp nat-type gather loopback call signal completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__call)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
             cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
+            cand call 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
             cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -293,6 +294,32 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'rtctool;call'= {
+            cand --signal 'The signalling server: http://HOST[:PORT] (port 8888 by default)'
+            cand --name 'The name to sign in with (default: rtctool-PID)'
+            cand --to 'Call this member (its name, or its id)'
+            cand --ice-server 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only). Repeatable'
+            cand --username 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)'
+            cand --password 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed'
+            cand --duration 'How long media and data flow once the call is up'
+            cand --timeout 'How long signing in, finding the peer and connecting may take'
+            cand --media 'Which media we send'
+            cand --datachannel 'What the data channel does (the caller opens it; the callee echoes)'
+            cand --media-file 'Play this file instead of synthetic frames: IVF (VP8, VP9, AV1) or Ogg/Opus'
+            cand --bind 'The local address to gather host candidates on (default: every interface)'
+            cand --max-loss 'Fail (exit 1) when a verified stream loses more than this percentage of its frames'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand --wait 'Wait for a member''s offer and answer it'
+            cand --relay-only 'Use relay candidates only'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'rtctool;signal'= {
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand -q 'Print only results and errors'
@@ -351,6 +378,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand nat-type 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
             cand gather 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
             cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
+            cand call 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
             cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -387,6 +415,8 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;gather'= {
         }
         &'rtctool;help;loopback'= {
+        }
+        &'rtctool;help;call'= {
         }
         &'rtctool;help;signal'= {
             cand serve 'Run a signalling server that speaks libwebrtc''s peerconnection_server protocol'

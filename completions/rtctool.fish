@@ -39,6 +39,7 @@ complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "sdp" -d 'Show, lint
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -238,6 +239,34 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s v -l verbos
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l signal -d 'The signalling server: http://HOST[:PORT] (port 8888 by default)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l name -d 'The name to sign in with (default: rtctool-PID)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l to -d 'Call this member (its name, or its id)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l ice-server -d 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only). Repeatable' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l username -d 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l password -d 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l duration -d 'How long media and data flow once the call is up' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l timeout -d 'How long signing in, finding the peer and connecting may take' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media -d 'Which media we send' -r -f -a "none\t'No media: data channel only'
+audio\t'Audio only'
+video\t'Video only'
+both\t'Audio and video'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l datachannel -d 'What the data channel does (the caller opens it; the callee echoes)' -r -f -a "ping\t'A message every 50 ms, echoed back: RTT and verification'
+bulk\t'As much data as flow control allows: throughput'
+none\t'No data channel'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media-file -d 'Play this file instead of synthetic frames: IVF (VP8, VP9, AV1) or Ogg/Opus' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l bind -d 'The local address to gather host candidates on (default: every interface)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l max-loss -d 'Fail (exit 1) when a verified stream loses more than this percentage of its frames' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l wait -d 'Wait for a member\'s offer and answer it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l relay-only -d 'Use relay candidates only'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand signal; and not __fish_seen_subcommand_from serve help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -273,15 +302,16 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l ver
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback signal completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'

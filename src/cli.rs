@@ -217,11 +217,133 @@ data channel that carried nothing); 2 usage error; 4 the call never connected wi
         after_help = "Examples:\n  rtctool loopback\n  rtctool loopback --media none --throughput --duration 3s\n  rtctool loopback --media-file clip.ivf --media-file speech.ogg\n  rtctool loopback --loss 5 --delay 40ms --jitter 10ms --max-loss 10\n  rtctool loopback --ice-server turn:alice@turn.example.org --relay-only\n  rtctool --json loopback --duration 2s | jq .timings_ms"
     )]
     Loopback(LoopbackArgs),
+    /// Call a peer (or wait for its call) through a peerconnection signalling server, and measure it.
+    #[command(
+        long_about = "One peer of a WebRTC call between two machines (or a machine and a \
+browser), signalled through a server that speaks libwebrtc's peerconnection protocol: `rtctool \
+signal serve`, the native peerconnection_server, or any other. On the wire it behaves as \
+peerconnection_client does: HTTP/1.0 requests with its header case, one per connection, the \
+hanging GET re-issued as soon as it is answered; {\"type\": \"offer\"|\"answer\", \"sdp\": ...} and \
+{\"sdpMid\", \"sdpMLineIndex\", \"candidate\"} messages posted one at a time in order, candidates \
+trickled as they are gathered; BYE hangs up.\n\n\
+--to PEER (a name or an id) waits for that member to sign in, then offers; --wait answers \
+the first member that offers and ignores the others meanwhile. The peer connection, media, \
+data channel and report are loopback's: synthetic audio (Opus payload format) and video (VP8 \
+payload format) frames that carry their sequence number and a CRC-32 (or --media-file frames), \
+and a data channel whose pings the far end echoes (every data-channel message the remote sends \
+is echoed back unchanged). Between two rtctools every frame is verified at the receiver, and \
+each side sends its report to the other over the signalling channel (a key other clients \
+ignore), so each report carries the whole picture (remote_report). Media from another \
+implementation is measured, not verified. Browsers cannot decode the synthetic frames.\n\n\
+The report: a timeline from signing in (signed in, peer found, offer sent or received, \
+answer, candidates both ways, ICE checking and connected, DTLS, data channel open, first media); \
+timings from the offer; every candidate pair with its checks and answers; the selected pair; \
+streams both ways; the data channel; a diagnosis in plain words when the call did not connect \
+(the peer never came, the answer never came, no pair got a response, only the relay pair \
+worked, no TURN server to fall back on). --timeout bounds signing in, finding the peer and \
+connecting; --duration is how long media and data flow once connected.\n\n\
+Exit codes: 0 connected and every check passed; 1 connected but a check failed; 2 usage error; \
+3 a bad media file; 4 the server could not be reached, the peer never came, or the call never \
+connected.",
+        after_help = "Examples:\n  rtctool call --signal http://192.0.2.10:8888 --wait --name alice\n  rtctool call --signal http://192.0.2.10:8888 --to alice --name bob\n  rtctool call --signal 192.0.2.10 --to alice --ice-server turn:u:p@192.0.2.10 --relay-only\n  rtctool --json call --signal http://127.0.0.1:8888 --to alice --bind 127.0.0.1 | jq .timings_ms"
+    )]
+    Call(CallArgs),
     /// Signalling: a server compatible with libwebrtc's peerconnection_server.
     #[command(subcommand)]
     Signal(SignalCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+/// Arguments of `rtctool call`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("whom").required(true).args(["to", "wait"])))]
+pub struct CallArgs {
+    /// The signalling server: http://HOST[:PORT] (port 8888 by default).
+    #[arg(long, value_name = "URL", value_parser = crate::call::signaling::SignalUrl::parse)]
+    pub signal: crate::call::signaling::SignalUrl,
+
+    /// The name to sign in with (default: rtctool-PID).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Call this member (its name, or its id).
+    #[arg(long, value_name = "PEER")]
+    pub to: Option<String>,
+
+    /// Wait for a member's offer and answer it.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs
+    /// relays over UDP only). Repeatable.
+    #[arg(long = "ice-server", value_name = "URL", value_parser = parse_ice_url)]
+    pub ice_servers: Vec<crate::core::ice::IceUrl>,
+
+    /// TURN username when not in the URL (else RTCTOOL_TURN_USERNAME).
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed.
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+
+    /// Use relay candidates only.
+    #[arg(long)]
+    pub relay_only: bool,
+
+    /// How long media and data flow once the call is up.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+
+    /// How long signing in, finding the peer and connecting may take.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Which media we send.
+    #[arg(long, value_enum, value_name = "KIND", default_value = "both")]
+    pub media: crate::loopback::MediaKind,
+
+    /// What the data channel does (the caller opens it; the callee echoes).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "ping")]
+    pub datachannel: crate::loopback::DataChannelMode,
+
+    /// Play this file instead of synthetic frames: IVF (VP8, VP9, AV1) or Ogg/Opus.
+    #[arg(long = "media-file", value_name = "FILE")]
+    pub media_files: Vec<PathBuf>,
+
+    /// The local address to gather host candidates on (default: every interface).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0")]
+    pub bind: std::net::IpAddr,
+
+    /// Fail (exit 1) when a verified stream loses more than this percentage of its frames.
+    #[arg(long, value_name = "PCT", default_value = "5", value_parser = crate::loopback::parse_percent)]
+    pub max_loss: f64,
+}
+
+impl CallArgs {
+    /// The call module's options.
+    pub fn options(&self) -> crate::Result<crate::call::CallOptions> {
+        Ok(crate::call::CallOptions {
+            signal: self.signal.clone(),
+            name: self.name.clone().unwrap_or_else(|| format!("rtctool-{}", std::process::id())),
+            target: match &self.to {
+                Some(p) => crate::call::Target::Peer(p.clone()),
+                None => crate::call::Target::Wait,
+            },
+            ice_servers: self.ice_servers.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            relay_only: self.relay_only,
+            duration: self.duration,
+            timeout: self.timeout,
+            media: self.media,
+            datachannel: self.datachannel,
+            media_files: self.media_files.clone(),
+            bind: self.bind,
+            max_loss: self.max_loss,
+        })
+    }
 }
 
 /// `rtctool signal ...`

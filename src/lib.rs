@@ -4,6 +4,7 @@
 //! `core` is shared protocol code (STUN/TURN codec, ICE candidates, output); each subcommand has
 //! its own module on top of it.
 
+pub mod call;
 pub mod cli;
 pub mod core;
 pub mod error;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Gather(args) => gather::run(args, &out),
         Command::Loopback(args) => loopback::run(args, &out),
         Command::Signal(cli::SignalCommand::Serve(args)) => signal::serve(args.options(), &out),
+        Command::Call(args) => call::run(args.options()?, &out),
         Command::Completions(args) => completions(args),
     }
 }

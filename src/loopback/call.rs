@@ -31,7 +31,7 @@ use crate::core::output::{self, Mode, Output, Progress};
 use crate::error::{Error, Result};
 
 /// How long statistics and closing may take before we go on without them.
-const STATS_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const STATS_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the call has reached so far, filled in from peer events.
 struct Progression {
@@ -145,12 +145,12 @@ impl Live<'_> {
 }
 
 /// Everything running during the call that the end of it needs.
-struct Running {
-    receptions: Receptions,
-    senders: HashMap<StreamId, Arc<SendCounters>>,
-    dc: Arc<DcCounters>,
+pub(crate) struct Running {
+    pub(crate) receptions: Receptions,
+    pub(crate) senders: HashMap<StreamId, Arc<SendCounters>>,
+    pub(crate) dc: Arc<DcCounters>,
     /// Per stream: its codec, and the sender's ledger when it plays a file.
-    plan: ReceivePlan,
+    pub(crate) plan: ReceivePlan,
 }
 
 /// Run the call; the error is returned beside the report when it never connected (exit 4).
@@ -318,7 +318,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         if let Some(relay) = &relay {
             relay.set_lossy(true);
         }
-        start_media(cfg, [&offerer, &answerer], t0, &phase_rx, &mut running).await;
+        start_media(cfg, &[&offerer, &answerer], t0, &phase_rx, &mut running).await;
         let start = Instant::now();
         let _ = phase_tx.send(Phase::Running);
         push(&mut p, &live, start, None, "media-start", Some(format!("for {:?}", cfg.duration)));
@@ -541,7 +541,7 @@ fn handle(
             push(p, live, at, Some(side), &event, detail);
         }
         PeerEventKind::DataChannel(dc) => {
-            datachannel::spawn_answerer(dc, running.dc.clone(), ev_tx.clone());
+            datachannel::spawn_answerer(dc, running.dc.clone(), ev_tx.clone(), false);
             push(p, live, at, Some(side), "data-channel-announced", None);
         }
         PeerEventKind::Track(track) => {
@@ -579,7 +579,7 @@ fn handle(
 /// flights after ICE connects, the SCTP INIT after DTLS, the DCEP OPEN after SCTP) only on its
 /// next wake-up, which is otherwise the next timer, up to an ICE check interval later. Any call
 /// on the data channel wakes it; this one changes nothing.
-async fn nudge(dc: Arc<dyn DataChannel>, phase: watch::Receiver<Phase>, until: Instant) {
+pub(crate) async fn nudge(dc: Arc<dyn DataChannel>, phase: watch::Receiver<Phase>, until: Instant) {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     while *phase.borrow() == Phase::Connecting && Instant::now() < until {
         tick.tick().await;
@@ -651,15 +651,15 @@ fn without_candidates(mut desc: RTCSessionDescription, strip: bool) -> RTCSessio
     desc
 }
 
-async fn start_media(
+pub(crate) async fn start_media(
     cfg: &Config,
-    peers: [&Peer; 2],
+    peers: &[&Peer],
     t0: Instant,
     phase: &watch::Receiver<Phase>,
     running: &mut Running,
 ) {
     let plan = running.plan.clone();
-    for peer in peers {
+    for peer in peers.iter() {
         for local in &peer.tracks {
             let stream = StreamId { from: peer.side, kind: local.kind };
             let codec = cfg.codec(local.kind);
@@ -746,7 +746,7 @@ fn dc_settled(dc: &DcCounters, mode: DataChannelMode) -> bool {
     }
 }
 
-async fn stats(pc: &Arc<dyn PeerConnection>) -> Option<RTCStatsReport> {
+pub(crate) async fn stats(pc: &Arc<dyn PeerConnection>) -> Option<RTCStatsReport> {
     tokio::time::timeout(STATS_TIMEOUT, pc.get_stats(Instant::now(), StatsSelector::None)).await.ok()
 }
 
@@ -818,8 +818,8 @@ fn stream_reports(
             let codec = cfg.codec(id.kind);
             StreamReport {
                 stream: id.label(),
-                from: id.from,
-                to: id.from.other(),
+                from: id.from.as_str().to_owned(),
+                to: id.from.other().as_str().to_owned(),
                 kind: id.kind.as_str().to_owned(),
                 codec: codec.name().to_owned(),
                 source: cfg
@@ -854,14 +854,14 @@ fn stream_reports(
 }
 
 /// The first entry of a report that `pick` accepts.
-fn find_entry<'a, T>(
+pub(crate) fn find_entry<'a, T>(
     report: Option<&'a RTCStatsReport>,
     pick: impl Fn(&'a RTCStatsReportEntry) -> Option<&'a T>,
 ) -> Option<&'a T> {
     report?.iter().find_map(pick)
 }
 
-fn dc_report(mode: DataChannelMode, dc: &DcCounters, open_ms: Option<f64>) -> DataChannelReport {
+pub(crate) fn dc_report(mode: DataChannelMode, dc: &DcCounters, open_ms: Option<f64>) -> DataChannelReport {
     let corrupted = dc.corrupted.load(Ordering::Relaxed);
     match mode {
         DataChannelMode::Bulk => {
@@ -898,7 +898,7 @@ fn dc_report(mode: DataChannelMode, dc: &DcCounters, open_ms: Option<f64>) -> Da
 }
 
 /// One side's selected pair: (its local end, its remote end, RTT in ms), each when found.
-fn pair_ends(report: &RTCStatsReport) -> Option<(Option<PairEnd>, Option<PairEnd>, Option<f64>)> {
+pub(crate) fn pair_ends(report: &RTCStatsReport) -> Option<(Option<PairEnd>, Option<PairEnd>, Option<f64>)> {
     let transport = report.transport()?;
     let pair = report
         .candidate_pairs()

@@ -50,6 +50,8 @@ pub struct DcCounters {
     pub bulk_window: Mutex<Option<(Instant, Instant)>>,
     /// Send errors (the channel closed under us).
     pub send_errors: AtomicU64,
+    /// Messages of another peer's own (not ours) echoed back unchanged.
+    pub foreign_echoed: AtomicU64,
 }
 
 fn ping_message(tag: u8, seq: u32, sent_us: u64) -> BytesMut {
@@ -124,8 +126,9 @@ pub fn spawn_offerer(
                         milestone(&events, Side::Offerer, "data-channel-open");
                         let _ = open_tx.send(true);
                     }
+                    // An echo, or the ping itself sent back unchanged (a browser page's echo).
                     DataChannelEvent::OnMessage(msg) => match (msg.data.first(), parse_ping(&msg.data)) {
-                        (Some(&ECHO), Some((_, sent_us))) => {
+                        (Some(&ECHO | &PING), Some((_, sent_us))) => {
                             let now_us = call_start.elapsed().as_micros() as u64;
                             counters.echoes.fetch_add(1, Ordering::Relaxed);
                             lock(&counters.rtts_us).push(now_us.saturating_sub(sent_us));
@@ -202,11 +205,13 @@ async fn send_loop(
     }
 }
 
-/// The answerer's end: echo pings, verify and count bulk data.
+/// The answerer's end: echo pings, verify and count bulk data. With `echo_foreign`, any
+/// other message (a browser's, say) is echoed back unchanged instead of counted as corrupted.
 pub fn spawn_answerer(
     dc: Arc<dyn DataChannel>,
     counters: Arc<DcCounters>,
     events: mpsc::UnboundedSender<PeerEvent>,
+    echo_foreign: bool,
 ) {
     tokio::spawn(async move {
         let mut next_bulk = 0u64;
@@ -241,6 +246,12 @@ pub fn spawn_answerer(
                                 _ => {
                                     counters.corrupted.fetch_add(1, Ordering::Relaxed);
                                 }
+                            }
+                        }
+                        _ if echo_foreign => {
+                            counters.foreign_echoed.fetch_add(1, Ordering::Relaxed);
+                            if dc.send(BytesMut::from(&data[..])).await.is_err() {
+                                counters.send_errors.fetch_add(1, Ordering::Relaxed);
                             }
                         }
                         _ => {

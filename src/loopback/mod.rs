@@ -191,34 +191,8 @@ impl Config {
         if args.timeout.is_zero() {
             return Err(Error::usage("--timeout must be above 0"));
         }
-        let mut ice_servers = Vec::new();
-        for url in &args.ice_servers {
-            let credentials = if url.scheme.is_turn() {
-                let c = resolve_credentials(url, args.username.as_deref(), args.password.as_deref(), &env);
-                if c.is_none() {
-                    return Err(Error::usage(format!(
-                        "{url} needs a username and a password: in the URL (turn:user:pass@host), \
-                         with --username/--password, or in RTCTOOL_TURN_USERNAME/RTCTOOL_TURN_PASSWORD"
-                    )));
-                }
-                c
-            } else {
-                None
-            };
-            // webrtc-rs gathers relay candidates over UDP only (it skips the others with a log
-            // line), so refuse them here rather than fail later for no visible reason.
-            if url.scheme == Scheme::Turns || url.scheme == Scheme::Stuns {
-                return Err(Error::usage(format!(
-                    "{url}: TLS (turns:, stuns:) is not supported by webrtc-rs; use turn: or stun:"
-                )));
-            }
-            if url.transport == Some(crate::core::ice::Transport::Tcp) {
-                return Err(Error::usage(format!(
-                    "{url}: webrtc-rs allocates TURN relays over UDP only; drop ?transport=tcp"
-                )));
-            }
-            ice_servers.push(IceServer { url: url.clone(), credentials });
-        }
+        let ice_servers =
+            settle_ice_servers(&args.ice_servers, args.username.as_deref(), args.password.as_deref(), &env)?;
         if args.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
             return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
         }
@@ -303,6 +277,45 @@ impl Config {
             Kind::Video => self.video,
         }
     }
+}
+
+/// Settle each STUN/TURN URL's credentials (from the URL, the flags or the environment) and
+/// refuse what webrtc-rs cannot use (TLS, TURN over TCP), for loopback and call alike.
+pub fn settle_ice_servers(
+    urls: &[IceUrl],
+    username: Option<&str>,
+    password: Option<&str>,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Vec<IceServer>> {
+    let mut ice_servers = Vec::new();
+    for url in urls {
+        let credentials = if url.scheme.is_turn() {
+            let c = resolve_credentials(url, username, password, env);
+            if c.is_none() {
+                return Err(Error::usage(format!(
+                    "{url} needs a username and a password: in the URL (turn:user:pass@host), \
+                     with --username/--password, or in RTCTOOL_TURN_USERNAME/RTCTOOL_TURN_PASSWORD"
+                )));
+            }
+            c
+        } else {
+            None
+        };
+        // webrtc-rs gathers relay candidates over UDP only (it skips the others with a log
+        // line), so refuse them here rather than fail later for no visible reason.
+        if url.scheme == Scheme::Turns || url.scheme == Scheme::Stuns {
+            return Err(Error::usage(format!(
+                "{url}: TLS (turns:, stuns:) is not supported by webrtc-rs; use turn: or stun:"
+            )));
+        }
+        if url.transport == Some(crate::core::ice::Transport::Tcp) {
+            return Err(Error::usage(format!(
+                "{url}: webrtc-rs allocates TURN relays over UDP only; drop ?transport=tcp"
+            )));
+        }
+        ice_servers.push(IceServer { url: url.clone(), credentials });
+    }
+    Ok(ice_servers)
 }
 
 /// Run `rtctool loopback`.

@@ -155,10 +155,10 @@ pub struct MediaReport {
 pub struct StreamReport {
     /// `offerer→answerer video`.
     pub stream: String,
-    /// Sender.
-    pub from: Side,
+    /// Sender: offerer or answerer (loopback), local or remote (call).
+    pub from: String,
     /// Receiver.
-    pub to: Side,
+    pub to: String,
     /// audio or video.
     pub kind: String,
     /// The payload format.

@@ -1,0 +1,158 @@
+//! `rtctool call`: one peer of a WebRTC call between two machines, signalled through a
+//! peerconnection_server (`rtctool signal serve`, the native one, or anything that speaks its
+//! protocol), measured and reported as `loopback` reports its in-process call.
+//!
+//! [`signaling`] is the native client's side of the protocol; [`session`] runs the call (sign
+//! in, find the peer or wait for its offer, offer/answer and trickled candidates, ICE, DTLS,
+//! media and data, BYE); [`report`] holds its report and the diagnosis. The peer connection,
+//! media senders and receivers, data channel and statistics are loopback's ([`crate::loopback`]),
+//! with this side in one of its two roles: the caller is the offerer, the callee the answerer.
+
+pub mod report;
+pub mod session;
+pub mod signaling;
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::core::ice::IceUrl;
+use crate::core::output::{self, Mode, Output};
+use crate::error::{Error, Outcome, Result};
+use crate::loopback::impair::Impairment;
+use crate::loopback::media::FrameSpec;
+use crate::loopback::mediafile::MediaFile;
+use crate::loopback::{self, Config, DataChannelMode, MediaKind};
+
+use signaling::SignalUrl;
+
+/// Whom to call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Call the member with this name (or id, when it is a number).
+    Peer(String),
+    /// Wait for a member's offer and answer it.
+    Wait,
+}
+
+/// What `call` is asked to do (the CLI fills it in).
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// The signalling server.
+    pub signal: SignalUrl,
+    /// The name to sign in with.
+    pub name: String,
+    /// Whom to call.
+    pub target: Target,
+    /// STUN/TURN servers.
+    pub ice_servers: Vec<IceUrl>,
+    /// TURN username when not in the URL.
+    pub username: Option<String>,
+    /// TURN password when not in the URL.
+    pub password: Option<String>,
+    /// Relay candidates only.
+    pub relay_only: bool,
+    /// How long media and data flow once up.
+    pub duration: Duration,
+    /// Bound on signalling and connecting.
+    pub timeout: Duration,
+    /// Which media we send.
+    pub media: MediaKind,
+    /// What the data channel does (the caller's choice; the callee echoes).
+    pub datachannel: DataChannelMode,
+    /// Files to play instead of synthetic frames.
+    pub media_files: Vec<PathBuf>,
+    /// The address to gather host candidates on (unspecified: every interface).
+    pub bind: IpAddr,
+    /// Largest acceptable frame loss per verified stream, percent.
+    pub max_loss: f64,
+}
+
+impl CallOptions {
+    /// The shared call configuration loopback's peer, media and data-channel code take.
+    pub fn config(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+        if self.timeout.is_zero() {
+            return Err(Error::usage("--timeout must be above 0"));
+        }
+        if self.name.is_empty() || self.name.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(Error::usage("--name must be non-empty, without spaces or control characters"));
+        }
+        let ice_servers = loopback::settle_ice_servers(
+            &self.ice_servers,
+            self.username.as_deref(),
+            self.password.as_deref(),
+            &env,
+        )?;
+        if self.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
+            return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
+        }
+        let mut files: Vec<Arc<MediaFile>> = Vec::new();
+        for path in &self.media_files {
+            let file = MediaFile::load(path)?;
+            let kind = file.codec.kind();
+            if files.iter().any(|f| f.codec.kind() == kind) {
+                return Err(Error::usage(format!("more than one {} --media-file", kind.as_str())));
+            }
+            files.push(Arc::new(file));
+        }
+        let bitrate = 1_000_000;
+        let fps = 30;
+        Ok(Config {
+            duration: self.duration,
+            kinds: kinds(self.media),
+            media: self.media,
+            video: FrameSpec::new(bitrate, fps),
+            video_bitrate: bitrate,
+            fps,
+            audio: FrameSpec::new(loopback::AUDIO_BITRATE, 50),
+            datachannel: self.datachannel,
+            ice_servers,
+            relay_only: self.relay_only,
+            ipv6: self.bind.is_ipv6(),
+            impairment: Impairment { loss: 0.0, delay: Duration::ZERO, jitter: Duration::ZERO },
+            max_loss: self.max_loss,
+            timeout: self.timeout,
+            stock_timers: false,
+            files,
+            lossless_setup: false,
+        })
+    }
+}
+
+fn kinds(media: MediaKind) -> Vec<crate::loopback::media::Kind> {
+    use crate::loopback::media::Kind;
+    match media {
+        MediaKind::None => vec![],
+        MediaKind::Audio => vec![Kind::Audio],
+        MediaKind::Video => vec![Kind::Video],
+        MediaKind::Both => vec![Kind::Audio, Kind::Video],
+    }
+}
+
+/// Run `rtctool call`.
+pub fn run(opts: CallOptions, out: &Output) -> Result<Outcome> {
+    let cfg = opts.config(crate::core::ice::url::process_env)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rtctool-call")
+        .build()
+        .map_err(|e| Error::network(format!("starting the async runtime: {e}")))?;
+    let result = runtime.block_on(session::run(&opts, &cfg, out));
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    let (report, failure) = result?;
+    let stdout = io::stdout();
+    let mut w = stdout.lock();
+    let written = match out.mode {
+        Mode::Json => output::write_json(&mut w, &report),
+        Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(&report, "report")),
+        Mode::Human => write!(w, "{}", report::render(&report, out)),
+    };
+    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    Ok(if report.checks.iter().all(|c| c.ok) { Outcome::Clean } else { Outcome::Found })
+}
