@@ -23,6 +23,9 @@ use crate::error::{Error, Outcome, Result};
 use channel::Limits;
 use server::{LogEvent, Server, ServerConfig};
 
+/// Log lines waiting for the log thread before new ones are dropped (and counted).
+const LOG_QUEUE: usize = 4096;
+
 /// The browser peer page served at `/`.
 pub const PAGE: &str = include_str!("page.html");
 
@@ -74,7 +77,25 @@ pub fn serve(opts: ServeOptions, out: &Output) -> Result<Outcome> {
     let mode = out.mode;
     let quiet = out.quiet;
     let verbose = out.verbose;
-    let log = Box::new(move |e: LogEvent| log_event(&e, mode, quiet, verbose));
+    // Log lines go through a bounded queue to their own thread, so a slow or stopped reader
+    // of stderr (or stdout, with --ndjson) never stalls the server; what does not fit is
+    // counted and said.
+    let (log_tx, log_rx) = std::sync::mpsc::sync_channel::<LogEvent>(LOG_QUEUE);
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let logger = std::thread::Builder::new()
+        .name("rtctool-signal-log".into())
+        .spawn(move || {
+            for e in log_rx {
+                log_event(&e, mode, quiet, verbose);
+            }
+        })
+        .map_err(|e| Error::network(format!("starting the log thread: {e}")))?;
+    let lost = dropped.clone();
+    let log = Box::new(move |e: LogEvent| {
+        if log_tx.try_send(e).is_err() {
+            lost.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
     let totals = runtime.block_on(async move {
         let listener = server::bind(cfg.listen)
             .await
@@ -86,6 +107,12 @@ pub fn serve(opts: ServeOptions, out: &Output) -> Result<Outcome> {
         Ok::<_, Error>(server.totals())
     })?;
     runtime.shutdown_timeout(Duration::from_millis(200));
+    // The server (and with it the log queue's sender) is gone: the thread ends once drained.
+    let _ = logger.join();
+    let dropped = dropped.load(std::sync::atomic::Ordering::Relaxed);
+    if dropped > 0 && !out.quiet {
+        eprintln!("rtctool: {dropped} log lines were dropped: their reader was too slow");
+    }
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     let written = match out.mode {
