@@ -285,6 +285,13 @@ async fn call(
     }
 
     // 2. The peer connection, tracks, data channel.
+    if let Err(why) = crate::loopback::peer::mdns_available() {
+        st.push(
+            Instant::now(),
+            "mdns-unavailable",
+            Some(format!("{why}: a peer's .local candidates cannot be resolved")),
+        );
+    }
     let mut peer = Peer::build(role, cfg, bind, ev_tx.clone(), cand_tx).await?;
     let mut rng = crate::loopback::impair::Rng::new(crate::loopback::impair::Rng::seed_from_time());
     let mut ssrc = || ((rng.next_f64() * f64::from(u32::MAX)) as u32).max(1);
@@ -755,7 +762,8 @@ fn build_report(
         first_frame: st.since_offer(t.first_frame),
     };
     let (selected_pair, pairs) = pair_reports(stats);
-    let verified_remote = remote.rtctool.is_some();
+    // The browser page announces itself as "page": its media is measured, not verified.
+    let verified_remote = remote.rtctool.as_deref().is_some_and(|v| v != "page");
     let streams = streams(cfg, role, ssrcs, running, stats, verified_remote);
     let dc_mode = if role == Side::Offerer { cfg.datachannel } else { DataChannelMode::Ping };
     let data_channel = (cfg.datachannel != DataChannelMode::None

@@ -247,9 +247,26 @@ pub const ICE_CHECK_INTERVAL: Duration = Duration::from_millis(10);
 /// The SCTP receive window on a direct loopback path (see [`setting_engine`]).
 pub const LOOPBACK_SCTP_WINDOW: u32 = 64 * 1024;
 
+/// Whether this host can join the mDNS multicast group, which webrtc-rs does (to resolve a
+/// remote `.local` candidate) for every peer connection unless told not to; on a host or
+/// namespace without a multicast route the join fails with ENODEV and so would the whole peer
+/// connection. The error says why it is not.
+pub fn mdns_available() -> std::result::Result<(), String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).map_err(|e| e.to_string())?;
+    socket
+        .join_multicast_v4(&std::net::Ipv4Addr::new(224, 0, 0, 251), &std::net::Ipv4Addr::UNSPECIFIED)
+        .map_err(|e| format!("joining the mDNS group 224.0.0.251: {e}"))
+}
+
 /// The timers and SCTP window of both peers. `--stock-timers` keeps webrtc-rs's defaults.
 fn setting_engine(cfg: &Config) -> SettingEngine {
     if cfg.stock_timers {
+        if mdns_available().is_err() {
+            return SettingEngineBuilder::new()
+                .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+                .build();
+        }
         return SettingEngine::default();
     }
     // Keep checking a pair for as long as the stock settings do (7 x 200 ms), and longer when
@@ -272,6 +289,9 @@ fn setting_engine(cfg: &Config) -> SettingEngine {
         // raise). With webrtc-rs's 1 MiB window bursts overflow it, SCTP takes the drops for
         // congestion and bulk throughput collapses to tens of Mbit/s.
         builder = builder.with_sctp_max_receive_buffer_size(LOOPBACK_SCTP_WINDOW);
+    }
+    if mdns_available().is_err() {
+        builder = builder.with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled);
     }
     if cfg.relay_only {
         // Nothing better than a relay pair can come: do not wait 2 s for one.
