@@ -197,7 +197,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__call)
-            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --relay-only --duration --timeout --media --datachannel --media-file --bind --max-loss --color --quiet --verbose --json --ndjson --help"
+            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --relay-only --duration --timeout --media --datachannel --media-source --media-file --bind --max-loss --dtls-role --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +243,10 @@ _rtctool() {
                     COMPREPLY=($(compgen -W "ping bulk none" -- "${cur}"))
                     return 0
                     ;;
+                --media-source)
+                    COMPREPLY=($(compgen -W "clip synthetic" -- "${cur}"))
+                    return 0
+                    ;;
                 --media-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -253,6 +257,10 @@ _rtctool() {
                     ;;
                 --max-loss)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dtls-role)
+                    COMPREPLY=($(compgen -W "client server" -- "${cur}"))
                     return 0
                     ;;
                 --color)

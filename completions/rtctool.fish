@@ -254,9 +254,13 @@ both\t'Audio and video'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l datachannel -d 'What the data channel does (the caller opens it; the callee echoes)' -r -f -a "ping\t'A message every 50 ms, echoed back: RTT and verification'
 bulk\t'As much data as flow control allows: throughput'
 none\t'No data channel'"
-complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media-file -d 'Play this file instead of synthetic frames: IVF (VP8, VP9, AV1) or Ogg/Opus' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media-source -d 'What to send for a kind without a --media-file: the built-in VP8/Opus clips (which browsers decode), or synthetic frames' -r -f -a "clip\t'The built-in VP8 and Opus clips, looped: browsers decode them, an rtctool peer checks every frame against the same clip'
+synthetic\t'loopback\'s synthetic frames (sequence number, CRC-32): checked by an rtctool peer, but not decodable by a browser'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media-file -d 'Play this file instead: IVF (VP8, VP9, AV1) or Ogg/Opus (one per kind)' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l bind -d 'The local address to gather host candidates on (default: every interface)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l max-loss -d 'Fail (exit 1) when a verified stream loses more than this percentage of its frames' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l dtls-role -d 'Our DTLS role when we answer: client (a=setup:active, as browsers answer) or server (a=setup:passive). When we call, the answer decides' -r -f -a "client\t'Send the ClientHello (`a=setup:active`), as browsers do when they answer'
+server\t'Wait for the ClientHello (`a=setup:passive`)'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"

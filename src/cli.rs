@@ -308,7 +308,12 @@ pub struct CallArgs {
     #[arg(long, value_enum, value_name = "MODE", default_value = "ping")]
     pub datachannel: crate::loopback::DataChannelMode,
 
-    /// Play this file instead of synthetic frames: IVF (VP8, VP9, AV1) or Ogg/Opus.
+    /// What to send for a kind without a --media-file: the built-in VP8/Opus clips (which
+    /// browsers decode), or synthetic frames.
+    #[arg(long, value_enum, value_name = "SOURCE", default_value = "clip")]
+    pub media_source: crate::call::MediaSource,
+
+    /// Play this file instead: IVF (VP8, VP9, AV1) or Ogg/Opus (one per kind).
     #[arg(long = "media-file", value_name = "FILE")]
     pub media_files: Vec<PathBuf>,
 
@@ -319,6 +324,11 @@ pub struct CallArgs {
     /// Fail (exit 1) when a verified stream loses more than this percentage of its frames.
     #[arg(long, value_name = "PCT", default_value = "5", value_parser = crate::loopback::parse_percent)]
     pub max_loss: f64,
+
+    /// Our DTLS role when we answer: client (a=setup:active, as browsers answer) or server
+    /// (a=setup:passive). When we call, the answer decides.
+    #[arg(long, value_enum, value_name = "ROLE", default_value = "client")]
+    pub dtls_role: crate::loopback::DtlsRole,
 }
 
 impl CallArgs {
@@ -338,10 +348,12 @@ impl CallArgs {
             duration: self.duration,
             timeout: self.timeout,
             media: self.media,
+            media_source: self.media_source,
             datachannel: self.datachannel,
             media_files: self.media_files.clone(),
             bind: self.bind,
             max_loss: self.max_loss,
+            dtls_role: self.dtls_role,
         })
     }
 }

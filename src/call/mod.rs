@@ -8,6 +8,7 @@
 //! media senders and receivers, data channel and statistics are loopback's ([`crate::loopback`]),
 //! with this side in one of its two roles: the caller is the offerer, the callee the answerer.
 
+pub mod clips;
 pub mod report;
 pub mod session;
 pub mod signaling;
@@ -37,6 +38,17 @@ pub enum Target {
     Wait,
 }
 
+/// What we send when no --media-file is given for a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MediaSource {
+    /// The built-in VP8 and Opus clips, looped: browsers decode them, an rtctool peer checks
+    /// every frame against the same clip.
+    Clip,
+    /// loopback's synthetic frames (sequence number, CRC-32): checked by an rtctool peer, but
+    /// not decodable by a browser.
+    Synthetic,
+}
+
 /// What `call` is asked to do (the CLI fills it in).
 #[derive(Debug, Clone)]
 pub struct CallOptions {
@@ -60,6 +72,8 @@ pub struct CallOptions {
     pub timeout: Duration,
     /// Which media we send.
     pub media: MediaKind,
+    /// What we send for a kind without a --media-file.
+    pub media_source: MediaSource,
     /// What the data channel does (the caller's choice; the callee echoes).
     pub datachannel: DataChannelMode,
     /// Files to play instead of synthetic frames.
@@ -68,6 +82,8 @@ pub struct CallOptions {
     pub bind: IpAddr,
     /// Largest acceptable frame loss per verified stream, percent.
     pub max_loss: f64,
+    /// Our DTLS role when we answer (the offerer's role follows from the answer).
+    pub dtls_role: loopback::DtlsRole,
 }
 
 impl CallOptions {
@@ -98,6 +114,13 @@ impl CallOptions {
             }
             files.push(Arc::new(file));
         }
+        if self.media_source == MediaSource::Clip {
+            for kind in kinds(self.media) {
+                if !files.iter().any(|f| f.codec.kind() == kind) {
+                    files.push(Arc::new(clips::clip(kind)));
+                }
+            }
+        }
         let bitrate = 1_000_000;
         let fps = 30;
         Ok(Config {
@@ -118,6 +141,7 @@ impl CallOptions {
             stock_timers: false,
             files,
             lossless_setup: false,
+            answering_dtls_role: self.dtls_role,
         })
     }
 }

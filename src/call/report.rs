@@ -22,6 +22,8 @@ pub struct CallReport {
     pub error: Option<String>,
     /// caller (we offered) or callee (we answered).
     pub role: &'static str,
+    /// Our DTLS role: client or server (null before the answer).
+    pub dtls_role: Option<&'static str>,
     /// The signalling server.
     pub signal: String,
     /// Who we were on it.

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::loopback::call::{self as lcall, Running};
 use crate::loopback::datachannel::{self, DcCounters};
 use crate::loopback::frame::{round2, Ledger};
-use crate::loopback::media::{self, StreamId};
+use crate::loopback::media::{self, Codec, Kind, ReceivePlan, StreamId};
 use crate::loopback::peer::{Peer, PeerEvent, PeerEventKind};
 use crate::loopback::report::{Check, ConfigSummary, FrameReport, PairEnd, StreamReport};
 use crate::loopback::{lock, Config, DataChannelMode, Phase, Side};
@@ -44,6 +44,8 @@ struct State {
     failure: Option<String>,
     bye: bool,
     remote_report: Option<serde_json::Value>,
+    /// client or server, once known.
+    dtls_role: Option<&'static str>,
     live: Live,
 }
 
@@ -113,7 +115,52 @@ impl State {
 struct Remote {
     member: Member,
     rtctool: Option<String>,
+    /// What an rtctool peer said it sends, per kind.
+    media: Option<serde_json::Value>,
     outbox: Outbox,
+}
+
+impl Remote {
+    /// How the peer's `kind` stream can be checked: `clip` or `synthetic` (an rtctool peer's
+    /// own announcement), else not at all.
+    fn source(&self, kind: Kind) -> Option<&str> {
+        self.rtctool.as_deref().filter(|v| *v != "page")?;
+        self.media.as_ref()?.get(kind.as_str())?.as_str().filter(|s| *s == "clip" || *s == "synthetic")
+    }
+}
+
+/// What we send per kind, for the peer's receiver: `clip`, `file` or `synthetic`.
+fn media_sources(cfg: &Config) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for &kind in &cfg.kinds {
+        let source = match cfg.file(kind) {
+            Some(f) if f.path.to_string_lossy().starts_with(super::clips::BUILT_IN) => "clip",
+            Some(_) => "file",
+            None => "synthetic",
+        };
+        m.insert(kind.as_str().to_owned(), source.into());
+    }
+    serde_json::Value::Object(m)
+}
+
+/// How each stream is reassembled and checked: ours are recorded as they are sent (loopback's
+/// ledger, unused across machines but kept for its shape); the peer's against the clip it
+/// plays, or as synthetic frames, as it announced.
+fn receive_plan(cfg: &Config, role: Side, remote: Option<&Remote>) -> ReceivePlan {
+    let mut plan = HashMap::new();
+    for &kind in &cfg.kinds {
+        let ledger = cfg.file(kind).map(|_| Arc::new(Mutex::new(Ledger::default())));
+        plan.insert(StreamId { from: role, kind }, (cfg.codec(kind), ledger));
+    }
+    for kind in [Kind::Audio, Kind::Video] {
+        let codec = if kind == Kind::Audio { Codec::Opus } else { Codec::Vp8 };
+        let ledger = match remote.and_then(|r| r.source(kind)) {
+            Some("clip") => Some(Arc::new(Mutex::new(super::clips::ledger(kind)))),
+            _ => None,
+        };
+        plan.insert(StreamId { from: role.other(), kind }, (codec, ledger));
+    }
+    Arc::new(plan)
 }
 
 /// Our messages to the peer, posted one at a time in order by one task.
@@ -155,6 +202,7 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
         failure: None,
         bye: false,
         remote_report: None,
+        dtls_role: None,
         live: Live { mode: out.mode, verbose: out.verbose > 0 && !out.quiet, spinner },
     };
     st.push(t0, "signed-in", Some(format!("as {} (id {me}), {} other members", opts.name, members.len())));
@@ -222,6 +270,7 @@ async fn call(
             remote = Some(Remote {
                 member: m.clone(),
                 rtctool: None,
+                media: None,
                 outbox: outbox(client.clone(), me, m.id, fail_tx.clone()),
             });
         } else {
@@ -237,18 +286,18 @@ async fn call(
                     st.push(Instant::now(), "peer-joined", Some(format!("{} (id {})", m.name, m.id)));
                     known.insert(m.id, m.name.clone());
                     if matches_target(&opts.target, &m) {
-                        remote = Some(Remote { outbox: outbox(client.clone(), me, m.id, fail_tx.clone()), member: m, rtctool: None });
+                        remote = Some(Remote { outbox: outbox(client.clone(), me, m.id, fail_tx.clone()), member: m, rtctool: None, media: None });
                     }
                 }
                 Some(Notice::Left(m)) => st.push(Instant::now(), "peer-left", Some(format!("{} (id {})", m.name, m.id))),
                 Some(Notice::Message { from, body }) => {
                     if role == Side::Answerer && remote.as_ref().is_none_or(|r| r.member.id == from) {
                         match PeerMessage::parse(&body) {
-                            Ok(PeerMessage::Description { kind, sdp, rtctool }) if kind == "offer" => {
+                            Ok(PeerMessage::Description { kind, sdp, rtctool, media }) if kind == "offer" => {
                                 let name = known.get(&from).cloned().unwrap_or_else(|| format!("peer_{from}"));
                                 st.offer_at = Some(Instant::now());
                                 st.push(Instant::now(), "offer-received", Some(format!("from {name} (id {from}), {} bytes", sdp.len())));
-                                remote = Some(Remote { member: Member { id: from, name }, rtctool: rtctool.clone(), outbox: outbox(client.clone(), me, from, fail_tx.clone()) });
+                                remote = Some(Remote { member: Member { id: from, name }, rtctool: rtctool.clone(), media, outbox: outbox(client.clone(), me, from, fail_tx.clone()) });
                                 pending_offer = Some((sdp, rtctool));
                             }
                             Ok(PeerMessage::Candidate { candidate, mid, mline_index }) => {
@@ -302,18 +351,11 @@ async fn call(
         receptions: Arc::new(Mutex::new(HashMap::new())),
         senders: HashMap::new(),
         dc: Arc::new(DcCounters::default()),
-        plan: Arc::new(
-            cfg.kinds
-                .iter()
-                .flat_map(|&kind| [StreamId { from: role, kind }, StreamId { from: role.other(), kind }])
-                .map(|id| {
-                    let ledger = (id.from == role && cfg.file(id.kind).is_some())
-                        .then(|| Arc::new(Mutex::new(Ledger::default())));
-                    (id, (cfg.codec(id.kind), ledger))
-                })
-                .collect(),
-        ),
+        // The callee knows from the offer what the caller sends; the caller learns it from
+        // the answer and makes the plan again then (tracks start only after it).
+        plan: receive_plan(cfg, role, (role == Side::Answerer).then_some(&remote)),
     };
+    let announced = Some(media_sources(cfg));
     let neg = |what: &str, e: webrtc::error::Error| Error::network(format!("{what}: {e}"));
     let mut dc: Option<Arc<dyn DataChannel>> = None;
     let version = Some(env!("CARGO_PKG_VERSION").to_owned());
@@ -344,6 +386,7 @@ async fn call(
             kind: "offer".into(),
             sdp: offer.sdp,
             rtctool: version.clone(),
+            media: announced.clone(),
         });
         st.offer_at = Some(Instant::now());
         st.push(Instant::now(), "offer-sent", None);
@@ -362,9 +405,18 @@ async fn call(
             kind: "answer".into(),
             sdp: answer.sdp,
             rtctool: version.clone(),
+            media: announced.clone(),
         });
         st.t.answer = Some(Instant::now());
-        st.push(Instant::now(), "answer-sent", None);
+        st.dtls_role = Some(match cfg.answering_dtls_role {
+            crate::loopback::DtlsRole::Client => "client",
+            crate::loopback::DtlsRole::Server => "server",
+        });
+        st.push(
+            Instant::now(),
+            "answer-sent",
+            Some(format!("we are the DTLS {}", st.dtls_role.unwrap_or("?"))),
+        );
         for c in early_candidates.drain(..) {
             add_remote_candidate(&peer, c, st).await;
         }
@@ -419,10 +471,14 @@ async fn call(
             n = notices.recv() => match n {
                 Some(Notice::Message { from, body }) if from == remote.member.id => {
                     match PeerMessage::parse(&body) {
-                        Ok(PeerMessage::Description { kind, sdp, rtctool }) if kind == "answer" && role == Side::Offerer && !have_remote_description => {
+                        Ok(PeerMessage::Description { kind, sdp, rtctool, media }) if kind == "answer" && role == Side::Offerer && !have_remote_description => {
                             st.t.answer = Some(Instant::now());
-                            st.push(Instant::now(), "answer-received", Some(format!("{} bytes", sdp.len())));
+                            // The answer's a=setup decides: active makes the peer the DTLS client.
+                            st.dtls_role = if sdp.contains("a=setup:active") { Some("server") } else if sdp.contains("a=setup:passive") { Some("client") } else { None };
+                            st.push(Instant::now(), "answer-received", Some(format!("{} bytes; we are the DTLS {}", sdp.len(), st.dtls_role.unwrap_or("?"))));
                             remote.rtctool = rtctool;
+                            remote.media = media;
+                            running.plan = receive_plan(cfg, role, Some(&remote));
                             let answer = RTCSessionDescription::answer(sdp).map_err(|e| Error::network(format!("the peer's answer: {e}")))?;
                             if let Err(e) = peer.pc.set_remote_description(answer).await {
                                 st.failure.get_or_insert(format!("setting the peer's answer: {e}"));
@@ -710,6 +766,7 @@ fn finish_without_peer(opts: &CallOptions, cfg: &Config, me: u32, st: &mut State
         interrupted: false,
         error: None,
         role: role_name(role),
+        dtls_role: None,
         signal: opts.signal.to_string(),
         me: PeerInfo { name: opts.name.clone(), id: me, rtctool: None },
         peer: None,
@@ -762,9 +819,11 @@ fn build_report(
         first_frame: st.since_offer(t.first_frame),
     };
     let (selected_pair, pairs) = pair_reports(stats);
-    // The browser page announces itself as "page": its media is measured, not verified.
-    let verified_remote = remote.rtctool.as_deref().is_some_and(|v| v != "page");
-    let streams = streams(cfg, role, ssrcs, running, stats, verified_remote);
+    // Only what an rtctool peer announced as the clip or synthetic frames is verified; a
+    // browser's (the page says it is "page") or a file's media is measured.
+    let verified: Vec<Kind> =
+        [Kind::Audio, Kind::Video].into_iter().filter(|&k| remote.source(k).is_some()).collect();
+    let streams = streams(cfg, role, ssrcs, running, stats, &verified);
     let dc_mode = if role == Side::Offerer { cfg.datachannel } else { DataChannelMode::Ping };
     let data_channel = (cfg.datachannel != DataChannelMode::None
         && (role == Side::Offerer || st.t.data_channel_open.is_some()))
@@ -814,7 +873,7 @@ fn build_report(
         if media_ran && !cfg.duration.is_zero() {
             for s in streams.iter().filter(|s| s.from == "remote") {
                 let f = &s.frames;
-                let (ok, message) = if verified_remote {
+                let (ok, message) = if verified.iter().any(|k| k.as_str() == s.kind) {
                     let loss = if f.sent == 0 { 0.0 } else { f.loss_pct };
                     (
                         f.verified > 0 && f.corrupted == 0 && loss <= cfg.max_loss,
@@ -841,6 +900,7 @@ fn build_report(
         interrupted,
         error,
         role: role_name(role),
+        dtls_role: st.dtls_role,
         signal: opts.signal.to_string(),
         me: PeerInfo { name: opts.name.clone(), id: me, rtctool: Some(env!("CARGO_PKG_VERSION").to_owned()) },
         peer: Some(PeerInfo {
@@ -919,7 +979,7 @@ fn streams(
     ssrcs: &HashMap<StreamId, u32>,
     running: &Running,
     stats: Option<&RTCStatsReport>,
-    verify: bool,
+    verified: &[Kind],
 ) -> Vec<StreamReport> {
     use std::sync::atomic::Ordering;
     let mut out = Vec::new();
@@ -981,6 +1041,7 @@ fn streams(
         });
         let lost = rx.assembler.lost();
         let expected = rx.assembler.unique + lost;
+        let verify = verified.contains(&id.kind);
         let (verified, corrupted) = if verify { (rx.tally.verified, rx.tally.corrupted) } else { (0, 0) };
         out.push(StreamReport {
             stream: label(id.from, id.kind.as_str()),

@@ -292,6 +292,8 @@ pub enum PeerMessage {
         sdp: String,
         /// The rtctool version of the sender, when it is rtctool.
         rtctool: Option<String>,
+        /// What an rtctool sender sends per kind: `{"audio": "clip"|"synthetic"|"file", ...}`.
+        media: Option<Value>,
     },
     /// `{"sdpMid": ..., "sdpMLineIndex": N, "candidate": "candidate:..."}`.
     Candidate {
@@ -325,6 +327,7 @@ impl PeerMessage {
                 kind: kind.to_owned(),
                 sdp: sdp.to_owned(),
                 rtctool: v.get("rtctool").and_then(Value::as_str).map(str::to_owned),
+                media: v.get("rtctool_media").cloned(),
             });
         }
         if let Some(c) = v.get("candidate").and_then(Value::as_str) {
@@ -343,10 +346,13 @@ impl PeerMessage {
     /// The body to send.
     pub fn to_body(&self) -> String {
         match self {
-            PeerMessage::Description { kind, sdp, rtctool } => {
+            PeerMessage::Description { kind, sdp, rtctool, media } => {
                 let mut v = serde_json::json!({"type": kind, "sdp": sdp});
                 if let Some(version) = rtctool {
                     v["rtctool"] = Value::from(version.as_str());
+                }
+                if let Some(m) = media {
+                    v["rtctool_media"] = m.clone();
                 }
                 v.to_string()
             }
@@ -403,6 +409,7 @@ mod tests {
             kind: "offer".into(),
             sdp: "v=0\r\n".into(),
             rtctool: Some("0.1.0".into()),
+            media: Some(serde_json::json!({"video": "clip"})),
         };
         let body = offer.to_body();
         assert!(body.contains("\"type\":\"offer\""));

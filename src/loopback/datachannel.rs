@@ -250,7 +250,12 @@ pub fn spawn_answerer(
                         }
                         _ if echo_foreign => {
                             counters.foreign_echoed.fetch_add(1, Ordering::Relaxed);
-                            if dc.send(BytesMut::from(&data[..])).await.is_err() {
+                            // Unchanged means of the same kind too: text stays text.
+                            let sent = match (msg.is_string, std::str::from_utf8(data)) {
+                                (true, Ok(text)) => dc.send_text(text).await,
+                                _ => dc.send(BytesMut::from(&data[..])).await,
+                            };
+                            if sent.is_err() {
                                 counters.send_errors.fetch_add(1, Ordering::Relaxed);
                             }
                         }

@@ -659,13 +659,51 @@ impl FrameTally {
 
 /// What a sender of real media (a file) sent, so the receiver can check each frame it
 /// completes: frames are known by their CRC-32, in the order they went out.
+///
+/// A ledger can also stand for a clip that both ends hold ([`Ledger::of_clip`]): the receiver
+/// of a clip played in a loop by another process checks each frame against the clip itself.
 #[derive(Debug, Default)]
 pub struct Ledger {
     next: u32,
     by_crc: HashMap<u32, VecDeque<(u32, u64)>>,
+    clip: Option<ClipIndex>,
+}
+
+/// Where each frame of a looped clip stands in it, and how many loops have come.
+#[derive(Debug)]
+struct ClipIndex {
+    at: HashMap<u32, u32>,
+    len: u32,
+    newest: Option<u64>,
 }
 
 impl Ledger {
+    /// A ledger of a clip played in a loop: every frame of it is always expected. A frame's
+    /// number counts on through the loops (a frame well before the last one claimed starts a
+    /// new loop; one just before it is late); send times are unknown (0). Frames that repeat
+    /// inside the clip are known by their first place.
+    ///
+    /// ```
+    /// use rtctool::loopback::frame::Ledger;
+    /// let clip: Vec<Vec<u8>> = (0u8..10).map(|i| vec![i; 4]).collect();
+    /// let mut ledger = Ledger::of_clip(clip.iter().map(|f| f.as_slice()));
+    /// let mut seq = |i: usize| ledger.claim(&clip[i]).unwrap().0;
+    /// let first: Vec<u32> = (0..10).map(&mut seq).collect();
+    /// assert_eq!(first, (0..10).collect::<Vec<u32>>());
+    /// // The second loop: frame 0 is number 10, frame 2 is 12, and frame 1, late, is 11.
+    /// assert_eq!([seq(0), seq(2), seq(1)], [10, 12, 11]);
+    /// assert_eq!(ledger.claim(b"none of them"), None);
+    /// ```
+    pub fn of_clip<'a>(frames: impl IntoIterator<Item = &'a [u8]>) -> Ledger {
+        let mut at = HashMap::new();
+        let mut len = 0u32;
+        for f in frames {
+            at.entry(crc32fast::hash(f)).or_insert(len);
+            len += 1;
+        }
+        Ledger { clip: Some(ClipIndex { at, len: len.max(1), newest: None }), ..Ledger::default() }
+    }
+
     /// Note a frame sent at `sent_us` (µs since the call's start); returns its number.
     pub fn record(&mut self, data: &[u8], sent_us: u64) -> u32 {
         let seq = self.next;
@@ -688,6 +726,26 @@ impl Ledger {
     /// ```
     pub fn claim(&mut self, data: &[u8]) -> Option<(u32, u64)> {
         let crc = crc32fast::hash(data);
+        if let Some(c) = &mut self.clip {
+            let i = u64::from(*c.at.get(&crc)?);
+            let len = u64::from(c.len);
+            // The place in the loops nearest to the newest frame so far: the next loop after a
+            // wrap, the same loop for a late frame.
+            let seq = match c.newest {
+                None => i,
+                Some(newest) => {
+                    let base = newest / len * len;
+                    [base.checked_sub(len), Some(base), Some(base + len)]
+                        .into_iter()
+                        .flatten()
+                        .map(|b| b + i)
+                        .min_by_key(|s| s.abs_diff(newest))
+                        .unwrap_or(i)
+                }
+            };
+            c.newest = Some(c.newest.map_or(seq, |n| n.max(seq)));
+            return Some((seq as u32, 0));
+        }
         let queue = self.by_crc.get_mut(&crc)?;
         let first = queue.pop_front();
         if queue.is_empty() {

@@ -64,6 +64,13 @@ impl MediaFile {
     pub fn load(path: &Path) -> Result<MediaFile> {
         let what = |e: String| Error::input(format!("reading {}: {e}", path.display()));
         let bytes = std::fs::read(path).map_err(|e| what(e.to_string()))?;
+        MediaFile::from_bytes(path, &bytes)
+    }
+
+    /// Split a file already in memory (`path` names it in messages and reports).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<MediaFile> {
+        let what = |e: String| Error::input(format!("reading {}: {e}", path.display()));
+        let bytes = bytes.to_vec();
         let (codec, frames) = match bytes.get(..4) {
             Some(b"DKIF") => parse_ivf(&bytes).map_err(what)?,
             Some(b"OggS") => (FileCodec::Opus, parse_ogg_opus(&bytes).map_err(what)?),

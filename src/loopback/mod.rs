@@ -170,6 +170,19 @@ pub struct Config {
     pub files: Vec<Arc<MediaFile>>,
     /// The relay drops nothing until the call is up.
     pub lossless_setup: bool,
+    /// The DTLS role the answerer takes (loopback: server, so the offerer, which holds the
+    /// data channel the call wakes its driver through, starts DTLS and SCTP).
+    pub answering_dtls_role: DtlsRole,
+}
+
+/// A DTLS role (`--dtls-role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DtlsRole {
+    /// Send the ClientHello (`a=setup:active`), as browsers do when they answer.
+    Client,
+    /// Wait for the ClientHello (`a=setup:passive`).
+    Server,
 }
 
 /// Audio: Opus-sized frames every 20 ms at 32 kbit/s.
@@ -236,6 +249,7 @@ impl Config {
             stock_timers: args.stock_timers,
             files,
             lossless_setup: args.lossless_setup,
+            answering_dtls_role: DtlsRole::Server,
         })
     }
 

@@ -276,9 +276,10 @@ fn setting_engine(cfg: &Config) -> SettingEngine {
     let attempts = u16::try_from(window / ICE_CHECK_INTERVAL.as_millis()).unwrap_or(u16::MAX).max(7);
     let mut builder = SettingEngineBuilder::new()
         .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(attempts))
-        // The answerer takes the DTLS server role, so the offerer, which holds the data
-        // channel handle the call can wake its driver through, starts DTLS and SCTP.
-        .with_answering_dtls_role(RTCDtlsRole::Server)
+        .with_answering_dtls_role(match cfg.answering_dtls_role {
+            super::DtlsRole::Client => RTCDtlsRole::Client,
+            super::DtlsRole::Server => RTCDtlsRole::Server,
+        })
         // A check can arrive before the candidate it comes from has been trickled; the pair is
         // then peer-reflexive, and webrtc-rs would wait a second before selecting it.
         .with_prflx_acceptance_min_wait(Some(Duration::ZERO));
