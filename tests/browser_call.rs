@@ -200,6 +200,11 @@ fn assert_browser_call(r: &Value, dtls_role: &str) {
         assert!(rx["packets_received"].as_u64().unwrap() > 20, "{rx:#}");
     }
     assert!(r["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true), "{r:#}");
+    // The pair: ours, and the browser's end (from our statistics, or its report when webrtc-rs
+    // filed its address as peer-reflexive under another id).
+    let pair = &r["selected_pair"];
+    assert_eq!(pair["local"]["address"], SERVER_IP, "{r:#}");
+    assert!(pair["remote"]["port"].as_u64().is_some(), "{r:#}");
 }
 
 #[test]
@@ -224,6 +229,10 @@ fn a_browser_calls_rtctool_which_answers_as_dtls_client() {
     // The page pinged; rtctool echoed every message unchanged.
     let dc = &r["remote_report"]["data_channel"];
     assert!(dc["pings_sent"].as_u64().unwrap() > 10 && dc["echoes"].as_u64().unwrap() > 10, "{dc:#}");
+    assert!(
+        r["data_channel"]["messages_received"].as_u64().unwrap() >= dc["echoes"].as_u64().unwrap(),
+        "{r:#}"
+    );
 }
 
 #[test]

@@ -588,6 +588,7 @@ async fn call(
             }
         }
         report.remote_report = st.remote_report.take();
+        fill_remote_end(&mut report);
     }
     // Let the outbox finish (BYE and the report) before signing out.
     remote.outbox.flush(Duration::from_secs(2)).await;
@@ -827,7 +828,17 @@ fn build_report(
     let dc_mode = if role == Side::Offerer { cfg.datachannel } else { DataChannelMode::Ping };
     let data_channel = (cfg.datachannel != DataChannelMode::None
         && (role == Side::Offerer || st.t.data_channel_open.is_some()))
-    .then(|| lcall::dc_report(dc_mode, &running.dc, st.since_offer(st.t.data_channel_open)));
+    .then(|| {
+        let mut r = lcall::dc_report(dc_mode, &running.dc, st.since_offer(st.t.data_channel_open));
+        if role == Side::Answerer {
+            // The callee echoes: what came in, and went back unchanged (or as echoes).
+            let echoed = running.dc.pings_echoed.load(std::sync::atomic::Ordering::Relaxed)
+                + running.dc.foreign_echoed.load(std::sync::atomic::Ordering::Relaxed);
+            r.messages_received = echoed;
+            r.messages_sent = echoed;
+        }
+        r
+    });
     let media_ran = media_window.is_some();
     let mut checks = vec![Check {
         name: "connected".into(),
@@ -929,6 +940,30 @@ fn fmt_ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1}"))
 }
 
+/// When our statistics lost the remote end of the selected pair (webrtc-rs files a candidate
+/// first learnt as peer-reflexive under another id), the peer's own report names it.
+fn fill_remote_end(report: &mut CallReport) {
+    if report.selected_pair.is_some() {
+        return;
+    }
+    let Some(theirs) = report.remote_report.as_ref().and_then(|r| r.get("selected_pair")) else { return };
+    let end = |v: &serde_json::Value| -> Option<PairEnd> {
+        Some(PairEnd {
+            typ: v.get("type")?.as_str()?.to_owned(),
+            protocol: v.get("protocol")?.as_str()?.to_owned(),
+            address: v.get("address")?.as_str()?.to_owned(),
+            port: u16::try_from(v.get("port")?.as_u64()?).ok()?,
+        })
+    };
+    // Their local end is our remote one, and the other way round.
+    if let (Some(local), Some(remote)) =
+        (theirs.get("remote").and_then(end), theirs.get("local").and_then(end))
+    {
+        let rtt_ms = theirs.get("rtt_ms").and_then(serde_json::Value::as_f64);
+        report.selected_pair = Some(crate::loopback::report::SelectedPair { local, remote, rtt_ms });
+    }
+}
+
 /// The selected pair and every pair, from our statistics.
 fn pair_reports(
     stats: Option<&RTCStatsReport>,
@@ -952,6 +987,17 @@ fn pair_reports(
             })
         })
     };
+    let selected = selected.or_else(|| {
+        let p = stats
+            .candidate_pairs()
+            .filter(|p| p.nominated || p.responses_received > 0)
+            .max_by_key(|p| (p.nominated, p.responses_received))?;
+        Some(crate::loopback::report::SelectedPair {
+            local: find(&p.local_candidate_id, true)?,
+            remote: find(&p.remote_candidate_id, false)?,
+            rtt_ms: (p.current_round_trip_time > 0.0).then(|| round2(p.current_round_trip_time * 1000.0)),
+        })
+    });
     let pairs = stats
         .candidate_pairs()
         .map(|p| PairReport {

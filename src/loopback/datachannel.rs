@@ -52,6 +52,8 @@ pub struct DcCounters {
     pub send_errors: AtomicU64,
     /// Messages of another peer's own (not ours) echoed back unchanged.
     pub foreign_echoed: AtomicU64,
+    /// Pings echoed by the answerer.
+    pub pings_echoed: AtomicU64,
 }
 
 fn ping_message(tag: u8, seq: u32, sent_us: u64) -> BytesMut {
@@ -225,6 +227,8 @@ pub fn spawn_answerer(
                             Some((seq, sent_us)) => {
                                 if dc.send(ping_message(ECHO, seq, sent_us)).await.is_err() {
                                     counters.send_errors.fetch_add(1, Ordering::Relaxed);
+                                } else {
+                                    counters.pings_echoed.fetch_add(1, Ordering::Relaxed);
                                 }
                             }
                             None => {
