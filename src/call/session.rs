@@ -589,6 +589,7 @@ async fn call(
         }
         report.remote_report = st.remote_report.take();
         fill_remote_end(&mut report);
+        note_senders_counts(&mut report);
     }
     // Let the outbox finish (BYE and the report) before signing out.
     remote.outbox.flush(Duration::from_secs(2)).await;
@@ -938,6 +939,30 @@ fn build_report(
 
 fn fmt_ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+/// With an rtctool peer's report in hand, say how many frames it sent beside each verified
+/// stream's check. Informational: the peer counts until it stops, which can be after we did.
+fn note_senders_counts(report: &mut CallReport) {
+    let Some(theirs) =
+        report.remote_report.as_ref().and_then(|r| r.pointer("/media/streams")).and_then(|s| s.as_array())
+    else {
+        return;
+    };
+    for check in report.checks.iter_mut().filter(|c| c.name.starts_with("media remote→local ")) {
+        let kind = check.name.trim_start_matches("media remote→local ");
+        let sent = theirs
+            .iter()
+            .find(|s| s["stream"] == format!("local→remote {kind}"))
+            .and_then(|s| s.pointer("/frames/sent"))
+            .and_then(serde_json::Value::as_u64);
+        if let (Some(sent), Some(pos)) =
+            (sent, check.message.find(" (the sender's count is in its own report)"))
+        {
+            check.message.truncate(pos);
+            check.message.push_str(&format!("; the peer sent {sent}"));
+        }
+    }
 }
 
 /// When our statistics lost the remote end of the selected pair (webrtc-rs files a candidate
