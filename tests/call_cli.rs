@@ -3,6 +3,7 @@
 //! only the native client's requests.
 
 mod common {
+    pub mod coturn;
     pub mod signal;
 }
 
@@ -105,6 +106,76 @@ fn two_rtctools_call_through_signal_serve_and_verify_every_frame() {
     assert!(dc["messages_sent"].as_u64().unwrap() > 10, "{dc:#}");
     assert_eq!(dc["messages_received"], dc["messages_sent"], "every ping echoed: {dc:#}");
     assert_eq!(dc["corrupted"], 0);
+}
+
+#[test]
+fn a_relay_only_call_goes_through_coturn_on_both_sides() {
+    use common::coturn;
+    if !coturn::available() {
+        return;
+    }
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = coturn::dir_for("call-turn", port);
+    let args = coturn::args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--listening-port",
+        &port.to_string(),
+        "--allow-loopback-peers",
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+        "-a",
+        "-u",
+        "alice:wonderland",
+        "-r",
+        "rtctool.test",
+    ]);
+    let _turn = coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]);
+    let s = Server::start(&[]);
+    let url = s.url();
+    let turn = format!("turn:alice:wonderland@127.0.0.1:{port}");
+    let relay = [
+        "--ice-server",
+        turn.as_str(),
+        "--relay-only",
+        "--media",
+        "audio",
+        "--duration",
+        "1s",
+        "--timeout",
+        "20s",
+    ];
+    let mut wait = vec!["--wait", "--name", "alice"];
+    wait.extend_from_slice(&relay);
+    let callee = spawn(&call_args(&url, &wait));
+    thread::sleep(Duration::from_millis(300));
+    let mut to = vec!["--to", "alice", "--name", "bob"];
+    to.extend_from_slice(&relay);
+    let caller = spawn(&call_args(&url, &to)).wait_with_output().unwrap();
+    let callee = callee.wait_with_output().unwrap();
+    for out in [&caller, &callee] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(0), "{r:#}");
+        assert_eq!(r["selected_pair"]["local"]["type"], "relay", "{r:#}");
+        assert!(r["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["from"] == "local")
+            .all(|c| c["candidate"]["type"] == "relay"));
+        // The password never shows.
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("wonderland"), "the TURN password leaked");
+        assert!(
+            r["checks"].as_array().unwrap().iter().any(|c| c["name"] == "relay pair" && c["ok"] == true),
+            "{r:#}"
+        );
+    }
 }
 
 #[test]
