@@ -136,10 +136,10 @@ fn a_relay_only_call_goes_through_coturn_on_both_sides() {
         "-r",
         "rtctool.test",
     ]);
-    let _turn = coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]);
+    let turn_server = coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]);
     let s = Server::start(&[]);
     let url = s.url();
-    let turn = format!("turn:alice:wonderland@127.0.0.1:{port}");
+    let turn = format!("turn:alice:wonderland@127.0.0.1:{}", turn_server.port);
     let relay = [
         "--ice-server",
         turn.as_str(),
