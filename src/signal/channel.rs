@@ -225,6 +225,12 @@ impl Channel {
             return Waited::Unknown;
         }
         if let Some(r) = self.next_for(id) {
+            // A GET answered at once is the member at work, as much as a parked one. (The
+            // native server restarts the clock only for parked GETs, so a member always behind
+            // on its queue times out while it polls.)
+            if let Some(m) = self.members.get_mut(&id) {
+                m.since = now;
+            }
             return Waited::Now(r);
         }
         let m = self.members.get_mut(&id).expect("member checked above");
@@ -556,6 +562,24 @@ mod tests {
         assert_eq!(c.len(), 1);
         c.expire(t + Duration::from_secs(131), &mut a);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn a_member_whose_gets_are_answered_at_once_does_not_time_out() {
+        let t = Instant::now();
+        let mut c = Channel::new(Limits::default());
+        let mut a = Actions::default();
+        let (alice, _) = added(&mut c, "alice", t, &mut a);
+        let (bob, _) = added(&mut c, "bob", t, &mut a);
+        // Bob keeps posting; Alice reads each message the moment she asks, never parking.
+        for s in 1..=40 {
+            let now = t + Duration::from_secs(s);
+            assert_eq!(c.message(bob, alice, "text/plain", b"x".to_vec(), &mut a, now), Posted::Delivered);
+            assert!(matches!(c.wait(alice, s, now, &mut a), Waited::Now(_)));
+            assert_eq!(c.wait(bob, 1000 + s, now, &mut a), Waited::Parked);
+            c.expire(now, &mut a);
+        }
+        assert!(c.name(alice).is_some(), "alice polled every second and was dropped");
     }
 
     #[test]
