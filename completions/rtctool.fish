@@ -218,7 +218,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l fps -d 'Vid
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l datachannel -d 'What the data channel does: ping (echoed, verified messages), bulk (send as fast as flow control allows, measure throughput) or none' -r -f -a "ping\t'A message every 50 ms, echoed back: RTT and verification'
 bulk\t'As much data as flow control allows: throughput'
 none\t'No data channel'"
-complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l ice-server -d 'A STUN or TURN server for both peers: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l ice-server -d 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l username -d 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l password -d 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l loss -d 'Drop this percentage of packets in each direction (0 to 100)' -r
@@ -242,7 +242,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -s h -l help -
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l signal -d 'The signalling server: http://HOST[:PORT] (port 8888 by default)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l name -d 'The name to sign in with (default: rtctool-PID)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l to -d 'Call this member (its name, or its id)' -r
-complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l ice-server -d 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only). Repeatable' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l ice-server -d 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l username -d 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l password -d 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l duration -d 'How long media and data flow once the call is up' -r

@@ -275,18 +275,8 @@ pub struct CallArgs {
     #[arg(long)]
     pub wait: bool,
 
-    /// A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs
-    /// relays over UDP only). Repeatable.
-    #[arg(long = "ice-server", value_name = "URL", value_parser = parse_ice_url)]
-    pub ice_servers: Vec<crate::core::ice::IceUrl>,
-
-    /// TURN username when not in the URL (else RTCTOOL_TURN_USERNAME).
-    #[arg(long, value_name = "USER")]
-    pub username: Option<String>,
-
-    /// TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed.
-    #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub ice: WebrtcIceArgs,
 
     /// Use relay candidates only.
     #[arg(long)]
@@ -341,9 +331,9 @@ impl CallArgs {
                 Some(p) => crate::call::Target::Peer(p.clone()),
                 None => crate::call::Target::Wait,
             },
-            ice_servers: self.ice_servers.clone(),
-            username: self.username.clone(),
-            password: self.password.clone(),
+            ice_servers: self.ice.ice_servers.clone(),
+            username: self.ice.username.clone(),
+            password: self.ice.password.clone(),
             relay_only: self.relay_only,
             duration: self.duration,
             timeout: self.timeout,
@@ -544,6 +534,23 @@ pub struct NatTypeArgs {
     pub lifetime: Option<std::time::Duration>,
 }
 
+/// The STUN/TURN servers of a webrtc-rs call (loopback, call) and their credentials.
+#[derive(Debug, Args)]
+pub struct WebrtcIceArgs {
+    /// A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs
+    /// relays over UDP only: no turns: or ?transport=tcp). Repeatable.
+    #[arg(long = "ice-server", value_name = "URL", value_parser = parse_ice_url)]
+    pub ice_servers: Vec<crate::core::ice::IceUrl>,
+
+    /// TURN username when not in the URL (else RTCTOOL_TURN_USERNAME).
+    #[arg(long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed.
+    #[arg(long, value_name = "PASSWORD")]
+    pub password: Option<String>,
+}
+
 /// Arguments of `rtctool loopback`.
 #[derive(Debug, Args)]
 pub struct LoopbackArgs {
@@ -578,18 +585,8 @@ pub struct LoopbackArgs {
     #[arg(long, conflicts_with = "datachannel")]
     pub throughput: bool,
 
-    /// A STUN or TURN server for both peers: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT]
-    /// (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable.
-    #[arg(long = "ice-server", value_name = "URL", value_parser = parse_ice_url)]
-    pub ice_servers: Vec<crate::core::ice::IceUrl>,
-
-    /// TURN username when not in the URL (else RTCTOOL_TURN_USERNAME).
-    #[arg(long, value_name = "USER")]
-    pub username: Option<String>,
-
-    /// TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed.
-    #[arg(long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub ice: WebrtcIceArgs,
 
     /// Use relay candidates only: the call goes through the TURN server(s) of --ice-server.
     #[arg(long)]

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rtctool");
+mod common {
+    pub mod signal;
+}
+use common::signal::{report, BIN};
 const SERVER_IP: &str = "192.0.2.1";
 const BROWSER_IP: &str = "192.0.2.2";
 
@@ -162,16 +165,6 @@ fn rtctool_call(net: &Net, args: &[&str]) -> Output {
         vec!["--json", "call", "--signal", &url, "--bind", SERVER_IP, "--duration", "3s", "--timeout", "40s"];
     all.extend_from_slice(args);
     net.run(&net.server, BIN, &all).output().expect("running rtctool call")
-}
-
-fn report(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// What both directions must show: connected, the browser decoded our video, we received its

@@ -9,14 +9,14 @@ mod common {
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use common::signal::{Server, BIN};
+use common::signal::{report, Server, BIN};
 
 fn call_args<'a>(url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = vec!["--json", "call", "--signal", url, "--bind", "127.0.0.1"];
@@ -33,16 +33,6 @@ fn spawn(args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting rtctool call")
-}
-
-fn report(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 fn stream<'a>(r: &'a Value, name: &str) -> &'a Value {
@@ -110,33 +100,7 @@ fn two_rtctools_call_through_signal_serve_and_verify_every_frame() {
 
 #[test]
 fn a_relay_only_call_goes_through_coturn_on_both_sides() {
-    use common::coturn;
-    if !coturn::available() {
-        return;
-    }
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = coturn::dir_for("call-turn", port);
-    let args = coturn::args([
-        "-n",
-        "--listening-ip",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--listening-port",
-        &port.to_string(),
-        "--allow-loopback-peers",
-        "--no-tcp",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--no-tcp-relay",
-        "-a",
-        "-u",
-        "alice:wonderland",
-        "-r",
-        "rtctool.test",
-    ]);
-    let turn_server = coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]);
+    let Some(turn_server) = common::coturn::loopback_relay("call-turn") else { return };
     let s = Server::start(&[]);
     let url = s.url();
     let turn = format!("turn:alice:wonderland@127.0.0.1:{}", turn_server.port);
@@ -201,6 +165,18 @@ fn a_peer_that_never_comes_is_a_network_error_with_a_diagnosis() {
     );
 }
 
+/// Whether the offer and at least one candidate have been posted.
+fn offer_and_candidate_in(log: &Mutex<Vec<Vec<u8>>>) -> bool {
+    let all = log.lock().unwrap();
+    let posts: Vec<String> = all
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .filter(|t| t.starts_with("POST "))
+        .collect();
+    posts.iter().any(|t| t.contains("\"offer\""))
+        && posts.iter().any(|t| t.contains("\"candidate\":\"candidate:"))
+}
+
 /// A server that knows the native client's requests byte for byte and nothing else: sign-in
 /// lists alice, the hanging GET is held until the test has seen the offer and a candidate, then
 /// answered with BYE from alice.
@@ -252,16 +228,7 @@ fn call_sends_exactly_what_the_native_client_sends() {
             if text == "GET /sign_in?bob HTTP/1.0\r\n\r\n" {
                 respond(&mut c, "200 Added", Some(2), "bob,2,1\nalice,1,1\n");
             } else if text == "GET /wait?peer_id=2 HTTP/1.0\r\n\r\n" {
-                let ready = {
-                    let all = log.lock().unwrap();
-                    let posts: Vec<String> = all
-                        .iter()
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                        .filter(|t| t.starts_with("POST "))
-                        .collect();
-                    posts.iter().any(|t| t.contains("\"offer\""))
-                        && posts.iter().any(|t| t.contains("\"candidate\":\"candidate:"))
-                };
+                let ready = offer_and_candidate_in(&log);
                 if ready {
                     respond(&mut c, "200 OK", Some(1), "BYE");
                 } else {
@@ -273,16 +240,7 @@ fn call_sends_exactly_what_the_native_client_sends() {
             {
                 respond(&mut c, "200 OK", None, "");
                 // A parked GET is answered once the offer and a candidate are in.
-                let ready = {
-                    let all = log.lock().unwrap();
-                    let posts: Vec<String> = all
-                        .iter()
-                        .map(|b| String::from_utf8_lossy(b).into_owned())
-                        .filter(|t| t.starts_with("POST "))
-                        .collect();
-                    posts.iter().any(|t| t.contains("\"offer\""))
-                        && posts.iter().any(|t| t.contains("\"candidate\":\"candidate:"))
-                };
+                let ready = offer_and_candidate_in(&log);
                 if ready {
                     for mut p in parked.drain(..) {
                         respond(&mut p, "200 OK", Some(1), "BYE");

@@ -2,7 +2,6 @@
 //! with long-term credentials. Both peers gather only relay candidates, so the call, media and
 //! data channel all cross coturn.
 
-use std::net::UdpSocket;
 use std::process::Command;
 
 use serde_json::Value;
@@ -16,32 +15,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_rtctool");
 
 /// coturn on 127.0.0.1 at a free port, relaying to loopback peers (the peers are there too).
 fn coturn() -> Option<Coturn> {
-    if !coturn::available() {
-        return None;
-    }
-    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = coturn::dir_for("loopback-turn", port);
-    let args = coturn::args([
-        "-n",
-        "--listening-ip",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--listening-port",
-        &port.to_string(),
-        "--allow-loopback-peers",
-        "--no-tcp",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--no-tcp-relay",
-        "-a",
-        "-u",
-        "alice:wonderland",
-        "-r",
-        "rtctool.test",
-    ]);
-    Some(coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
+    coturn::loopback_relay("loopback-turn")
 }
 
 fn loopback(args: &[&str], password_env: Option<&str>) -> (Value, Option<i32>, String) {

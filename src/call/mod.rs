@@ -13,14 +13,13 @@ pub mod report;
 pub mod session;
 pub mod signaling;
 
-use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::ice::IceUrl;
-use crate::core::output::{self, Mode, Output};
+use crate::core::output::Output;
 use crate::error::{Error, Outcome, Result};
 use crate::loopback::impair::Impairment;
 use crate::loopback::media::FrameSpec;
@@ -159,24 +158,7 @@ fn kinds(media: MediaKind) -> Vec<crate::loopback::media::Kind> {
 /// Run `rtctool call`.
 pub fn run(opts: CallOptions, out: &Output) -> Result<Outcome> {
     let cfg = opts.config(crate::core::ice::url::process_env)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("rtctool-call")
-        .build()
-        .map_err(|e| Error::network(format!("starting the async runtime: {e}")))?;
-    let result = runtime.block_on(session::run(&opts, &cfg, out));
-    runtime.shutdown_timeout(Duration::from_millis(200));
-    let (report, failure) = result?;
-    let stdout = io::stdout();
-    let mut w = stdout.lock();
-    let written = match out.mode {
-        Mode::Json => output::write_json(&mut w, &report),
-        Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(&report, "report")),
-        Mode::Human => write!(w, "{}", report::render(&report, out)),
-    };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
-    Ok(if report.checks.iter().all(|c| c.ok) { Outcome::Clean } else { Outcome::Found })
+    loopback::run_and_report("rtctool-call", session::run(&opts, &cfg, out), out, report::render, |r| {
+        r.checks.iter().all(|c| c.ok)
+    })
 }

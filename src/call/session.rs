@@ -866,21 +866,11 @@ fn build_report(
             });
         }
         if let (Some(dc), Side::Offerer) = (&data_channel, role) {
-            let (ok, message) = if dc.open_ms.is_none() {
-                (false, "did not open".to_owned())
-            } else if !media_ran || cfg.duration.is_zero() {
-                (true, format!("open at {} ms", fmt_ms(dc.open_ms)))
-            } else if dc.corrupted > 0 {
-                (false, format!("{} messages corrupted or out of order", dc.corrupted))
-            } else if dc.messages_sent == 0 || dc.messages_received < dc.messages_sent {
-                (false, format!("{} of {} messages came back", dc.messages_received, dc.messages_sent))
-            } else {
-                (
-                    true,
-                    format!("{} of {} messages echoed and verified", dc.messages_received, dc.messages_sent),
-                )
-            };
-            checks.push(Check { name: "data channel".into(), ok, message });
+            checks.push(lcall::dc_check(
+                dc,
+                media_ran && !cfg.duration.is_zero(),
+                ("came back", "echoed and verified"),
+            ));
         }
         if media_ran && !cfg.duration.is_zero() {
             for s in streams.iter().filter(|s| s.from == "remote") {
@@ -997,21 +987,7 @@ fn pair_reports(
     let selected = lcall::pair_ends(stats).and_then(|(l, r, rtt)| {
         Some(crate::loopback::report::SelectedPair { local: l?, remote: r?, rtt_ms: rtt })
     });
-    let find = |id: &str, local: bool| -> Option<PairEnd> {
-        stats.iter().find_map(|e| {
-            let c = match e {
-                RTCStatsReportEntry::LocalCandidate(c) if local && c.stats.id.ends_with(id) => c,
-                RTCStatsReportEntry::RemoteCandidate(c) if !local && c.stats.id.ends_with(id) => c,
-                _ => return None,
-            };
-            Some(PairEnd {
-                typ: c.candidate_type.to_string(),
-                protocol: c.protocol.clone(),
-                address: c.address.clone().unwrap_or_default(),
-                port: c.port,
-            })
-        })
-    };
+    let find = |id: &str, local: bool| lcall::candidate_end(stats, id, local);
     let selected = selected.or_else(|| {
         let p = stats
             .candidate_pairs()

@@ -904,26 +904,47 @@ pub(crate) fn pair_ends(report: &RTCStatsReport) -> Option<(Option<PairEnd>, Opt
         .candidate_pairs()
         .find(|p| p.stats.id == transport.selected_candidate_pair_id)
         .or_else(|| report.candidate_pairs().find(|p| p.nominated))?;
-    // webrtc-rs names a candidate `RTCLocalIceCandidate_<id>` but its pair refers to `<id>`.
-    let end = |id: &str, local: bool| {
-        report.iter().find_map(|e| match e {
-            RTCStatsReportEntry::LocalCandidate(c) if local && c.stats.id.ends_with(id) => Some(c),
-            RTCStatsReportEntry::RemoteCandidate(c) if !local && c.stats.id.ends_with(id) => Some(c),
-            _ => None,
-        })
-    };
-    let to_end = |c: &rtc::statistics::stats::ice_candidate::RTCIceCandidateStats| PairEnd {
-        typ: c.candidate_type.to_string(),
-        protocol: c.protocol.clone(),
-        address: c.address.clone().unwrap_or_default(),
-        port: c.port,
-    };
     let rtt = (pair.current_round_trip_time > 0.0).then(|| round2(pair.current_round_trip_time * 1000.0));
     Some((
-        end(&pair.local_candidate_id, true).map(to_end),
-        end(&pair.remote_candidate_id, false).map(to_end),
+        candidate_end(report, &pair.local_candidate_id, true),
+        candidate_end(report, &pair.remote_candidate_id, false),
         rtt,
     ))
+}
+
+/// The candidate a pair refers to, local or remote, as a pair end. webrtc-rs names a candidate
+/// `RTCLocalIceCandidate_<id>` but its pair refers to `<id>`.
+pub(crate) fn candidate_end(report: &RTCStatsReport, id: &str, local: bool) -> Option<PairEnd> {
+    report.iter().find_map(|e| {
+        let c = match e {
+            RTCStatsReportEntry::LocalCandidate(c) if local && c.stats.id.ends_with(id) => c,
+            RTCStatsReportEntry::RemoteCandidate(c) if !local && c.stats.id.ends_with(id) => c,
+            _ => return None,
+        };
+        Some(PairEnd {
+            typ: c.candidate_type.to_string(),
+            protocol: c.protocol.clone(),
+            address: c.address.clone().unwrap_or_default(),
+            port: c.port,
+        })
+    })
+}
+
+/// The data channel's check: it opened, and (once media and data ran) every message came
+/// back intact. `words` are (came back, came back and verified) in the caller's terms.
+pub(crate) fn dc_check(dc: &DataChannelReport, ran: bool, words: (&str, &str)) -> Check {
+    let (ok, message) = if dc.open_ms.is_none() {
+        (false, "did not open".to_owned())
+    } else if !ran {
+        (true, format!("open at {:.1} ms", dc.open_ms.unwrap_or_default()))
+    } else if dc.corrupted > 0 {
+        (false, format!("{} messages corrupted or out of order", dc.corrupted))
+    } else if dc.messages_sent == 0 || dc.messages_received < dc.messages_sent {
+        (false, format!("{} of {} messages {}", dc.messages_received, dc.messages_sent, words.0))
+    } else {
+        (true, format!("{} of {} messages {}", dc.messages_received, dc.messages_sent, words.1))
+    };
+    Check { name: "data channel".to_owned(), ok, message }
 }
 
 /// The pair in use, from the offerer's statistics. Its remote candidate is sometimes missing
@@ -978,22 +999,7 @@ fn checks(
         ));
     }
     if let Some(dc) = dc {
-        let open = dc.open_ms.is_some();
-        let (ok, msg) = if !open {
-            (false, "did not open".to_owned())
-        } else if !media_ran || cfg.duration.is_zero() {
-            (true, format!("open at {:.1} ms", dc.open_ms.unwrap_or_default()))
-        } else if dc.corrupted > 0 {
-            (false, format!("{} messages corrupted or out of order", dc.corrupted))
-        } else if dc.messages_sent == 0 || dc.messages_received < dc.messages_sent {
-            (false, format!("{} of {} messages delivered", dc.messages_received, dc.messages_sent))
-        } else {
-            (
-                true,
-                format!("{} of {} messages delivered and verified", dc.messages_received, dc.messages_sent),
-            )
-        };
-        out.push(check("data channel", ok, msg));
+        out.push(dc_check(dc, media_ran && !cfg.duration.is_zero(), ("delivered", "delivered and verified")));
     }
     if media_ran && !cfg.duration.is_zero() {
         for s in streams {

@@ -204,8 +204,12 @@ impl Config {
         if args.timeout.is_zero() {
             return Err(Error::usage("--timeout must be above 0"));
         }
-        let ice_servers =
-            settle_ice_servers(&args.ice_servers, args.username.as_deref(), args.password.as_deref(), &env)?;
+        let ice_servers = settle_ice_servers(
+            &args.ice.ice_servers,
+            args.ice.username.as_deref(),
+            args.ice.password.as_deref(),
+            &env,
+        )?;
         if args.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
             return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
         }
@@ -335,28 +339,42 @@ pub fn settle_ice_servers(
 /// Run `rtctool loopback`.
 pub fn run(args: LoopbackArgs, out: &Output) -> Result<Outcome> {
     let cfg = Config::from_args(&args, crate::core::ice::url::process_env)?;
+    run_and_report("rtctool-loopback", call::run(&cfg, out), out, report::render, |r| {
+        r.checks.iter().all(|c| c.ok)
+    })
+}
+
+/// Run a call on its own runtime, write its report as `out` asks (JSON, an NDJSON `report`
+/// record, or `render`'s text), and give the outcome: the error when it never connected (exit
+/// 4), else found (exit 1) unless every check passed. Shared by loopback and call.
+pub(crate) fn run_and_report<R: serde::Serialize>(
+    thread: &str,
+    call: impl std::future::Future<Output = Result<(R, Option<Error>)>>,
+    out: &Output,
+    render: impl Fn(&R, &Output) -> String,
+    all_ok: impl Fn(&R) -> bool,
+) -> Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("rtctool-loopback")
+        .thread_name(thread)
         .build()
         .map_err(|e| Error::network(format!("starting the async runtime: {e}")))?;
-    let result = runtime.block_on(call::run(&cfg, out));
+    let result = runtime.block_on(call);
     // Background tasks of closed connections must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_millis(200));
     let (report, failure) = result?;
-
     let stdout = io::stdout();
     let mut w = stdout.lock();
     let written = match out.mode {
         Mode::Json => output::write_json(&mut w, &report),
         Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(&report, "report")),
-        Mode::Human => write!(w, "{}", report::render(&report, out)),
+        Mode::Human => write!(w, "{}", render(&report, out)),
     };
     written.map_err(|e| Error::input(format!("writing output: {e}")))?;
     if let Some(failure) = failure {
         return Err(failure);
     }
-    Ok(if report.checks.iter().all(|c| c.ok) { Outcome::Clean } else { Outcome::Found })
+    Ok(if all_ok(&report) { Outcome::Clean } else { Outcome::Found })
 }
 
 /// Parse a bitrate: `1000000`, `500k`, `2.5M`, `1.5Mbit`, `800kbps` (k = 10^3, M = 10^6).

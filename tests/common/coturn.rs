@@ -92,3 +92,35 @@ pub fn start(
 pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Vec<String> {
     items.into_iter().map(Into::into).collect()
 }
+
+/// coturn on 127.0.0.1 at a free port, relaying to loopback peers, with the long-term
+/// credential alice:wonderland in realm rtctool.test; None (the test skips) without coturn.
+#[allow(dead_code)] // not every test crate that includes this module starts a relay
+pub fn loopback_relay(name: &str) -> Option<Coturn> {
+    if !available() {
+        return None;
+    }
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = dir_for(name, port);
+    let args = args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--listening-port",
+        &port.to_string(),
+        "--allow-loopback-peers",
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+        "-a",
+        "-u",
+        "alice:wonderland",
+        "-r",
+        "rtctool.test",
+    ]);
+    Some(start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
+}

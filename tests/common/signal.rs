@@ -138,3 +138,14 @@ pub fn wait(addr: SocketAddr, id: u32) -> (u32, String) {
     assert_eq!(status, "HTTP/1.1 200 OK", "{}", String::from_utf8_lossy(&r));
     (header(&headers, "Pragma").unwrap().parse().unwrap(), String::from_utf8(body).unwrap())
 }
+
+/// A command's JSON report on stdout, or a panic that shows what it printed.
+pub fn report(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
