@@ -23,7 +23,6 @@ use crate::core::output::Output;
 use crate::error::{Error, Outcome, Result};
 use crate::loopback::impair::Impairment;
 use crate::loopback::media::FrameSpec;
-use crate::loopback::mediafile::MediaFile;
 use crate::loopback::{self, Config, DataChannelMode, MediaKind};
 
 use signaling::SignalUrl;
@@ -101,20 +100,12 @@ impl CallOptions {
             self.password.as_deref(),
             &env,
         )?;
-        if self.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
-            return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
+        if self.relay_only {
+            loopback::require_turn(&ice_servers)?;
         }
-        let mut files: Vec<Arc<MediaFile>> = Vec::new();
-        for path in &self.media_files {
-            let file = MediaFile::load(path)?;
-            let kind = file.codec.kind();
-            if files.iter().any(|f| f.codec.kind() == kind) {
-                return Err(Error::usage(format!("more than one {} --media-file", kind.as_str())));
-            }
-            files.push(Arc::new(file));
-        }
+        let mut files = loopback::load_media_files(&self.media_files, self.media)?;
         if self.media_source == MediaSource::Clip {
-            for kind in kinds(self.media) {
+            for kind in self.media.kinds() {
                 if !files.iter().any(|f| f.codec.kind() == kind) {
                     files.push(Arc::new(clips::clip(kind)));
                 }
@@ -124,7 +115,7 @@ impl CallOptions {
         let fps = 30;
         Ok(Config {
             duration: self.duration,
-            kinds: kinds(self.media),
+            kinds: self.media.kinds(),
             media: self.media,
             video: FrameSpec::new(bitrate, fps),
             video_bitrate: bitrate,
@@ -142,16 +133,6 @@ impl CallOptions {
             lossless_setup: false,
             answering_dtls_role: self.dtls_role,
         })
-    }
-}
-
-fn kinds(media: MediaKind) -> Vec<crate::loopback::media::Kind> {
-    use crate::loopback::media::Kind;
-    match media {
-        MediaKind::None => vec![],
-        MediaKind::Audio => vec![Kind::Audio],
-        MediaKind::Video => vec![Kind::Video],
-        MediaKind::Both => vec![Kind::Audio, Kind::Video],
     }
 }
 

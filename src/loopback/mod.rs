@@ -45,7 +45,8 @@ pub enum MediaKind {
 }
 
 impl MediaKind {
-    fn kinds(self) -> Vec<Kind> {
+    /// The kinds sent.
+    pub fn kinds(self) -> Vec<Kind> {
         match self {
             MediaKind::None => vec![],
             MediaKind::Audio => vec![Kind::Audio],
@@ -210,25 +211,9 @@ impl Config {
             args.ice.password.as_deref(),
             &env,
         )?;
-        if args.relay_only && !ice_servers.iter().any(|s| s.url.scheme.is_turn()) {
-            return Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"));
-        }
-        let mut files: Vec<Arc<MediaFile>> = Vec::new();
-        for path in &args.media_files {
-            let file = MediaFile::load(path)?;
-            let kind = file.codec.kind();
-            if files.iter().any(|f| f.codec.kind() == kind) {
-                return Err(Error::usage(format!("more than one {} --media-file", kind.as_str())));
-            }
-            if !args.media.kinds().contains(&kind) {
-                return Err(Error::usage(format!(
-                    "{} is {}, but --media {} sends none",
-                    path.display(),
-                    kind.as_str(),
-                    format!("{:?}", args.media).to_lowercase()
-                )));
-            }
-            files.push(Arc::new(file));
+        let files = load_media_files(&args.media_files, args.media)?;
+        if args.relay_only {
+            require_turn(&ice_servers)?;
         }
         let impairment = Impairment {
             loss: args.loss.unwrap_or(0.0) / 100.0,
@@ -295,6 +280,37 @@ impl Config {
             Kind::Video => self.video,
         }
     }
+}
+
+/// `--relay-only` needs a TURN server among them.
+pub fn require_turn(servers: &[IceServer]) -> Result<()> {
+    if servers.iter().any(|s| s.url.scheme.is_turn()) {
+        Ok(())
+    } else {
+        Err(Error::usage("--relay-only needs a TURN server: --ice-server turn:USER:PASS@HOST"))
+    }
+}
+
+/// Load the `--media-file`s: at most one per kind, each of a kind `media` sends.
+pub fn load_media_files(paths: &[std::path::PathBuf], media: MediaKind) -> Result<Vec<Arc<MediaFile>>> {
+    let mut files: Vec<Arc<MediaFile>> = Vec::new();
+    for path in paths {
+        let file = MediaFile::load(path)?;
+        let kind = file.codec.kind();
+        if files.iter().any(|f| f.codec.kind() == kind) {
+            return Err(Error::usage(format!("more than one {} --media-file", kind.as_str())));
+        }
+        if !media.kinds().contains(&kind) {
+            return Err(Error::usage(format!(
+                "{} is {}, but --media {} sends none",
+                path.display(),
+                kind.as_str(),
+                format!("{media:?}").to_lowercase()
+            )));
+        }
+        files.push(Arc::new(file));
+    }
+    Ok(files)
 }
 
 /// Settle each STUN/TURN URL's credentials (from the URL, the flags or the environment) and
