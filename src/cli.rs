@@ -319,6 +319,12 @@ pub struct CallArgs {
     /// (a=setup:passive). When we call, the answer decides.
     #[arg(long, value_enum, value_name = "ROLE", default_value = "client")]
     pub dtls_role: crate::loopback::DtlsRole,
+
+    /// First run nat-type's RFC 5780 tests against the (first) STUN server, swap the result
+    /// with an rtctool peer, and report the predicted cell of the NAT traversal table (direct
+    /// path or relay) and whether the call matched it.
+    #[arg(long)]
+    pub nat_check: bool,
 }
 
 impl CallArgs {
@@ -344,6 +350,7 @@ impl CallArgs {
             bind: self.bind,
             max_loss: self.max_loss,
             dtls_role: self.dtls_role,
+            nat_check: self.nat_check,
         })
     }
 }

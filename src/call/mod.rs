@@ -9,6 +9,7 @@
 //! with this side in one of its two roles: the caller is the offerer, the callee the answerer.
 
 pub mod clips;
+pub mod natcheck;
 pub mod report;
 pub mod session;
 pub mod signaling;
@@ -82,6 +83,8 @@ pub struct CallOptions {
     pub max_loss: f64,
     /// Our DTLS role when we answer (the offerer's role follows from the answer).
     pub dtls_role: loopback::DtlsRole,
+    /// Run the RFC 5780 tests against the STUN server first and predict the outcome.
+    pub nat_check: bool,
 }
 
 impl CallOptions {
@@ -102,6 +105,11 @@ impl CallOptions {
         )?;
         if self.relay_only {
             loopback::require_turn(&ice_servers)?;
+        }
+        if self.nat_check && natcheck::server_for(&ice_servers).is_none() {
+            return Err(Error::usage(
+                "--nat-check needs a STUN or TURN server: --ice-server stun:HOST[:PORT]",
+            ));
         }
         let mut files = loopback::load_media_files(&self.media_files, self.media)?;
         if self.media_source == MediaSource::Clip {

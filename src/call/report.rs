@@ -50,6 +50,8 @@ pub struct CallReport {
     pub diagnosis: Vec<String>,
     /// What the other end saw, when it is rtctool too and sent its report.
     pub remote_report: Option<serde_json::Value>,
+    /// With --nat-check: both sides' NAT behaviour, the predicted cell and whether it matched.
+    pub nat_check: Option<super::natcheck::NatCheck>,
     /// What was checked, and how it went.
     pub checks: Vec<Check>,
     /// From signing in to the end of the report, ms.
@@ -208,8 +210,15 @@ pub fn render(r: &CallReport, out: &Output) -> String {
             let _ = write!(s, "{table}");
         }
         if !r.media.streams.is_empty() {
-            let mut table =
-                Table::new(["stream", "codec", "packets in", "frames", "verified", "corrupted", "lost %"]);
+            let mut table = Table::new([
+                "stream",
+                "codec",
+                "packets in",
+                "frames sent",
+                "verified",
+                "corrupted",
+                "lost %",
+            ]);
             for c in [2, 3, 4, 5, 6] {
                 table.align(c, Align::Right);
             }
@@ -234,6 +243,27 @@ pub fn render(r: &CallReport, out: &Output) -> String {
                 dc.messages_received,
                 dc.corrupted,
                 dc.rtt_ms.as_ref().map_or(String::new(), |l| format!(", rtt mean {:.1} ms", l.mean))
+            );
+        }
+        if let Some(n) = &r.nat_check {
+            let side = |s: &Option<super::natcheck::NatSide>| {
+                s.as_ref().map_or("?".to_owned(), |s| s.nat_type.clone())
+            };
+            let _ = writeln!(
+                s,
+                "NAT check: ours {}, the peer's {}; predicted {}; {}",
+                side(&n.local),
+                side(&n.remote),
+                match n.predicted_direct {
+                    Some(true) => "a direct path",
+                    Some(false) => "no direct path (relay needed)",
+                    None => "nothing (a side is unknown)",
+                },
+                match n.matched {
+                    Some(true) => "the call matched",
+                    Some(false) => "the call did not match",
+                    None => "no comparison",
+                }
             );
         }
         for d in &r.diagnosis {

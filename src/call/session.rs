@@ -46,6 +46,8 @@ struct State {
     remote_report: Option<serde_json::Value>,
     /// client or server, once known.
     dtls_role: Option<&'static str>,
+    /// --nat-check: what the RFC 5780 tests found here, or why they could not run.
+    nat_local: Option<std::result::Result<super::natcheck::NatSide, String>>,
     live: Live,
 }
 
@@ -187,6 +189,17 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
     std::net::UdpSocket::bind(bind)
         .map_err(|e| Error::network(format!("binding a UDP socket on {}: {e}", opts.bind)))?;
     let deadline = Instant::now() + opts.timeout;
+    let nat_local = match (opts.nat_check, super::natcheck::server_for(&cfg.ice_servers)) {
+        (true, Some(server)) => {
+            let bind_ip = opts.bind;
+            let done = tokio::task::spawn_blocking(move || {
+                super::natcheck::run(&server, bind_ip, Duration::from_millis(800))
+            })
+            .await;
+            Some(done.unwrap_or_else(|e| Err(format!("the NAT check stopped: {e}"))))
+        }
+        _ => None,
+    };
     let client = SignalClient::resolve(&opts.signal, opts.timeout).await?;
     let (me, members) = client.sign_in(&opts.name).await.map_err(|e| e.context(&opts.signal))?;
     let t0 = Instant::now();
@@ -203,9 +216,23 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
         bye: false,
         remote_report: None,
         dtls_role: None,
+        nat_local: None,
         live: Live { mode: out.mode, verbose: out.verbose > 0 && !out.quiet, spinner },
     };
     st.push(t0, "signed-in", Some(format!("as {} (id {me}), {} other members", opts.name, members.len())));
+    if let Some(n) = &nat_local {
+        let detail = match n {
+            Ok(s) => format!(
+                "{} (mapping {}, filtering {})",
+                s.nat_type,
+                s.mapping.as_deref().unwrap_or("?"),
+                s.filtering.as_deref().unwrap_or("?")
+            ),
+            Err(e) => format!("failed: {e}"),
+        };
+        st.push(t0, "nat-check", Some(detail));
+    }
+    st.nat_local = nat_local;
 
     let (notice_tx, mut notices) = mpsc::unbounded_channel();
     tokio::spawn(client.clone().hang(me, notice_tx));
@@ -325,6 +352,9 @@ async fn call(
         }
     }
     let mut remote = remote.expect("loop ends with a peer");
+    // Finding the peer (or its offer) had --timeout; connecting has it again, from now.
+    let deadline = Instant::now() + opts.timeout;
+    let connect_deadline = tokio::time::Instant::from_std(deadline);
     if role == Side::Offerer {
         st.push(
             Instant::now(),
@@ -562,6 +592,18 @@ async fn call(
         interrupted,
         error.clone(),
     );
+    // Our own NAT check goes out with our report, so the peer can predict the cell too.
+    if let Some(Ok(local)) = &st.nat_local {
+        report.nat_check = Some(super::natcheck::NatCheck {
+            local: Some(local.clone()),
+            remote: None,
+            cell: None,
+            predicted_direct: None,
+            direct: false,
+            matched: None,
+            error: None,
+        });
+    }
     if !st.bye {
         let _ = remote.outbox.send(PeerMessage::Bye);
     }
@@ -590,6 +632,9 @@ async fn call(
         report.remote_report = st.remote_report.take();
         fill_remote_end(&mut report);
         note_senders_counts(&mut report);
+    }
+    if let Some(local) = st.nat_local.take() {
+        finish_nat_check(&mut report, local);
     }
     // Let the outbox finish (BYE and the report) before signing out.
     remote.outbox.flush(Duration::from_secs(2)).await;
@@ -782,6 +827,7 @@ fn finish_without_peer(opts: &CallOptions, cfg: &Config, me: u32, st: &mut State
         data_channel: None,
         diagnosis: Vec::new(),
         remote_report: None,
+        nat_check: None,
         checks: vec![Check { name: "connected".into(), ok: false, message: "no peer".into() }],
         done_ms: st.ms(Instant::now()),
     };
@@ -920,6 +966,7 @@ fn build_report(
         data_channel,
         diagnosis: Vec::new(),
         remote_report: None,
+        nat_check: None,
         checks,
         done_ms: st.ms(Instant::now()),
     };
@@ -929,6 +976,44 @@ fn build_report(
 
 fn fmt_ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+/// Put both sides' NAT behaviour, the prediction and the outcome in the report, and the
+/// evidence in the diagnosis when the call did not go the direct way.
+fn finish_nat_check(report: &mut CallReport, local: std::result::Result<super::natcheck::NatSide, String>) {
+    use super::natcheck::{direct_possible, explain, NatCheck, NatSide};
+    let (local, error) = match local {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(e)),
+    };
+    let remote: Option<NatSide> = report
+        .remote_report
+        .as_ref()
+        .and_then(|r| r.pointer("/nat_check/local"))
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let direct = report.connected
+        && report.selected_pair.as_ref().is_some_and(|p| p.local.typ != "relay" && p.remote.typ != "relay");
+    let predicted_direct = match (&local, &remote) {
+        (Some(l), Some(r)) => direct_possible(l, r),
+        _ => None,
+    };
+    let cell = match (&local, &remote) {
+        (Some(l), Some(r)) => Some(format!("{} × {}", l.nat_type, r.nat_type)),
+        _ => None,
+    };
+    let check = NatCheck {
+        local,
+        remote,
+        cell,
+        predicted_direct,
+        direct,
+        matched: predicted_direct.map(|p| p == direct),
+        error,
+    };
+    if !direct {
+        report.diagnosis.extend(explain(&check));
+    }
+    report.nat_check = Some(check);
 }
 
 /// With an rtctool peer's report in hand, say how many frames it sent beside each verified
