@@ -1,0 +1,178 @@
+//! `rtctool call` between two NATs in the two-NAT lab (`tests/lab/nat2lab.sh`): host A behind
+//! one router, host B behind another, coturn and `signal serve` on the public side. Needs root;
+//! skips with the reason off CI, fails on CI.
+
+mod lab;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rtctool");
+const SIGNAL: &str = "http://203.0.113.10:8888";
+const STUN: &str = "stun:203.0.113.10:3478";
+const TURN: &str = "turn:lab:lab@203.0.113.10:3478";
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/lab/nat2lab.sh")
+}
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+/// A two-NAT lab with `signal serve` running; torn down when dropped.
+struct Lab2 {
+    name: String,
+    server: Option<std::process::Child>,
+}
+
+impl Lab2 {
+    fn up(a: &str, b: &str) -> Lab2 {
+        let name = format!("n2{}{}", std::process::id() % 10_000, N.fetch_add(1, Ordering::Relaxed));
+        let mut lab = Lab2 { name, server: None };
+        let out =
+            Command::new("bash").arg(script()).args(["up", &lab.name, a, b]).output().expect("nat2lab.sh");
+        assert!(out.status.success(), "nat2lab up {a} {b}: {}", String::from_utf8_lossy(&out.stderr));
+        let server = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &format!("{}-s", lab.name),
+                BIN,
+                "-q",
+                "signal",
+                "serve",
+                "--listen",
+                "203.0.113.10:8888",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("signal serve");
+        lab.server = Some(server);
+        std::thread::sleep(Duration::from_millis(300));
+        lab
+    }
+
+    fn call(&self, host: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ip");
+        c.args([
+            "netns",
+            "exec",
+            &format!("{}-{host}", self.name),
+            BIN,
+            "--json",
+            "call",
+            "--signal",
+            SIGNAL,
+        ]);
+        c.args(args);
+        c
+    }
+
+    /// A waits, B calls; both with `extra`. The two outputs.
+    fn run(&self, extra: &[&str]) -> (Output, Output) {
+        let mut wait = vec!["--wait", "--name", "a", "--duration", "1s", "--timeout", "8s"];
+        wait.extend_from_slice(extra);
+        let callee =
+            self.call("a", &wait).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("callee");
+        std::thread::sleep(Duration::from_millis(500));
+        let mut to = vec!["--to", "a", "--name", "b", "--duration", "1s", "--timeout", "8s"];
+        to.extend_from_slice(extra);
+        let caller = self.call("b", &to).output().expect("caller");
+        (callee.wait_with_output().expect("callee"), caller)
+    }
+}
+
+impl Drop for Lab2 {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+        let _ = Command::new("bash").arg(script()).args(["down", &self.name]).output();
+    }
+}
+
+fn report(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn a_symmetric_nat_connects_directly_to_a_full_cone_one_with_stun_only() {
+    if !lab::available("a_symmetric_nat_connects_directly_to_a_full_cone_one_with_stun_only") {
+        return;
+    }
+    let lab = Lab2::up("symmetric", "full-cone");
+    let (a, b) = lab.run(&["--ice-server", STUN, "--nat-check"]);
+    for out in [&a, &b] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(0), "{r:#}");
+        let pair = &r["selected_pair"];
+        assert_ne!(pair["local"]["type"], "relay", "{r:#}");
+        assert_ne!(pair["remote"]["type"], "relay", "{r:#}");
+        // Symmetric: A's checks leave from a port the full-cone side never saw in a candidate,
+        // so the path exists only as a peer-reflexive mapping; the check predicted it.
+        let n = &r["nat_check"];
+        assert_eq!(n["predicted_direct"], true, "{n:#}");
+        assert_eq!(n["matched"], true, "{n:#}");
+    }
+    let n = &report(&a)["nat_check"];
+    assert_eq!(
+        (n["local"]["mapping"].as_str(), n["remote"]["nat_type"].as_str()),
+        (Some("address-and-port-dependent"), Some("full-cone"))
+    );
+}
+
+/// With STUN only the call fails (exit 4) and says why, from both sides' NAT behaviour.
+fn assert_no_direct_path(a_variant: &str, b_variant: &str) {
+    let lab = Lab2::up(a_variant, b_variant);
+    let (a, b) = lab.run(&["--ice-server", STUN, "--nat-check"]);
+    for out in [&a, &b] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(4), "{r:#}");
+        assert_eq!(r["connected"], false);
+        let n = &r["nat_check"];
+        assert_eq!(n["predicted_direct"], false, "{n:#}");
+        assert_eq!(n["matched"], true, "{n:#}");
+        let d: Vec<&str> = r["diagnosis"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        assert!(d.iter().any(|l| l.contains("maps per destination")), "{d:#?}");
+        assert!(d.iter().any(|l| l.contains("filters by address and port")), "{d:#?}");
+        assert!(
+            d.iter().any(|l| l.contains("no direct path exists") && l.contains("relay is needed")),
+            "{d:#?}"
+        );
+        assert!(d.iter().any(|l| l.contains("no TURN server was given")), "{d:#?}");
+    }
+    // Through the lab's coturn the same two connect, over a relay pair.
+    let (a, b) = lab.run(&["--ice-server", TURN, "--relay-only", "--media", "audio"]);
+    for out in [&a, &b] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(0), "{r:#}");
+        assert_eq!(r["selected_pair"]["local"]["type"], "relay", "{r:#}");
+    }
+}
+
+#[test]
+fn port_restricted_and_symmetric_have_no_direct_path_and_connect_through_turn() {
+    if !lab::available("port_restricted_and_symmetric_have_no_direct_path_and_connect_through_turn") {
+        return;
+    }
+    assert_no_direct_path("port-restricted", "symmetric");
+}
+
+#[test]
+fn two_symmetric_nats_have_no_direct_path_and_connect_through_turn() {
+    if !lab::available("two_symmetric_nats_have_no_direct_path_and_connect_through_turn") {
+        return;
+    }
+    assert_no_direct_path("symmetric", "symmetric");
+}
