@@ -282,7 +282,10 @@ fn setting_engine(cfg: &Config) -> SettingEngine {
         })
         // A check can arrive before the candidate it comes from has been trickled; the pair is
         // then peer-reflexive, and webrtc-rs would wait a second before selecting it.
-        .with_prflx_acceptance_min_wait(Some(Duration::ZERO));
+        .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
+        // A server-reflexive pair that answers is taken at once, as browsers do, instead of
+        // after webrtc-rs's 500 ms wait for a host pair that across two NATs never comes.
+        .with_srflx_acceptance_min_wait(Some(Duration::ZERO));
     if !cfg.impairment.is_active() && cfg.ice_servers.is_empty() {
         // Peer to peer on the loopback the round trip is a fraction of a millisecond, so a
         // small SCTP window still allows Gbit/s, and it keeps a burst inside the UDP socket's

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The NAT traversal matrix: for every pair of NAT variants (tests/lab/nat2lab.sh), a call from
+# host B to host A with STUN only, then with STUN and TURN, by rtctool and by two headless
+# Chromiums (one in each private network, signalling through rtctool signal serve and its
+# page). Prints one markdown row per cell: connected or not, the selected pair's types, and the
+# caller's time from the offer to ICE connected (ms), rtctool beside Chromium.
+#
+#   sudo scripts/nat-matrix.sh                       # every pair of the seven variants
+#   sudo VARIANTS="port-restricted symmetric" scripts/nat-matrix.sh
+#   RTCTOOL=target/release/rtctool TIMEOUT=8 ...     # the binary, the connect timeout (s)
+#
+# Needs root, coturn, nftables, iproute2 and chromium. Nothing leaves the machine.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VARIANTS=${VARIANTS:-"open firewall full-cone restricted-cone port-restricted symmetric blocked"}
+TIMEOUT=${TIMEOUT:-8}
+if [[ -z "${RTCTOOL:-}" ]]; then
+    cargo build --release -j2 --quiet
+    RTCTOOL=$PWD/target/release/rtctool
+fi
+((EUID == 0)) || { echo "nat-matrix.sh: needs root (network namespaces)" >&2; exit 1; }
+command -v chromium >/dev/null || { echo "nat-matrix.sh: needs chromium" >&2; exit 1; }
+
+lab=nm$$
+work=$(mktemp -d)
+cleanup() {
+    pkill -f "user-data-dir=$work" 2>/dev/null || true
+    bash tests/lab/nat2lab.sh down $lab >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+url=http://203.0.113.10:8888
+stun=stun:203.0.113.10:3478
+turn=turn:lab:lab@203.0.113.10:3478
+
+# One rtctool call: A waits, B calls. Prints "connected|types|ms" for the caller.
+rt_cell() { # extra args...
+    ip netns exec $lab-a "$RTCTOOL" -q call --signal $url --wait --name rta --duration 0.5s \
+        --timeout ${TIMEOUT}s "$@" >/dev/null 2>&1 &
+    local callee=$!
+    sleep 0.4
+    ip netns exec $lab-b "$RTCTOOL" --json call --signal $url --to rta --name rtb --duration 0.5s \
+        --timeout ${TIMEOUT}s "$@" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)
+except Exception:
+    print("error|-|-"); sys.exit()
+p = r.get("selected_pair") or {}
+types = p["local"]["type"] + "/" + p["remote"]["type"] if p else "-"
+ms = r["timings_ms"].get("ice_connected")
+print(("yes" if r["connected"] else "no") + "|" + types + "|" + (str(ms) if ms is not None else "-"))'
+    wait $callee 2>/dev/null || true
+}
+
+# One Chromium call: page A waits, page B calls and reports to the collector.
+chromium_in() { # ns query
+    ip netns exec "$1" chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
+        --autoplay-policy=no-user-gesture-required \
+        --unsafely-treat-insecure-origin-as-secure=$url --user-data-dir="$work/p$RANDOM" \
+        "$url/?$2" >/dev/null 2>&1 &
+    echo $!
+}
+ch_cell() { # ice
+    local ice=$1 out=$work/collected
+    rm -f "$out"
+    ip netns exec $lab-s python3 - "$out" "$((TIMEOUT + 15))" <<'EOF' &
+import json, sys, urllib.request
+url = "http://203.0.113.10:8888"
+with urllib.request.urlopen(f"{url}/sign_in?collector", timeout=10) as r:
+    me = int(r.headers["Pragma"])
+try:
+    while True:
+        with urllib.request.urlopen(f"{url}/wait?peer_id={me}", timeout=float(sys.argv[2])) as r:
+            if int(r.headers["Pragma"]) == me:
+                continue
+            body = json.loads(r.read())
+            if "rtctool_report" in body:
+                o = body["rtctool_report"]
+                p = o.get("selected_pair") or {}
+                types = f"{p['local']['type']}/{p['remote']['type']}" if p else "-"
+                ms = (o.get("timings_ms") or {}).get("ice_connected")
+                ms = f"{ms:.1f}" if ms is not None else "-"
+                open(sys.argv[1], "w").write(f"{'yes' if o.get('connected') else 'no'}|{types}|{ms}\n")
+                break
+except Exception:
+    pass
+EOF
+    local collector=$!
+    sleep 0.5
+    local pa pb
+    pa=$(chromium_in $lab-a "name=ca&wait=1&ice=$ice")
+    sleep 1.5
+    pb=$(chromium_in $lab-b "name=cb&call=ca&duration=1&timeout=$TIMEOUT&report_to=collector&ice=$ice")
+    wait $collector 2>/dev/null || true
+    kill "$pa" "$pb" 2>/dev/null || true
+    wait "$pa" "$pb" 2>/dev/null || true
+    if [[ -s $out ]]; then cat "$out"; else echo "error|-|-"; fi
+}
+
+echo "NAT traversal matrix, $(date -u +%Y-%m-%d), $(nproc) cores; caller B -> callee A; each cell: connected, pair types (caller's local/remote), ms from the offer to ICE connected"
+echo
+echo "| A (callee) | B (caller) | rtctool STUN | Chromium STUN | rtctool STUN+TURN | Chromium STUN+TURN |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for va in $VARIANTS; do
+    for vb in $VARIANTS; do
+        bash tests/lab/nat2lab.sh up $lab "$va" "$vb" >/dev/null
+        ip netns exec $lab-s "$RTCTOOL" -q signal serve --listen 203.0.113.10:8888 &
+        server=$!
+        sleep 0.3
+        fmt() { IFS='|' read -r c t m <<< "$1"; echo "$c $t $m"; }
+        r1=$(fmt "$(rt_cell --ice-server $stun)")
+        c1=$(fmt "$(ch_cell $stun)")
+        r2=$(fmt "$(rt_cell --ice-server $stun --ice-server $turn)")
+        c2=$(fmt "$(ch_cell $stun,$turn)")
+        echo "| $va | $vb | $r1 | $c1 | $r2 | $c2 |"
+        kill $server 2>/dev/null || true
+        wait $server 2>/dev/null || true
+        bash tests/lab/nat2lab.sh down $lab
+    done
+done
