@@ -176,3 +176,23 @@ fn two_symmetric_nats_have_no_direct_path_and_connect_through_turn() {
     }
     assert_no_direct_path("symmetric", "symmetric");
 }
+
+#[test]
+fn a_direct_path_is_taken_over_the_relay_when_turn_is_given_too() {
+    if !lab::available("a_direct_path_is_taken_over_the_relay_when_turn_is_given_too") {
+        return;
+    }
+    let lab = Lab2::up("port-restricted", "full-cone");
+    let (a, b) = lab.run(&["--ice-server", STUN, "--ice-server", TURN]);
+    for out in [&a, &b] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(0), "{r:#}");
+        // Both sides gathered a relay candidate, and neither used it.
+        let relays =
+            r["candidates"].as_array().unwrap().iter().filter(|c| c["candidate"]["type"] == "relay").count();
+        assert!(relays >= 2, "a relay candidate on each side: {r:#}");
+        let pair = &r["selected_pair"];
+        assert_ne!(pair["local"]["type"], "relay", "{r:#}");
+        assert_ne!(pair["remote"]["type"], "relay", "{r:#}");
+    }
+}
