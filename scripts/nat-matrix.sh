@@ -37,11 +37,12 @@ turn=turn:lab:lab@203.0.113.10:3478
 
 # One rtctool call: A waits, B calls. Prints "connected|types|ms" for the caller.
 rt_cell() { # extra args...
-    ip netns exec $lab-a "$RTCTOOL" -q call --signal $url --wait --name rta --duration 0.5s \
+    local n=$RANDOM
+    ip netns exec $lab-a "$RTCTOOL" -q call --signal $url --wait --name rta$n --duration 0.5s \
         --timeout ${TIMEOUT}s "$@" >/dev/null 2>&1 &
     local callee=$!
     sleep 0.4
-    ip netns exec $lab-b "$RTCTOOL" --json call --signal $url --to rta --name rtb --duration 0.5s \
+    ip netns exec $lab-b "$RTCTOOL" --json call --signal $url --to rta$n --name rtb$n --duration 0.5s \
         --timeout ${TIMEOUT}s "$@" 2>/dev/null | python3 -c '
 import json, sys
 try:
@@ -92,10 +93,11 @@ except Exception:
 EOF
     local collector=$!
     sleep 0.5
-    local pa pb
-    pa=$(chromium_in $lab-a "name=ca&wait=1&ice=$ice")
+    # Fresh names every call: a killed page stays a member for 30 s, and must not be called.
+    local pa pb n=$RANDOM
+    pa=$(chromium_in $lab-a "name=ca$n&wait=1&ice=$ice")
     sleep 1.5
-    pb=$(chromium_in $lab-b "name=cb&call=ca&duration=1&timeout=$TIMEOUT&report_to=collector&ice=$ice")
+    pb=$(chromium_in $lab-b "name=cb$n&call=ca$n&duration=1&timeout=$TIMEOUT&report_to=collector&ice=$ice")
     wait $collector 2>/dev/null || true
     kill "$pa" "$pb" 2>/dev/null || true
     wait "$pa" "$pb" 2>/dev/null || true
