@@ -152,7 +152,18 @@ fn assert_no_direct_path(a_variant: &str, b_variant: &str) {
         );
         assert!(d.iter().any(|l| l.contains("no TURN server was given")), "{d:#?}");
     }
-    // Through the lab's coturn the same two connect, over a relay pair.
+    // With the lab's coturn given too, the same two fall back to the relay: one end of the
+    // selected pair is a relay candidate, on each side's view.
+    let (a, b) = lab.run(&["--ice-server", STUN, "--ice-server", TURN, "--nat-check"]);
+    for out in [&a, &b] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(0), "{r:#}");
+        let pair = &r["selected_pair"];
+        assert!(pair["local"]["type"] == "relay" || pair["remote"]["type"] == "relay", "{r:#}");
+        assert_eq!(r["nat_check"]["predicted_direct"], false);
+        assert_eq!(r["nat_check"]["matched"], true, "relay as predicted: {r:#}");
+    }
+    // And with --relay-only, over the relay on both ends.
     let (a, b) = lab.run(&["--ice-server", TURN, "--relay-only", "--media", "audio"]);
     for out in [&a, &b] {
         let r = report(out);

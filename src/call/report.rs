@@ -329,7 +329,11 @@ pub fn diagnose(r: &CallReport) -> Vec<String> {
                     && q.remote.as_ref().is_some_and(|e| e.typ != "relay")
             });
             if !direct_ok {
-                out.push("only the relay pair succeeded: no direct pair got a response".to_owned());
+                out.push(
+                    "the call went through the relay: no direct pair was selected (webrtc-rs reports no \
+                     statistics for the pairs it did not select)"
+                        .to_owned(),
+                );
             }
         }
     }

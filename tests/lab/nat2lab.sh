@@ -166,6 +166,12 @@ up() {
     ip -n "$S" addr add 203.0.113.10/24 dev br0
     ip -n "$S" addr add 203.0.113.11/24 dev br0
     ip -n "$S" link set br0 up
+    # The public side has a default route, as any server on the Internet does (here via router
+    # A, which drops what it cannot route). Without one coturn's relay cannot even send to a
+    # peer's private host address (ENETUNREACH); webrtc-rs pairs its relay candidate with the
+    # peer's host candidates too, and once it had, coturn 4.6.1 relayed nothing more for that
+    # allocation: no relay pair ever worked in the lab.
+    ip -n "$S" route add default via 203.0.113.1
     side "$name" a "$va" 203.0.113.1 10.0.1 198.51.100
     side "$name" b "$vb" 203.0.113.2 10.0.2 192.0.2
     # Each router reaches the other side's no-NAT range through the other router.
