@@ -239,9 +239,11 @@ The report: a timeline from signing in (signed in, peer found, offer sent or rec
 answer, candidates both ways, ICE checking and connected, DTLS, data channel open, first media); \
 timings from the offer; every candidate pair with its checks and answers; the selected pair; \
 streams both ways; the data channel; a diagnosis in plain words when the call did not connect \
-(the peer never came, the answer never came, no pair got a response, only the relay pair \
-worked, no TURN server to fall back on). --timeout bounds signing in, finding the peer and \
-connecting; --duration is how long media and data flow once connected.\n\n\
+(the peer never came, the answer never came, no pair got a response, the call went through \
+the relay, no TURN server to fall back on; with --nat-check, both NATs' mapping and filtering \
+behaviour, the predicted cell of the traversal table and whether the call matched it). \
+--timeout bounds signing in and finding the peer, then connecting; --duration is how long \
+media and data flow once connected.\n\n\
 Exit codes: 0 connected and every check passed; 1 connected but a check failed; 2 usage error; \
 3 a bad media file; 4 the server could not be reached, the peer never came, or the call never \
 connected.",
