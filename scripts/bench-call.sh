@@ -14,6 +14,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lab-common.sh
+source scripts/lab-common.sh
 ROUNDS=${ROUNDS:-7}
 if [[ -z "${RTCTOOL:-}" ]]; then
     cargo build --release -j2 --quiet
@@ -53,15 +55,7 @@ sleep 0.5
 url=http://192.0.2.1:8888
 
 chromium_in() { # ns query
-    local ns=$1 query=$2 dir
-    dir=$work/profile-$RANDOM
-    ip netns exec "$ns" chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
-        --autoplay-policy=no-user-gesture-required \
-        --unsafely-treat-insecure-origin-as-secure=$url --user-data-dir="$dir" \
-        "$url/?$query" >/dev/null 2>&1 &
-    echo $!
+    lab_chromium "$1" "$url" "$work/profile-$RANDOM" "$url/?$2"
 }
 
 # The collector: signs in as "collector" and prints each report it is sent, one JSON per line.

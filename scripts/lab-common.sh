@@ -20,3 +20,17 @@ lab_rtctool() {
     fi
     RTCTOOL=$(realpath "$RTCTOOL")
 }
+
+# lab_chromium NS ORIGIN PROFILE URL: headless Chromium in namespace NS, in the background, with
+# fake camera and microphone granted (ORIGIN is treated as secure, so getUserMedia works and
+# host addresses are not hidden behind mDNS), a fresh PROFILE dir; prints its pid.
+lab_chromium() {
+    local ns=$1 origin=$2 profile=$3 url=$4
+    ip netns exec "$ns" chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
+        --autoplay-policy=no-user-gesture-required \
+        --unsafely-treat-insecure-origin-as-secure="$origin" --user-data-dir="$profile" \
+        "$url" >/dev/null 2>&1 &
+    echo $!
+}

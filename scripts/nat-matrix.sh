@@ -13,6 +13,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lab-common.sh
+source scripts/lab-common.sh
 VARIANTS=${VARIANTS:-"open firewall full-cone restricted-cone port-restricted symmetric blocked"}
 TIMEOUT=${TIMEOUT:-8}
 if [[ -z "${RTCTOOL:-}" ]]; then
@@ -58,13 +60,7 @@ print(("yes" if r["connected"] else "no") + "|" + types + "|" + (str(ms) if ms i
 
 # One Chromium call: page A waits, page B calls and reports to the collector.
 chromium_in() { # ns query
-    ip netns exec "$1" chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
-        --autoplay-policy=no-user-gesture-required \
-        --unsafely-treat-insecure-origin-as-secure=$url --user-data-dir="$work/p$RANDOM" \
-        "$url/?$2" >/dev/null 2>&1 &
-    echo $!
+    lab_chromium "$1" "$url" "$work/profile-$RANDOM" "$url/?$2"
 }
 ch_cell() { # ice
     local ice=$1 out=$work/collected
