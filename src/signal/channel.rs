@@ -164,11 +164,6 @@ impl Channel {
         self.members.is_empty()
     }
 
-    /// Members with a parked GET.
-    pub fn parked(&self) -> usize {
-        self.members.values().filter(|m| m.waiting.is_some()).count()
-    }
-
     /// A member's name.
     pub fn name(&self, id: u32) -> Option<&str> {
         self.members.get(&id).map(|m| m.name.as_str())
@@ -187,13 +182,12 @@ impl Channel {
         self.last_id += 1;
         let id = self.last_id;
         let name = member_name(raw_name, id);
-        let mut body = entry(&name, id, true);
-        for (&other, m) in &self.members {
-            if other != id {
-                body.push_str(&entry(&m.name, other, true));
-            }
-        }
         let announcement = entry(&name, id, true);
+        // The new member first, then everyone already here (it is not among them yet).
+        let mut body = announcement.clone();
+        for (&other, m) in &self.members {
+            body.push_str(&entry(&m.name, other, true));
+        }
         // The new member starts reading after its own announcement: the list told it the rest.
         self.members.insert(
             id,
@@ -259,7 +253,6 @@ impl Channel {
         if response.pragma == Some(id) {
             // A presence announcement: read it again from the log.
             m.cursor = m.cursor.saturating_sub(1).max(self.log_start);
-            // Rewind past announcements about itself, which `next_for` skips anyway.
         } else {
             m.queued_bytes += response.body.len();
             let seq = m.queue.front().map_or(m.cursor, |(s, _)| *s).min(m.cursor);

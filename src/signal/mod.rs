@@ -97,7 +97,7 @@ pub fn serve(opts: ServeOptions, out: &Output) -> Result<Outcome> {
         }
     });
     let totals = runtime.block_on(async move {
-        let listener = server::bind(cfg.listen)
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .map_err(|e| Error::network(format!("listening on {}: {e}", cfg.listen)))?;
         let bound = listener.local_addr().map_err(|e| Error::network(format!("listening: {e}")))?;

@@ -8,7 +8,6 @@
 //! take to be read, members and queued messages (the channel's [`Limits`]).
 
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -369,15 +368,16 @@ impl Server {
                 let mut actions = Actions::default();
                 let signed = state.channel.sign_in(head.query(), now, &mut actions);
                 let members = state.channel.len();
+                let name = match &signed {
+                    SignedIn::Added(id, _) => state.channel.name(*id).unwrap_or_default().to_owned(),
+                    SignedIn::Full => String::new(),
+                };
                 self.apply(&mut state, actions);
                 drop(state);
                 match signed {
                     SignedIn::Added(id, r) => {
                         self.counters.sign_ins.fetch_add(1, Ordering::Relaxed);
                         self.counters.peak_members.fetch_max(members as u64, Ordering::Relaxed);
-                        let name =
-                            String::from_utf8_lossy(r.body.split(|&b| b == b',').next().unwrap_or_default())
-                                .into_owned();
                         (self.log)(LogEvent::SignedIn { id, name, members, from: peer.to_string() });
                         Some(r)
                     }
@@ -476,6 +476,7 @@ impl Server {
                 pragma: None,
                 body: self.page.as_bytes().to_vec(),
             }),
+            // Anything else gets the native server's own answer, word for word.
             _ => Some(Response {
                 status: "500 Sorry".into(),
                 content_type: "text/html".into(),
@@ -525,9 +526,4 @@ impl Refusal {
     fn silent(reason: &str) -> Self {
         Refusal { status: 0, reason: reason.to_owned(), response: None }
     }
-}
-
-/// Bind `addr`, saying what failed.
-pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    TcpListener::bind(addr).await
 }
