@@ -31,21 +31,16 @@
 
 set -euo pipefail
 
+# shellcheck source=tests/lab/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 VARIANTS="open firewall full-cone restricted-cone port-restricted symmetric blocked"
 
 die() { echo "nat2lab: $*" >&2; exit 1; }
 
 down() {
     local name=$1 dir=/tmp/nat2lab-$1
-    if [[ -f $dir/turnserver.pid ]]; then
-        local pid
-        pid=$(cat "$dir/turnserver.pid" 2>/dev/null || true)
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-    fi
+    stop_pidfile "$dir/turnserver.pid"
     for ns in "$name-a" "$name-ra" "$name-b" "$name-rb" "$name-s"; do
         ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
         ip netns del "$ns" 2>/dev/null || true

@@ -34,6 +34,9 @@
 
 set -euo pipefail
 
+# shellcheck source=tests/lab/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 VARIANTS="open firewall full-cone restricted-cone port-restricted symmetric blocked"
 
 die() { echo "natlab: $*" >&2; exit 1; }
@@ -43,15 +46,7 @@ name=${2:-}
 
 down() {
     local name=$1 dir=/tmp/natlab-$1
-    if [[ -f $dir/turnserver.pid ]]; then
-        local pid
-        pid=$(cat "$dir/turnserver.pid" 2>/dev/null || true)
-        if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-            kill "$pid" 2>/dev/null || true
-            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
-            kill -9 "$pid" 2>/dev/null || true
-        fi
-    fi
+    stop_pidfile "$dir/turnserver.pid"
     for ns in "$name-c" "$name-r" "$name-s"; do
         ip netns del "$ns" 2>/dev/null || true
     done
