@@ -228,13 +228,15 @@ hanging GET re-issued as soon as it is answered; {\"type\": \"offer\"|\"answer\"
 trickled as they are gathered; BYE hangs up.\n\n\
 --to PEER (a name or an id) waits for that member to sign in, then offers; --wait answers \
 the first member that offers and ignores the others meanwhile. The peer connection, media, \
-data channel and report are loopback's: synthetic audio (Opus payload format) and video (VP8 \
-payload format) frames that carry their sequence number and a CRC-32 (or --media-file frames), \
-and a data channel whose pings the far end echoes (every data-channel message the remote sends \
-is echoed back unchanged). Between two rtctools every frame is verified at the receiver, and \
-each side sends its report to the other over the signalling channel (a key other clients \
-ignore), so each report carries the whole picture (remote_report). Media from another \
-implementation is measured, not verified. Browsers cannot decode the synthetic frames.\n\n\
+data channel and report are loopback's. Each side sends a built-in 2 s VP8 test pattern and \
+Opus chirp, looped, which browsers decode (--media-source synthetic sends loopback's \
+synthetic frames instead, --media-file a file), and the caller opens a data channel whose \
+pings the far end echoes (every data-channel message the remote sends is echoed back \
+unchanged). Between two rtctools every frame is verified at the receiver (a clip against its \
+own copy of the clip), and each side sends its report to the other over the signalling \
+channel (a key other clients ignore), so each report carries the whole picture \
+(remote_report). Media from another implementation, or from a file, is measured, not \
+verified.\n\n\
 The report: a timeline from signing in (signed in, peer found, offer sent or received, \
 answer, candidates both ways, ICE checking and connected, DTLS, data channel open, first media); \
 timings from the offer; every candidate pair with its checks and answers; the selected pair; \
@@ -331,8 +333,8 @@ pub struct CallArgs {
 
 impl CallArgs {
     /// The call module's options.
-    pub fn options(&self) -> crate::Result<crate::call::CallOptions> {
-        Ok(crate::call::CallOptions {
+    pub fn options(&self) -> crate::call::CallOptions {
+        crate::call::CallOptions {
             signal: self.signal.clone(),
             name: self.name.clone().unwrap_or_else(|| format!("rtctool-{}", std::process::id())),
             target: match &self.to {
@@ -353,7 +355,7 @@ impl CallArgs {
             max_loss: self.max_loss,
             dtls_role: self.dtls_role,
             nat_check: self.nat_check,
-        })
+        }
     }
 }
 

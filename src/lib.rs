@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Gather(args) => gather::run(args, &out),
         Command::Loopback(args) => loopback::run(args, &out),
         Command::Signal(cli::SignalCommand::Serve(args)) => signal::serve(args.options(), &out),
-        Command::Call(args) => call::run(args.options()?, &out),
+        Command::Call(args) => call::run(args.options(), &out),
         Command::Completions(args) => completions(args),
     }
 }

@@ -3,6 +3,7 @@
 //! frame against the same clip. `scripts/make-clips.sh` remakes them (vpxenc, opusenc).
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use crate::loopback::frame::Ledger;
 use crate::loopback::media::Kind;
@@ -13,23 +14,28 @@ pub const VIDEO: &[u8] = include_bytes!("clips/pattern.ivf");
 /// 48 kHz mono, 20 ms frames (Ogg/Opus).
 pub const AUDIO: &[u8] = include_bytes!("clips/chirp.ogg");
 
-/// What the clips' paths start with, in reports.
-pub const BUILT_IN: &str = "built-in clip";
-
-/// The clip of `kind`.
-pub fn clip(kind: Kind) -> MediaFile {
-    let (name, bytes) = match kind {
-        Kind::Video => ("built-in clip pattern.ivf", VIDEO),
-        Kind::Audio => ("built-in clip chirp.ogg", AUDIO),
+/// The clip of `kind`, split into frames once per process.
+pub fn clip(kind: Kind) -> Arc<MediaFile> {
+    static CLIPS: [OnceLock<Arc<MediaFile>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let (slot, name, bytes) = match kind {
+        Kind::Video => (&CLIPS[0], "built-in clip pattern.ivf", VIDEO),
+        Kind::Audio => (&CLIPS[1], "built-in clip chirp.ogg", AUDIO),
     };
     // The clips are checked by the tests below; a broken one is a build defect.
-    MediaFile::from_bytes(Path::new(name), bytes).expect("the built-in clips parse")
+    slot.get_or_init(|| {
+        Arc::new(MediaFile::from_bytes(Path::new(name), bytes).expect("the built-in clips parse"))
+    })
+    .clone()
+}
+
+/// Whether `file` is the built-in clip (of its kind).
+pub fn is_clip(file: &Arc<MediaFile>) -> bool {
+    Arc::ptr_eq(file, &clip(file.codec.kind()))
 }
 
 /// A ledger that recognises every frame of the clip of `kind`, for the receiver.
 pub fn ledger(kind: Kind) -> Ledger {
-    let file = clip(kind);
-    Ledger::of_clip(file.frames.iter().map(|(f, _)| f.as_slice()))
+    Ledger::of_clip(clip(kind).frames.iter().map(|(f, _)| f.as_slice()))
 }
 
 #[cfg(test)]

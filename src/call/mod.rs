@@ -16,7 +16,6 @@ pub mod signaling;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::core::ice::IceUrl;
@@ -115,7 +114,7 @@ impl CallOptions {
         if self.media_source == MediaSource::Clip {
             for kind in self.media.kinds() {
                 if !files.iter().any(|f| f.codec.kind() == kind) {
-                    files.push(Arc::new(clips::clip(kind)));
+                    files.push(clips::clip(kind));
                 }
             }
         }

@@ -49,6 +49,30 @@ pub struct NatCheck {
     pub error: Option<String>,
 }
 
+impl NatCheck {
+    /// The check from this side's result, the peer's (once its report came) and whether the
+    /// call went over a direct pair.
+    pub fn new(local: &Result<NatSide, String>, remote: Option<NatSide>, direct: bool) -> NatCheck {
+        let (local, error) = match local {
+            Ok(s) => (Some(s.clone()), None),
+            Err(e) => (None, Some(e.clone())),
+        };
+        let (predicted_direct, cell) = match (&local, &remote) {
+            (Some(l), Some(r)) => (direct_possible(l, r), Some(format!("{} × {}", l.nat_type, r.nat_type))),
+            _ => (None, None),
+        };
+        NatCheck {
+            local,
+            remote,
+            cell,
+            predicted_direct,
+            direct,
+            matched: predicted_direct.map(|p| p == direct),
+            error,
+        }
+    }
+}
+
 /// The STUN server the check asks: the first stun: or turn: server given (a TURN server is a
 /// STUN server too).
 pub fn server_for(servers: &[IceServer]) -> Option<String> {

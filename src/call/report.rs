@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::core::ice::Candidate;
 use crate::core::output::{Align, Output, Table};
-use crate::loopback::report::{Check, ConfigSummary, DataChannelReport, MediaReport, PairEnd, SelectedPair};
+use crate::loopback::report::{
+    ms, Check, ConfigSummary, DataChannelReport, MediaReport, PairEnd, SelectedPair,
+};
 
 /// Everything about one call, from this side.
 #[derive(Debug, Clone, Serialize)]
@@ -139,10 +141,6 @@ pub struct PairReport {
     pub responses_received: u64,
     /// Current RTT, ms.
     pub rtt_ms: Option<f64>,
-}
-
-fn ms(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
 }
 
 fn end(e: &Option<PairEnd>) -> String {

@@ -23,7 +23,7 @@ use crate::core::output::{self, Mode, Output, Progress};
 use crate::error::{Error, Result};
 use crate::loopback::call::{self as lcall, Running};
 use crate::loopback::datachannel::{self, DcCounters};
-use crate::loopback::frame::{round2, Ledger};
+use crate::loopback::frame::round2;
 use crate::loopback::media::{self, Codec, Kind, ReceivePlan, StreamId};
 use crate::loopback::peer::{Peer, PeerEvent, PeerEventKind};
 use crate::loopback::report::{Check, ConfigSummary, FrameReport, PairEnd, StreamReport};
@@ -136,7 +136,7 @@ fn media_sources(cfg: &Config) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for &kind in &cfg.kinds {
         let source = match cfg.file(kind) {
-            Some(f) if f.path.to_string_lossy().starts_with(super::clips::BUILT_IN) => "clip",
+            Some(f) if super::clips::is_clip(&f) => "clip",
             Some(_) => "file",
             None => "synthetic",
         };
@@ -145,14 +145,13 @@ fn media_sources(cfg: &Config) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-/// How each stream is reassembled and checked: ours are recorded as they are sent (loopback's
-/// ledger, unused across machines but kept for its shape); the peer's against the clip it
-/// plays, or as synthetic frames, as it announced.
+/// How each stream is reassembled and checked. Ours need no ledger: the receiver is another
+/// process, which checks a clip against its own copy. The peer's are checked against the clip
+/// it plays, or as synthetic frames, as it announced.
 fn receive_plan(cfg: &Config, role: Side, remote: Option<&Remote>) -> ReceivePlan {
     let mut plan = HashMap::new();
     for &kind in &cfg.kinds {
-        let ledger = cfg.file(kind).map(|_| Arc::new(Mutex::new(Ledger::default())));
-        plan.insert(StreamId { from: role, kind }, (cfg.codec(kind), ledger));
+        plan.insert(StreamId { from: role, kind }, (cfg.codec(kind), None));
     }
     for kind in [Kind::Audio, Kind::Video] {
         let codec = if kind == Kind::Audio { Codec::Opus } else { Codec::Vp8 };
@@ -289,7 +288,7 @@ async fn call(
 
     // 1. Find the peer: the caller waits for the named member, the callee for an offer.
     let mut remote: Option<Remote> = None;
-    let mut pending_offer: Option<(String, Option<String>)> = None;
+    let mut pending_offer: Option<String> = None;
     let mut early_candidates: Vec<RTCIceCandidateInit> = Vec::new();
     let mut known: HashMap<u32, String> = members.iter().map(|m| (m.id, m.name.clone())).collect();
     if let Target::Peer(_) = &opts.target {
@@ -324,8 +323,8 @@ async fn call(
                                 let name = known.get(&from).cloned().unwrap_or_else(|| format!("peer_{from}"));
                                 st.offer_at = Some(Instant::now());
                                 st.push(Instant::now(), "offer-received", Some(format!("from {name} (id {from}), {} bytes", sdp.len())));
-                                remote = Some(Remote { member: Member { id: from, name }, rtctool: rtctool.clone(), media, outbox: outbox(client.clone(), me, from, fail_tx.clone()) });
-                                pending_offer = Some((sdp, rtctool));
+                                remote = Some(Remote { member: Member { id: from, name }, rtctool, media, outbox: outbox(client.clone(), me, from, fail_tx.clone()) });
+                                pending_offer = Some(sdp);
                             }
                             Ok(PeerMessage::Candidate { candidate, mid, mline_index }) => {
                                 early_candidates.push(RTCIceCandidateInit { candidate, sdp_mid: mid, sdp_mline_index: mline_index, ..Default::default() });
@@ -387,7 +386,8 @@ async fn call(
     };
     let announced = Some(media_sources(cfg));
     let neg = |what: &str, e: webrtc::error::Error| Error::network(format!("{what}: {e}"));
-    let mut dc: Option<Arc<dyn DataChannel>> = None;
+    // The caller's data channel, held for the whole call (its tasks hold it too).
+    let mut _data_channel: Option<Arc<dyn DataChannel>> = None;
     let version = Some(env!("CARGO_PKG_VERSION").to_owned());
     if role == Side::Offerer {
         for &kind in &cfg.kinds {
@@ -408,7 +408,7 @@ async fn call(
                 ev_tx.clone(),
             );
             tokio::spawn(lcall::nudge(channel.clone(), phase_rx.clone(), deadline));
-            dc = Some(channel);
+            _data_channel = Some(channel);
         }
         let offer = peer.pc.create_offer(None).await.map_err(|e| neg("creating the offer", e))?;
         peer.pc.set_local_description(offer.clone()).await.map_err(|e| neg("setting the offer", e))?;
@@ -422,7 +422,7 @@ async fn call(
         st.push(Instant::now(), "offer-sent", None);
         st.status("waiting for the answer");
     } else {
-        let (sdp, _) = pending_offer.take().expect("callee has an offer");
+        let sdp = pending_offer.take().expect("callee has an offer");
         let offer = RTCSessionDescription::offer(sdp)
             .map_err(|e| Error::network(format!("the peer's offer: {e}")))?;
         peer.pc.set_remote_description(offer).await.map_err(|e| neg("setting the peer's offer", e))?;
@@ -572,7 +572,6 @@ async fn call(
             }
         }
     }
-    let _ = dc;
 
     // 4. Statistics, hang up, and (with an rtctool peer) swap reports.
     st.status("collecting statistics");
@@ -593,16 +592,8 @@ async fn call(
         error.clone(),
     );
     // Our own NAT check goes out with our report, so the peer can predict the cell too.
-    if let Some(Ok(local)) = &st.nat_local {
-        report.nat_check = Some(super::natcheck::NatCheck {
-            local: Some(local.clone()),
-            remote: None,
-            cell: None,
-            predicted_direct: None,
-            direct: false,
-            matched: None,
-            error: None,
-        });
+    if let Some(local @ Ok(_)) = &st.nat_local {
+        report.nat_check = Some(super::natcheck::NatCheck::new(local, None, report_is_direct(&report)));
     }
     if !st.bye {
         let _ = remote.outbox.send(PeerMessage::Bye);
@@ -633,7 +624,7 @@ async fn call(
         fill_remote_end(&mut report);
         note_senders_counts(&mut report);
     }
-    if let Some(local) = st.nat_local.take() {
+    if let Some(local) = &st.nat_local {
         finish_nat_check(&mut report, local);
     }
     // Let the outbox finish (BYE and the report) before signing out.
@@ -893,8 +884,8 @@ fn build_report(
         message: if connected {
             format!(
                 "ICE connected at {} ms, DTLS at {} ms from the offer",
-                fmt_ms(timings.ice_connected),
-                fmt_ms(timings.dtls_connected)
+                crate::loopback::report::ms(timings.ice_connected),
+                crate::loopback::report::ms(timings.dtls_connected)
             )
         } else {
             error.clone().unwrap_or_else(|| "did not connect".into())
@@ -974,46 +965,25 @@ fn build_report(
     report
 }
 
-fn fmt_ms(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| format!("{v:.1}"))
-}
-
 /// Put both sides' NAT behaviour, the prediction and the outcome in the report, and the
 /// evidence in the diagnosis when the call did not go the direct way.
-fn finish_nat_check(report: &mut CallReport, local: std::result::Result<super::natcheck::NatSide, String>) {
-    use super::natcheck::{direct_possible, explain, NatCheck, NatSide};
-    let (local, error) = match local {
-        Ok(s) => (Some(s), None),
-        Err(e) => (None, Some(e)),
-    };
-    let remote: Option<NatSide> = report
+fn finish_nat_check(report: &mut CallReport, local: &std::result::Result<super::natcheck::NatSide, String>) {
+    let remote = report
         .remote_report
         .as_ref()
         .and_then(|r| r.pointer("/nat_check/local"))
         .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let direct = report.connected
-        && report.selected_pair.as_ref().is_some_and(|p| p.local.typ != "relay" && p.remote.typ != "relay");
-    let predicted_direct = match (&local, &remote) {
-        (Some(l), Some(r)) => direct_possible(l, r),
-        _ => None,
-    };
-    let cell = match (&local, &remote) {
-        (Some(l), Some(r)) => Some(format!("{} × {}", l.nat_type, r.nat_type)),
-        _ => None,
-    };
-    let check = NatCheck {
-        local,
-        remote,
-        cell,
-        predicted_direct,
-        direct,
-        matched: predicted_direct.map(|p| p == direct),
-        error,
-    };
-    if !direct {
-        report.diagnosis.extend(explain(&check));
+    let check = super::natcheck::NatCheck::new(local, remote, report_is_direct(report));
+    if !check.direct {
+        report.diagnosis.extend(super::natcheck::explain(&check));
     }
     report.nat_check = Some(check);
+}
+
+/// Connected over a pair with no relay end.
+fn report_is_direct(report: &CallReport) -> bool {
+    report.connected
+        && report.selected_pair.as_ref().is_some_and(|p| p.local.typ != "relay" && p.remote.typ != "relay")
 }
 
 /// With an rtctool peer's report in hand, say how many frames it sent beside each verified

@@ -659,15 +659,16 @@ pub(crate) async fn start_media(
     running: &mut Running,
 ) {
     let plan = running.plan.clone();
-    for peer in peers.iter() {
+    for peer in peers {
         for local in &peer.tracks {
             let stream = StreamId { from: peer.side, kind: local.kind };
             let codec = cfg.codec(local.kind);
             let pt = peer::negotiated_payload_type(&local.sender).await.unwrap_or(codec.payload_type());
             let counters = Arc::new(SendCounters::default());
             running.senders.insert(stream, counters.clone());
-            match (cfg.file(local.kind), plan.get(&stream).and_then(|(_, l)| l.clone())) {
-                (Some(file), Some(ledger)) => {
+            match cfg.file(local.kind) {
+                Some(file) => {
+                    let ledger = plan.get(&stream).and_then(|(_, l)| l.clone());
                     tokio::spawn(media::send_file_frames(
                         local.track.clone(),
                         local.ssrc,
@@ -679,7 +680,7 @@ pub(crate) async fn start_media(
                         ledger,
                     ));
                 }
-                _ => {
+                None => {
                     tokio::spawn(media::send_frames(
                         stream,
                         local.track.clone(),

@@ -70,10 +70,9 @@ impl MediaFile {
     /// Split a file already in memory (`path` names it in messages and reports).
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<MediaFile> {
         let what = |e: String| Error::input(format!("reading {}: {e}", path.display()));
-        let bytes = bytes.to_vec();
         let (codec, frames) = match bytes.get(..4) {
-            Some(b"DKIF") => parse_ivf(&bytes).map_err(what)?,
-            Some(b"OggS") => (FileCodec::Opus, parse_ogg_opus(&bytes).map_err(what)?),
+            Some(b"DKIF") => parse_ivf(bytes).map_err(what)?,
+            Some(b"OggS") => (FileCodec::Opus, parse_ogg_opus(bytes).map_err(what)?),
             _ => return Err(what("neither IVF (DKIF) nor Ogg (OggS)".into())),
         };
         if frames.is_empty() {

@@ -263,7 +263,8 @@ pub struct Check {
     pub message: String,
 }
 
-fn ms(v: Option<f64>) -> String {
+/// Milliseconds with one decimal, or `-` when not reached.
+pub(crate) fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
 }
 
