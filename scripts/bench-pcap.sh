@@ -28,7 +28,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${PACKETS:-1000000}
 work=target/bench-pcap
 mkdir -p "$work"
-seed=${SEED:-../shared/corpus/pcap/turn-eth.pcapng}
+seed=${SEED:-tests/fixtures/corpus/pcap/turn-eth.pcapng}
 name=$(basename "$seed")
 name=${name%.*}
 big="$work/big-$target.pcapng"

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use rtctool::core::stun::{attr, Class, IntegrityKey, MessageBuilder, Method, PasswordAlgorithm};
 
 fn corpus(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pcap").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/pcap").join(name)
 }
 
 fn rtctool(args: &[&str]) -> Output {

@@ -1,4 +1,4 @@
-//! `pcap decode` agrees with tshark on every capture of the shared corpus and of
+//! `pcap decode` agrees with tshark on every capture of the corpus (tests/fixtures/corpus/pcap) and of
 //! tests/fixtures/pcap: the same STUN messages (frame, message type, transaction id) and the
 //! same TURN ChannelData frames (frame, channel number).
 //!
@@ -19,7 +19,7 @@ fn channel_key(frame: u64, channel: u16) -> Key {
 }
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/pcap")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/pcap")
 }
 
 fn fixtures() -> PathBuf {
@@ -114,7 +114,7 @@ fn every_corpus_capture_matches_tshark() {
         return;
     }
     let mut files: Vec<PathBuf> =
-        std::fs::read_dir(corpus()).expect("../shared/corpus/pcap").map(|e| e.unwrap().path()).collect();
+        std::fs::read_dir(corpus()).expect("tests/fixtures/corpus/pcap").map(|e| e.unwrap().path()).collect();
     assert!(files.len() >= 6, "corpus incomplete: {files:?}");
     // Plus the project's own captures (a real WebRTC call through coturn).
     files.extend(std::fs::read_dir(fixtures()).expect("tests/fixtures/pcap").map(|e| e.unwrap().path()));

@@ -1,4 +1,4 @@
-//! Every SDP of the shared corpus (`../shared/corpus/sdp/`, beside the repository in CI):
+//! Every SDP of the corpus (`tests/fixtures/corpus/sdp/`, copied from the project's shared corpus):
 //! parses, lints without spurious errors, reports the deliberate errors on the right lines, and
 //! survives `show --json` → rebuild → reparse with every line's content.
 
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use rtctool::sdp::{self, lint, show, Sdp, Severity};
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/sdp");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus/sdp");
 
 /// Error-severity findings per file, checked by hand against the files. Every other corpus
 /// file must lint without any error.
@@ -104,7 +104,7 @@ const EXPECTED_ERRORS: &[(&str, Findings)] = &[
 
 fn corpus_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(CORPUS)
-        .unwrap_or_else(|e| panic!("reading {CORPUS}: {e} (the corpus lives beside the repository)"))
+        .unwrap_or_else(|e| panic!("reading {CORPUS}: {e} (tests/fixtures/corpus/sdp)"))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "sdp"))
         .collect();
