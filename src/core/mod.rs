@@ -5,4 +5,5 @@ pub mod ice;
 pub mod output;
 pub mod stun;
 pub mod transact;
+pub mod turn;
 pub mod udp;

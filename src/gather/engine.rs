@@ -35,7 +35,9 @@ use crate::core::ice::priority::{
 use crate::core::ice::{
     foundation, Candidate, CandidateType, Credentials, EffectiveTransport, IceUrl, TcpType,
 };
-use crate::core::stun::{attr, Class, IntegrityKey, Message, MessageBuilder, Method};
+use crate::core::stun::{
+    attr, describe_not_stun, frame_len, Class, IntegrityKey, Message, MessageBuilder, Method,
+};
 use crate::core::transact::{
     same_address, AuthFailure, AuthStep, LongTermAuth, Received, Response, Retransmit, State, Stray,
     StrayReason, TimedOut, Transaction, TransactionId,
@@ -659,33 +661,23 @@ impl Gatherer {
     }
 
     /// The next complete frame buffered on a connection: a STUN message, a ChannelData frame
-    /// (padded to 4 over streams, RFC 8656 §12.5), or why the bytes are not STUN.
+    /// (see [`frame_len`]), or why the bytes are not STUN (judged on a whole header).
     fn next_frame(&mut self, conn: usize) -> Option<std::result::Result<Vec<u8>, String>> {
         let c = self.conns.get_mut(conn)?;
-        let b = &c.buffer;
-        if b.len() < 4 {
+        if c.buffer.len() < 4 {
             return None;
         }
-        let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-        let frame = match b[0] >> 6 {
-            0 => 20 + len,
-            1 => 4 + len.div_ceil(4) * 4,
-            _ => {
-                let what = if b[0] == 0x16 && b[1] == 0x03 {
-                    "a TLS handshake: the port speaks TLS, use turns:".to_string()
-                } else if b.starts_with(b"HTTP") {
-                    "an HTTP response: the port is a web server".to_string()
-                } else {
-                    format!("bytes that are not STUN (starting {:02x} {:02x})", b[0], b[1])
-                };
-                c.buffer.clear();
-                return Some(Err(format!("the server sent {what}")));
+        match frame_len(&c.buffer) {
+            Ok(Some(frame)) if c.buffer.len() >= frame.len() => {
+                Some(Ok(c.buffer.drain(..frame.len()).collect()))
             }
-        };
-        if b.len() < frame {
-            return None;
+            Ok(_) => None,
+            Err(_) => {
+                let what = describe_not_stun(&c.buffer);
+                c.buffer.clear();
+                Some(Err(format!("the server sent {what}")))
+            }
         }
-        Some(Ok(c.buffer.drain(..frame).collect()))
     }
 
     fn protocol_violation(&mut self, p: usize, why: String, now: Instant) {

@@ -12,7 +12,9 @@ use serde::Serialize;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::behavior::MappingBehavior;
-use crate::core::stun::{attr, Check, Class, Message, MessageBuilder, Method};
+use crate::core::stun::{
+    attr, describe_not_stun, frame_len, Check, Class, Message, MessageBuilder, Method, StreamFrame,
+};
 use crate::core::transact::TransactionId;
 
 /// One Binding transaction over its own TCP connection.
@@ -196,8 +198,14 @@ fn exchange(
     // One STUN message: the header, then the length it declares.
     let mut bytes = vec![0u8; 20];
     read_exact_by(&mut stream, &mut bytes, deadline)?;
-    let declared = usize::from(u16::from_be_bytes([bytes[2], bytes[3]]));
-    bytes.resize(20 + declared, 0);
+    let len = match frame_len(&bytes) {
+        Ok(Some(StreamFrame::Stun { len })) => len,
+        _ => {
+            let what = describe_not_stun(&bytes);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("the server sent {what}")));
+        }
+    };
+    bytes.resize(len, 0);
     read_exact_by(&mut stream, &mut bytes[20..], deadline)?;
     let answer = Message::new_checked(&bytes[..])
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("not STUN: {e}")))?;

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use super::flows::FlowKey;
 use super::net::{TcpInfo, Transport};
-use crate::core::stun::{starts_channel_data, MAGIC_COOKIE};
+use crate::core::stun::{frame_len, starts_channel_data, StreamFrame, MAGIC_COOKIE};
 
 /// How messages are delimited on a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,11 +239,9 @@ impl TcpStreams {
             let State::Stun(framing) = stream.state else { break };
             let need = match framing {
                 Framing::Rfc4571 => rest.get(..2).map(|h| 2 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
-                Framing::Plain => match rest[0] {
-                    0..=3 => rest.get(2..4).map(|h| 20 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
-                    first if starts_channel_data(first) => {
-                        rest.get(2..4).map(|h| (4 + usize::from(u16::from_be_bytes([h[0], h[1]])) + 3) & !3)
-                    }
+                // A first byte above 3 is a STUN type no method has: junk, as in `stun_at`.
+                Framing::Plain => match frame_len(rest) {
+                    Ok(frame) if rest[0] <= 3 || starts_channel_data(rest[0]) => frame.map(StreamFrame::len),
                     _ => {
                         // Lost framing: report once, then look for the next STUN header
                         // (the resync step keeps a possible partial header and waits).

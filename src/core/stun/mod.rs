@@ -30,14 +30,16 @@ mod demux;
 mod integrity;
 mod message;
 mod record;
+mod stream;
 
 pub use attr::{AttrFormat, AttrValue, Attribute, AttributeError, RawAttribute};
 pub use builder::MessageBuilder;
 pub use channel::{starts_channel_data, ChannelData, ChannelDataError};
 pub use demux::{demux, PacketKind};
 pub use integrity::{Check, Credentials, IntegrityKey, PasswordAlgorithm};
-pub use message::{Attributes, Class, HeaderError, Message, Method};
+pub use message::{message_type, Attributes, Class, HeaderError, Message, Method};
 pub use record::{AttributeRecord, DecodeReport, Frame, KeysFor, Problem, Severity};
+pub use stream::{describe_not_stun, frame_len, NotStun, StreamFrame};
 
 /// The magic cookie of RFC 5389/8489 messages (absent in RFC 3489 ones).
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;

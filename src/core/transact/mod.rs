@@ -41,7 +41,7 @@ pub use client::{Client, Event, Transmit};
 pub use schedule::{Retransmit, RtoEstimator};
 pub use transaction::{
     same_address, ExpectFrom, NotARequest, Received, Response, State, Stray, StrayReason, TimedOut,
-    Transaction,
+    Transaction, Unanswered,
 };
 
 use std::hash::{BuildHasher, Hasher};
@@ -81,25 +81,19 @@ impl TransactionId {
     }
 }
 
-/// 96 random bits: from the OS (`/dev/urandom`) where there is one, else from std's randomly
-/// keyed SipHash over a counter and the time (unpredictable enough for a diagnostic client).
+/// 96 random bits from the operating system. Should it fail (no entropy source at all, which no
+/// supported system lacks), the ids still differ: std's randomly keyed hasher over a counter.
 fn random_id() -> [u8; 12] {
     let mut id = [0u8; 12];
-    #[cfg(unix)]
-    {
-        use std::io::Read;
-        if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut id)).is_ok() {
-            return id;
-        }
+    if getrandom::fill(&mut id).is_ok() {
+        return id;
     }
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let state = std::collections::hash_map::RandomState::new();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     for (i, chunk) in id.chunks_mut(8).enumerate() {
         let mut h = state.build_hasher();
         h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        h.write_u128(now);
         h.write_usize(i);
         chunk.copy_from_slice(&h.finish().to_be_bytes()[..chunk.len()]);
     }

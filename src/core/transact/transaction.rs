@@ -163,6 +163,43 @@ impl fmt::Display for TimedOut {
     }
 }
 
+/// Why a transaction ended without an answer, judged from the replies that did arrive and
+/// were refused: the diagnosis names the likeliest cause first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unanswered {
+    /// An answer came from another address than the request went to (a NAT or load balancer
+    /// rewriting the source?).
+    WrongSource {
+        /// Where it came from.
+        from: SocketAddr,
+    },
+    /// An answer failed MESSAGE-INTEGRITY or lacked it (another password or realm on the
+    /// server, or the message was altered).
+    Integrity,
+    /// The only answer was refused for another reason.
+    Refused(Stray),
+    /// Nothing came back.
+    Silent(TimedOut),
+}
+
+impl Unanswered {
+    /// The diagnosis of a transaction that timed out after these refused replies.
+    pub fn of(timed_out: &TimedOut, strays: &[Stray]) -> Self {
+        if let Some(s) = strays.iter().find(|s| matches!(s.reason, StrayReason::WrongSource { .. })) {
+            Unanswered::WrongSource { from: s.from }
+        } else if strays
+            .iter()
+            .any(|s| matches!(s.reason, StrayReason::BadIntegrity | StrayReason::MissingIntegrity))
+        {
+            Unanswered::Integrity
+        } else if let Some(s) = strays.first() {
+            Unanswered::Refused(s.clone())
+        } else {
+            Unanswered::Silent(timed_out.clone())
+        }
+    }
+}
+
 /// Where a transaction is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
