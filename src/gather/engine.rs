@@ -36,7 +36,7 @@ use crate::core::ice::{
     foundation, Candidate, CandidateType, Credentials, EffectiveTransport, IceUrl, TcpType,
 };
 use crate::core::stun::{
-    attr, describe_not_stun, frame_len, Class, IntegrityKey, Message, MessageBuilder, Method,
+    attr, describe_not_stun, frame_len, Class, IntegrityKey, Message, MessageBuilder, Method, StreamFrame,
 };
 use crate::core::transact::{
     same_address, AuthFailure, AuthStep, LongTermAuth, Received, Response, Retransmit, State, Stray,
@@ -667,12 +667,13 @@ impl Gatherer {
         if c.buffer.len() < 4 {
             return None;
         }
+        // Gathering binds no channel: ChannelData cannot come, and an HTTP response looks like it.
         match frame_len(&c.buffer) {
-            Ok(Some(frame)) if c.buffer.len() >= frame.len() => {
+            Ok(Some(frame @ StreamFrame::Stun { .. })) if c.buffer.len() >= frame.len() => {
                 Some(Ok(c.buffer.drain(..frame.len()).collect()))
             }
-            Ok(_) => None,
-            Err(_) => {
+            Ok(Some(StreamFrame::Stun { .. }) | None) => None,
+            Ok(Some(StreamFrame::ChannelData { .. })) | Err(_) => {
                 let what = describe_not_stun(&c.buffer);
                 c.buffer.clear();
                 Some(Err(format!("the server sent {what}")))

@@ -6,6 +6,8 @@
 //! 4-byte header says it. The first two bits tell them apart: `00` STUN, `01` ChannelData
 //! (channel numbers 0x4000-0x7FFF); anything else is not STUN, and [`describe_not_stun`]
 //! says what it looks like instead (a TLS handshake on a `turn:` port is the usual mistake).
+//! An HTTP response starts like ChannelData (`HT` is channel 0x4854): a client that bound no
+//! channel treats any ChannelData as not STUN.
 //!
 //! ```
 //! use rtctool::core::stun::{frame_len, StreamFrame};
@@ -14,7 +16,7 @@
 //! assert_eq!(frame_len(&stream[..3]), Ok(None)); // the header is not all there yet
 //! ```
 
-use super::{starts_channel_data, HEADER_LEN};
+use super::{starts_channel_data, HEADER_LEN, MAGIC_COOKIE};
 
 /// A frame at the start of a stream buffer, and its length on the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,11 +56,17 @@ pub struct NotStun {
 }
 
 /// The frame that starts `buf`: `Ok(None)` while its header is not all there (4 bytes), an
-/// error as soon as the first byte shows it is neither STUN nor ChannelData.
+/// error as soon as the first byte shows it is neither STUN nor ChannelData, or a STUN
+/// header's bytes 4-8 are not the magic cookie.
 pub fn frame_len(buf: &[u8]) -> Result<Option<StreamFrame>, NotStun> {
     let Some(&first) = buf.first() else { return Ok(None) };
     let stun = first >> 6 == 0;
     if !stun && !starts_channel_data(first) {
+        return Err(NotStun { first });
+    }
+    if stun && buf.get(4..8).is_some_and(|c| c != MAGIC_COOKIE.to_be_bytes()) {
+        // RFC 5389 and later carry the magic cookie; a TLS record (0x16 0x03) starts like a
+        // message type but has no cookie.
         return Err(NotStun { first });
     }
     let Some(h) = buf.get(2..4) else { return Ok(None) };
@@ -89,8 +97,9 @@ mod tests {
 
     #[test]
     fn stun_and_channel_data_lengths() {
-        let stun = [0x00, 0x01, 0x00, 0x08];
+        let stun = [0x00, 0x01, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42];
         assert_eq!(frame_len(&stun), Ok(Some(StreamFrame::Stun { len: 28 })));
+        assert_eq!(frame_len(&stun[..4]), Ok(Some(StreamFrame::Stun { len: 28 })));
         // ChannelData pads to 4 over streams; a multiple of 4 is not padded further.
         assert_eq!(frame_len(&[0x7f, 0xff, 0, 4]), Ok(Some(StreamFrame::ChannelData { len: 8 })));
         assert_eq!(frame_len(&[0x40, 0, 0, 0]), Ok(Some(StreamFrame::ChannelData { len: 4 })));
@@ -101,8 +110,11 @@ mod tests {
 
     #[test]
     fn not_stun_is_known_from_the_first_byte() {
-        assert_eq!(frame_len(&[0x16]), Err(NotStun { first: 0x16 }));
-        assert_eq!(frame_len(b"HTTP/1.1 200"), Err(NotStun { first: b'H' }));
+        let tls = [0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1];
+        assert_eq!(frame_len(&tls), Err(NotStun { first: 0x16 }));
+        assert_eq!(frame_len(&[0x80]), Err(NotStun { first: 0x80 }));
+        // "HT" is channel 0x4854: only a client that bound no channel can tell HTTP apart.
+        assert!(matches!(frame_len(b"HTTP/1.1 200"), Ok(Some(StreamFrame::ChannelData { .. }))));
         assert!(describe_not_stun(&[0x16, 0x03, 0x01]).contains("use turns:"));
         assert!(describe_not_stun(b"HTTP/1.1 400").contains("web server"));
         assert_eq!(describe_not_stun(&[0x80, 0x01]), "bytes that are not STUN (starting 80 01)");
