@@ -26,22 +26,23 @@ use std::collections::{HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+mod relay;
+
 use super::report::{FailureKind, GatheredCandidate, ServerError, ServerReport, Step, UNREACHABLE_CODE};
 use crate::core::ice::priority::{
-    priority, CHROMIUM_TYPE_PREFERENCE_HOST_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TCP,
-    CHROMIUM_TYPE_PREFERENCE_RELAY_TLS, CHROMIUM_TYPE_PREFERENCE_RELAY_UDP, TYPE_PREFERENCE_HOST,
-    TYPE_PREFERENCE_SRFLX,
+    priority, CHROMIUM_TYPE_PREFERENCE_HOST_TCP, TYPE_PREFERENCE_HOST, TYPE_PREFERENCE_SRFLX,
 };
 use crate::core::ice::{
     foundation, Candidate, CandidateType, Credentials, EffectiveTransport, IceUrl, TcpType,
 };
 use crate::core::stun::{
-    attr, describe_not_stun, frame_len, Class, IntegrityKey, Message, MessageBuilder, Method, StreamFrame,
+    attr, describe_not_stun, frame_len, Class, Message, MessageBuilder, Method, StreamFrame,
 };
 use crate::core::transact::{
-    same_address, AuthFailure, AuthStep, LongTermAuth, Received, Response, Retransmit, State, Stray,
-    StrayReason, TimedOut, Transaction, TransactionId,
+    same_address, Received, Response, Retransmit, State, Stray, TimedOut, Transaction, TransactionId,
+    Unanswered,
 };
+use crate::core::turn;
 
 /// A STUN or TURN server to probe.
 #[derive(Debug, Clone)]
@@ -221,10 +222,13 @@ struct Probe {
     preference: u16,
     destination: SocketAddr,
     phase: Phase,
+    /// The Binding request of a STUN probe.
     tx: Option<Transaction>,
-    auth: Option<LongTermAuth>,
+    /// The allocation of a TURN probe.
+    turn: Option<turn::Client>,
     redirects: u8,
-    stale_release_retries: u8,
+    /// Transmissions of the TURN clients before a redirection.
+    earlier_transmissions: u32,
 }
 
 #[derive(Debug)]
@@ -397,10 +401,13 @@ impl Gatherer {
     pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
         for p in &mut self.probes {
             let (via, destination) = (p.via, p.destination);
-            if let Some(tx) = p.tx.as_mut() {
-                if let Some(contents) = tx.poll_transmit() {
-                    return Some(Transmit { via, destination, contents });
-                }
+            let contents = match (p.tx.as_mut(), p.turn.as_mut()) {
+                (Some(tx), _) => tx.poll_transmit(),
+                (None, Some(client)) => client.poll_transmit(),
+                (None, None) => None,
+            };
+            if let Some(contents) = contents {
+                return Some(Transmit { via, destination, contents });
             }
         }
         None
@@ -411,7 +418,15 @@ impl Gatherer {
         if self.finished {
             return None;
         }
-        let tx = self.probes.iter().filter_map(|p| p.tx.as_ref()?.poll_timeout()).min();
+        let tx = self
+            .probes
+            .iter()
+            .filter_map(|p| match (&p.tx, &p.turn) {
+                (Some(tx), _) => tx.poll_timeout(),
+                (None, Some(client)) => client.poll_timeout(),
+                (None, None) => None,
+            })
+            .min();
         let waiting_outside =
             self.dns_pending.iter().any(|&d| d) || self.probes.iter().any(|p| p.phase == Phase::Connecting);
         let deadline = waiting_outside.then_some(self.deadline);
@@ -485,9 +500,9 @@ impl Gatherer {
                         destination,
                         phase: Phase::Done,
                         tx: None,
-                        auth: None,
+                        turn: None,
                         redirects: 0,
-                        stale_release_retries: 0,
+                        earlier_transmissions: 0,
                     });
                     let p = self.probes.len() - 1;
                     started += 1;
@@ -532,9 +547,9 @@ impl Gatherer {
                         destination,
                         phase: Phase::Connecting,
                         tx: None,
-                        auth: None,
+                        turn: None,
                         redirects: 0,
-                        stale_release_retries: 0,
+                        earlier_transmissions: 0,
                     });
                     let p = self.probes.len() - 1;
                     self.connect(p, Some(local.address.ip()), now);
@@ -735,17 +750,21 @@ impl Gatherer {
     pub fn handle_datagram(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
         let Ok(msg) = Message::new_checked(bytes) else { return };
         let id = msg.transaction_id();
-        let Some(p) = self
-            .probes
-            .iter()
-            .position(|p| p.via == Via::Udp(socket) && p.tx.as_ref().is_some_and(|t| t.id() == id))
-        else {
+        let Some(p) = self.probes.iter().position(|p| {
+            p.via == Via::Udp(socket)
+                && (p.tx.as_ref().is_some_and(|t| t.id() == id)
+                    || p.turn.as_ref().is_some_and(|c| c.is_waiting_for(&id)))
+        }) else {
             return;
         };
         self.input(p, bytes, from, now);
     }
 
     fn input(&mut self, p: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+        if self.probes[p].turn.is_some() {
+            self.turn_input(p, bytes, from, now);
+            return self.check_complete(now);
+        }
         let Some(tx) = self.probes[p].tx.as_mut() else { return };
         match tx.handle_input(bytes, from, now) {
             Received::Answered => {
@@ -788,17 +807,12 @@ impl Gatherer {
             }
             let r = self.probes[p].report;
             match self.probes[p].phase {
-                phase @ (Phase::Binding | Phase::Allocating) => {
-                    let method = if phase == Phase::Binding { "Binding" } else { "Allocate" };
+                Phase::Binding => {
                     self.drop_tx(p);
                     self.probes[p].phase = Phase::Done;
-                    self.fail(r, None, kind, format!("{method} to {destination}: {why}"), now);
+                    self.fail(r, None, kind, format!("Binding to {destination}: {why}"), now);
                 }
-                Phase::Releasing => {
-                    self.drop_tx(p);
-                    self.probes[p].phase = Phase::Done;
-                    self.released(r, false, Some(format!("Refresh: {why}")));
-                }
+                Phase::Allocating | Phase::Releasing => self.turn_transport_error(p, why, now),
                 _ => {}
             }
         }
@@ -811,6 +825,10 @@ impl Gatherer {
             return;
         }
         for p in 0..self.probes.len() {
+            if self.probes[p].turn.is_some() {
+                self.turn_timeout(p, now);
+                continue;
+            }
             let Some(tx) = self.probes[p].tx.as_mut() else { continue };
             let was_waiting = !tx.is_done();
             tx.handle_timeout(now);
@@ -865,140 +883,33 @@ impl Gatherer {
     fn on_timeout(&mut self, p: usize, t: &TimedOut, strays: &[Stray], now: Instant) {
         let r = self.probes[p].report;
         self.drop_tx(p);
-        let method = match self.probes[p].phase {
-            Phase::Binding => "Binding",
-            Phase::Allocating => "Allocate",
-            Phase::Releasing => "Refresh",
-            _ => "request",
-        };
         let destination = self.probes[p].destination;
         let over_stream = matches!(self.probes[p].via, Via::Stream(_));
-        let (kind, why) = if let Some(s) =
-            strays.iter().find(|s| matches!(s.reason, StrayReason::WrongSource { .. }))
-        {
-            (
-                FailureKind::WrongSource,
-                format!(
-                    "{method}: the answer came from {} instead of {destination} and was refused (a NAT or load balancer rewriting the source?)",
-                    s.from
-                ),
-            )
-        } else if strays
-            .iter()
-            .any(|s| matches!(s.reason, StrayReason::BadIntegrity | StrayReason::MissingIntegrity))
-        {
-            (
-                FailureKind::Integrity,
-                format!(
-                    "{method}: the answer failed MESSAGE-INTEGRITY and was refused (the server's key for this user differs: another password or realm, or the message was altered)"
-                ),
-            )
-        } else if let Some(s) = strays.first() {
-            (FailureKind::Protocol, format!("{method}: the only answer {} and was refused", s.reason))
-        } else if over_stream {
-            (
-                FailureKind::Timeout,
-                format!("{method} to {destination}: no answer within {} ms", t.waited.as_millis()),
-            )
-        } else {
-            (FailureKind::Timeout, format!("{method} to {destination}: {t}"))
-        };
-        match self.probes[p].phase {
-            Phase::Binding | Phase::Allocating => {
-                self.probes[p].phase = Phase::Done;
-                self.fail(r, None, kind, why, now);
-                self.close(p);
-            }
-            Phase::Releasing => {
-                self.probes[p].phase = Phase::Done;
-                self.released(r, false, Some(why));
-            }
-            _ => {}
+        let (kind, why) = unanswered("Binding", destination, over_stream, &Unanswered::of(t, strays));
+        if self.probes[p].phase == Phase::Binding {
+            self.probes[p].phase = Phase::Done;
+            self.fail(r, None, kind, why, now);
+            self.close(p);
         }
     }
 
     /// Start (or restart, after a redirection) the probe's first request.
     fn begin(&mut self, p: usize, now: Instant) {
-        let server = &self.config.servers[self.probes[p].server];
-        if server.is_turn() {
-            self.probes[p].auth = server
-                .credentials
-                .as_ref()
-                .map(|c| LongTermAuth::new(c.username.clone(), c.password.expose()));
-            self.probes[p].phase = Phase::Allocating;
-            self.send_allocate(p, now);
-        } else {
-            self.probes[p].phase = Phase::Binding;
-            let mut b = MessageBuilder::new(Class::Request, Method::BINDING, self.ids.next_id());
-            if let Some(s) = &self.config.software {
-                b.text(attr::SOFTWARE, s);
-            }
-            b.fingerprint();
-            let r = self.probes[p].report;
-            self.step(r, now, format!("Binding request to {}", self.probes[p].destination));
-            self.start_tx(p, b.finish(), None, self.deadline, now);
+        if self.config.servers[self.probes[p].server].is_turn() {
+            return self.begin_turn(p, now);
         }
-    }
-
-    fn send_allocate(&mut self, p: usize, now: Instant) {
-        let ipv6 = self.probes[p].destination.is_ipv6();
-        let mut b = MessageBuilder::new(Class::Request, Method::ALLOCATE, self.ids.next_id());
-        b.raw(attr::REQUESTED_TRANSPORT, &[17, 0, 0, 0]);
-        if ipv6 {
-            b.raw(attr::REQUESTED_ADDRESS_FAMILY, &[2, 0, 0, 0]);
-        }
+        self.probes[p].phase = Phase::Binding;
+        let mut b = MessageBuilder::new(Class::Request, Method::BINDING, self.ids.next_id());
         if let Some(s) = &self.config.software {
             b.text(attr::SOFTWARE, s);
         }
-        let mut key = None;
-        let signed = match self.probes[p].auth.as_mut() {
-            Some(auth) if auth.is_ready() => {
-                auth.sign(&mut b);
-                key = auth.key().cloned();
-                true
-            }
-            _ => false,
-        };
         b.fingerprint();
         let r = self.probes[p].report;
-        let what = format!(
-            "Allocate{}{} to {}",
-            if signed { " (authenticated)" } else { "" },
-            if ipv6 { " for an IPv6 relay" } else { "" },
-            self.probes[p].destination
-        );
-        self.step(r, now, what);
-        self.start_tx(p, b.finish(), key, self.deadline, now);
+        self.step(r, now, format!("Binding request to {}", self.probes[p].destination));
+        self.start_tx(p, b.finish(), self.deadline, now);
     }
 
-    fn send_refresh(&mut self, p: usize, until: Instant, now: Instant) {
-        let mut b = MessageBuilder::new(Class::Request, Method::REFRESH, self.ids.next_id());
-        b.u32(attr::LIFETIME, 0);
-        if let Some(s) = &self.config.software {
-            b.text(attr::SOFTWARE, s);
-        }
-        let mut key = None;
-        if let Some(auth) = self.probes[p].auth.as_mut() {
-            if auth.is_ready() {
-                auth.sign(&mut b);
-                key = auth.key().cloned();
-            }
-        }
-        b.fingerprint();
-        self.probes[p].phase = Phase::Releasing;
-        let r = self.probes[p].report;
-        self.step(r, now, "Refresh with LIFETIME 0 (release)");
-        self.start_tx(p, b.finish(), key, until, now);
-    }
-
-    fn start_tx(
-        &mut self,
-        p: usize,
-        request: Vec<u8>,
-        key: Option<IntegrityKey>,
-        until: Instant,
-        now: Instant,
-    ) {
+    fn start_tx(&mut self, p: usize, request: Vec<u8>, until: Instant, now: Instant) {
         let left = until.saturating_duration_since(now);
         // Over a stream the request is sent once (RFC 8489 §6.2.2): the transport retransmits.
         let schedule = match self.probes[p].via {
@@ -1017,29 +928,12 @@ impl Gatherer {
             }
         };
         self.drop_tx(p);
-        self.probes[p].tx = Some(match key {
-            Some(k) => tx.with_key(k),
-            None => tx,
-        });
+        self.probes[p].tx = Some(tx);
     }
 
     fn on_response(&mut self, p: usize, response: Response, now: Instant) {
         let r = self.probes[p].report;
-        {
-            let report = &mut self.reports[r];
-            if report.rtt_ms.is_none() {
-                report.rtt_ms = response.rtt.map(round_ms);
-            }
-            if let Some(sw) = response.text(attr::SOFTWARE) {
-                report.software = Some(sw);
-            }
-            if let Some(o) = response.address(attr::RESPONSE_ORIGIN) {
-                report.response_origin = Some(o);
-            }
-            if let Some(o) = response.address(attr::OTHER_ADDRESS) {
-                report.other_address = Some(o);
-            }
-        }
+        self.record_answer(r, &response);
         let error = response.error().map(|(code, reason)| (code, reason.trim().to_string()));
         let answered = match &error {
             None => "success".to_string(),
@@ -1049,8 +943,8 @@ impl Gatherer {
             Some(rtt) => format!("{} ms", round_ms(rtt)),
             None => format!("{} ms, {} transmissions", round_ms(response.elapsed), response.transmissions),
         };
-        match self.probes[p].phase {
-            Phase::Binding => {
+        if self.probes[p].phase == Phase::Binding {
+            {
                 self.step(r, now, format!("Binding {answered} ({took})"));
                 self.drop_tx(p);
                 self.probes[p].phase = Phase::Done;
@@ -1080,239 +974,19 @@ impl Gatherer {
                 }
                 self.close_if_done(p);
             }
-            Phase::Allocating => {
-                self.step(r, now, format!("Allocate {answered} ({took})"));
-                self.drop_tx(p);
-                match error {
-                    None => self.allocated(p, &response, now),
-                    Some((code, reason)) => self.allocate_error(p, code, reason, &response, now),
-                }
-            }
-            Phase::Releasing => {
-                self.step(r, now, format!("Refresh {answered} ({took})"));
-                self.drop_tx(p);
-                match error {
-                    None => {
-                        self.probes[p].phase = Phase::Done;
-                        self.released(r, true, None);
-                        self.close(p);
-                    }
-                    Some((438, _)) if self.probes[p].stale_release_retries < 2 => {
-                        self.probes[p].stale_release_retries += 1;
-                        let step = self.probes[p].auth.as_mut().map(|a| a.handle_error(&response.message()));
-                        if step == Some(AuthStep::Retry) {
-                            let until = self.release_deadline.unwrap_or(now);
-                            self.send_refresh(p, until, now);
-                        } else {
-                            self.probes[p].phase = Phase::Done;
-                            self.released(r, false, Some("Refresh: 438 Stale Nonce".into()));
-                            self.close(p);
-                        }
-                    }
-                    Some((code, reason)) => {
-                        self.probes[p].phase = Phase::Done;
-                        let why = if code == 437 {
-                            format!("Refresh: 437 {reason} (the server no longer has the allocation)")
-                        } else {
-                            format!("Refresh: {code} {reason}")
-                        };
-                        self.released(r, false, Some(why));
-                        self.close(p);
-                    }
-                }
-            }
-            _ => {}
         }
     }
 
-    /// Forget the probe's transaction, counting its transmissions. Late answers to its
-    /// retransmissions are then nobody's and ignored.
+    /// Forget the probe's transaction (or abandon its allocation), counting its transmissions.
+    /// Late answers to its retransmissions are then nobody's and ignored.
     fn drop_tx(&mut self, p: usize) {
         if let Some(tx) = self.probes[p].tx.take() {
             let r = self.probes[p].report;
             self.reports[r].transmissions += tx.transmissions();
         }
-    }
-
-    fn allocated(&mut self, p: usize, response: &Response, now: Instant) {
-        let r = self.probes[p].report;
-        if let Some(auth) = self.probes[p].auth.as_mut() {
-            auth.handle_success();
-        }
-        let Some(relayed) = response.address(attr::XOR_RELAYED_ADDRESS) else {
-            self.probes[p].phase = Phase::Done;
-            self.fail(
-                r,
-                None,
-                FailureKind::Protocol,
-                "Allocate success without XOR-RELAYED-ADDRESS".into(),
-                now,
-            );
-            self.close(p);
-            return;
-        };
-        self.probes[p].phase = Phase::Allocated;
-        let mapped = mapped(response);
-        let lifetime = response
-            .message()
-            .attribute(attr::LIFETIME)
-            .and_then(|a| <[u8; 4]>::try_from(a.value).ok().map(u32::from_be_bytes));
-        {
-            let report = &mut self.reports[r];
-            report.relayed_address = Some(relayed);
-            report.mapped_address = mapped;
-            report.lifetime_s = lifetime;
-        }
-        self.succeed(r, now);
-        let base = self.probes[p].base.unwrap_or(relayed);
-        let server_ip = self.probes[p].destination.ip();
-        let transport = self.config.servers[self.probes[p].server].transport();
-        if let (Some(m), Via::Udp(_), false) = (mapped, self.probes[p].via, self.config.relay_only) {
-            self.srflx(p, m, now);
-        }
-        let type_preference = match transport {
-            EffectiveTransport::Udp => CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
-            EffectiveTransport::Tcp => CHROMIUM_TYPE_PREFERENCE_RELAY_TCP,
-            EffectiveTransport::Tls => CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
-        };
-        let related = mapped.unwrap_or(base);
-        let c = candidate(
-            CandidateType::Relay,
-            transport.as_str(),
-            relayed,
-            base.ip(),
-            Some(server_ip),
-            Some(related),
-            type_preference,
-            self.probes[p].preference,
-        );
-        let url = Some(self.config.servers[self.probes[p].server].label());
-        let interface = self.probes[p].interface.clone();
-        self.add_candidate(c, url, Some(transport.as_str()), interface, now);
-        let note = self.reports[r].note.take();
-        self.reports[r].note = Some(match note {
-            Some(n) => format!("relay candidate; {n}"),
-            None => "relay candidate".into(),
-        });
-    }
-
-    fn allocate_error(&mut self, p: usize, code: u16, reason: String, response: &Response, now: Instant) {
-        let r = self.probes[p].report;
-        if let Some(realm) = response.text(attr::REALM) {
-            self.reports[r].realm = Some(realm);
-        }
-        if code == 300 {
-            return self.redirect(p, response, now);
-        }
-        if matches!(code, 401 | 438 | 441) {
-            let Some(auth) = self.probes[p].auth.as_mut() else {
-                self.probes[p].phase = Phase::Done;
-                let realm =
-                    self.reports[r].realm.clone().map(|r| format!(", realm \"{r}\"")).unwrap_or_default();
-                self.fail(
-                    r,
-                    Some(code),
-                    FailureKind::Auth,
-                    format!("{reason} (the server wants credentials{realm}: give --username and --password)"),
-                    now,
-                );
-                self.close(p);
-                return;
-            };
-            match auth.handle_error(&response.message()) {
-                AuthStep::Retry => {
-                    let algorithm = auth.algorithm();
-                    let nonce_step =
-                        if code == 438 { "stale nonce: retrying with the new one" } else { "challenged" };
-                    self.step(r, now, format!("{nonce_step} (password algorithm {algorithm:?})"));
-                    self.send_allocate(p, now);
-                    return;
-                }
-                AuthStep::Failed(failure) => {
-                    self.probes[p].phase = Phase::Done;
-                    let why = match failure {
-                        AuthFailure::Rejected { .. } => {
-                            format!(
-                                "{reason} (the server rejected the credentials: wrong username or password)"
-                            )
-                        }
-                        other => other.to_string(),
-                    };
-                    self.fail(r, Some(code), FailureKind::Auth, why, now);
-                    self.close(p);
-                    return;
-                }
-                AuthStep::NotAuth => {}
-            }
-        }
-        self.probes[p].phase = Phase::Done;
-        let explained = match code {
-            403 => format!("{reason} (the server refuses this user or address)"),
-            437 => format!("{reason} (an allocation already exists for this 5-tuple)"),
-            440 => format!("{reason} (no relay of the family asked for)"),
-            442 => format!("{reason} (the server does not relay UDP)"),
-            486 => format!("{reason} (this user has too many allocations)"),
-            508 => format!("{reason} (the server is out of relay ports)"),
-            _ => reason,
-        };
-        self.fail(r, Some(code), FailureKind::StunError, explained, now);
-        self.close(p);
-    }
-
-    fn redirect(&mut self, p: usize, response: &Response, now: Instant) {
-        let r = self.probes[p].report;
-        let from = self.probes[p].destination;
-        let Some(alternate) = response.address(attr::ALTERNATE_SERVER) else {
-            self.probes[p].phase = Phase::Done;
-            self.fail(
-                r,
-                Some(300),
-                FailureKind::Protocol,
-                "Try Alternate without ALTERNATE-SERVER".into(),
-                now,
-            );
-            self.close(p);
-            return;
-        };
-        if self.probes[p].redirects >= self.config.max_redirects || same_address(alternate, from) {
-            self.probes[p].phase = Phase::Done;
-            self.fail(
-                r,
-                Some(300),
-                FailureKind::Protocol,
-                format!(
-                    "Try Alternate to {alternate}: redirected {} times, a loop?",
-                    self.probes[p].redirects + 1
-                ),
-                now,
-            );
-            self.close(p);
-            return;
-        }
-        if alternate.is_ipv4() != from.is_ipv4() {
-            self.probes[p].phase = Phase::Done;
-            self.fail(
-                r,
-                Some(300),
-                FailureKind::Protocol,
-                format!("Try Alternate to {alternate}, another address family than {from}"),
-                now,
-            );
-            self.close(p);
-            return;
-        }
-        self.probes[p].redirects += 1;
-        self.probes[p].destination = alternate;
-        self.reports[r].alternate_server = Some(alternate);
-        self.reports[r].server_address = Some(alternate);
-        self.step(r, now, format!("300 Try Alternate: following to {alternate}"));
-        match self.probes[p].via {
-            Via::Udp(_) => self.begin(p, now),
-            Via::Stream(_) => {
-                self.close(p);
-                let local = self.probes[p].base.map(|b| b.ip());
-                self.connect(p, local, now);
-            }
+        if let Some(client) = self.probes[p].turn.as_mut() {
+            client.abandon();
+            self.sync_transmissions(p);
         }
     }
 
@@ -1468,7 +1142,7 @@ impl Gatherer {
             self.release_deadline = Some(until);
             for p in 0..self.probes.len() {
                 if self.probes[p].phase == Phase::Allocated {
-                    self.send_refresh(p, until, now);
+                    self.release(p, until, now);
                 }
             }
         }
@@ -1492,6 +1166,37 @@ fn reachable(local: &SocketAddr, server: &SocketAddr) -> bool {
 /// XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from an old server.
 fn mapped(response: &Response) -> Option<SocketAddr> {
     response.address(attr::XOR_MAPPED_ADDRESS).or_else(|| response.address(attr::MAPPED_ADDRESS))
+}
+
+/// A request that got no answer, in words: its kind of failure and why (`method` names it).
+fn unanswered(
+    method: &str,
+    destination: SocketAddr,
+    over_stream: bool,
+    u: &Unanswered,
+) -> (FailureKind, String) {
+    match u {
+        Unanswered::WrongSource { from } => (
+            FailureKind::WrongSource,
+            format!(
+                "{method}: the answer came from {from} instead of {destination} and was refused (a NAT or load balancer rewriting the source?)"
+            ),
+        ),
+        Unanswered::Integrity => (
+            FailureKind::Integrity,
+            format!(
+                "{method}: the answer failed MESSAGE-INTEGRITY and was refused (the server's key for this user differs: another password or realm, or the message was altered)"
+            ),
+        ),
+        Unanswered::Refused(s) => {
+            (FailureKind::Protocol, format!("{method}: the only answer {} and was refused", s.reason))
+        }
+        Unanswered::Silent(t) if over_stream => (
+            FailureKind::Timeout,
+            format!("{method} to {destination}: no answer within {} ms", t.waited.as_millis()),
+        ),
+        Unanswered::Silent(t) => (FailureKind::Timeout, format!("{method} to {destination}: {t}")),
+    }
 }
 
 fn round_ms(d: Duration) -> f64 {

@@ -67,6 +67,19 @@ impl TransactionId {
         TransactionId::Sequence(start)
     }
 
+    /// A source for another machine (a TURN client of many) whose ids never meet these:
+    /// random stays random; a sequence hands over the next 65,536 numbers and skips them.
+    pub fn fork(&mut self) -> TransactionId {
+        match self {
+            TransactionId::Random => TransactionId::Random,
+            TransactionId::Sequence(n) => {
+                let start = *n;
+                *n = n.wrapping_add(1 << 16);
+                TransactionId::Sequence(start)
+            }
+        }
+    }
+
     /// The next id.
     pub fn next_id(&mut self) -> [u8; 12] {
         match self {

@@ -1,0 +1,297 @@
+//! TURN probes: gathering drives one [`turn::Client`] per (socket, server) and turns its typed
+//! events into the probe's steps, verdict and relay candidate.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::{candidate, round_ms, unanswered, Gatherer, Phase, Via};
+use crate::core::ice::priority::{
+    CHROMIUM_TYPE_PREFERENCE_RELAY_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
+    CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
+};
+use crate::core::ice::{CandidateType, EffectiveTransport};
+use crate::core::stun::attr;
+use crate::core::transact::{same_address, AuthFailure, LongTermAuth, Response};
+use crate::core::turn::{self, Allocation, Carrier, Event, Failure, Request};
+use crate::gather::report::FailureKind;
+
+impl Gatherer {
+    /// Start the probe's allocation (again, after a redirection).
+    pub(super) fn begin_turn(&mut self, p: usize, now: Instant) {
+        let server = &self.config.servers[self.probes[p].server];
+        let carrier = match self.probes[p].via {
+            Via::Udp(_) => Carrier::Datagram,
+            Via::Stream(_) => Carrier::Stream,
+        };
+        let destination = self.probes[p].destination;
+        let mut config = turn::Config::new(destination, carrier);
+        config.auth =
+            server.credentials.as_ref().map(|c| LongTermAuth::new(c.username.clone(), c.password.expose()));
+        config.software = self.config.software.clone();
+        config.rto = self.config.rto;
+        config.ipv6_relay = destination.is_ipv6();
+        // Gathering releases the allocation as soon as every probe has its verdict.
+        config.auto_refresh = false;
+        if let Some(old) = self.probes[p].turn.take() {
+            self.probes[p].earlier_transmissions += old.transmissions();
+        }
+        let mut client = turn::Client::new(config, self.ids.fork());
+        self.probes[p].phase = Phase::Allocating;
+        client.allocate(now, self.deadline);
+        self.probes[p].turn = Some(client);
+        self.pump(p, now);
+    }
+
+    /// Bytes for the probe's TURN client.
+    pub(super) fn turn_input(&mut self, p: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+        let Some(client) = self.probes[p].turn.as_mut() else { return };
+        client.handle_input(bytes, from, now);
+        self.pump(p, now);
+    }
+
+    /// Time for the probe's TURN client.
+    pub(super) fn turn_timeout(&mut self, p: usize, now: Instant) {
+        let Some(client) = self.probes[p].turn.as_mut() else { return };
+        client.handle_timeout(now);
+        self.pump(p, now);
+    }
+
+    /// The transport to the probe's server failed.
+    pub(super) fn turn_transport_error(&mut self, p: usize, why: &str, now: Instant) {
+        let Some(client) = self.probes[p].turn.as_mut() else { return };
+        client.handle_transport_error(why, now);
+        self.pump(p, now);
+    }
+
+    /// Release the probe's allocation, bounded by `until`.
+    pub(super) fn release(&mut self, p: usize, until: Instant, now: Instant) {
+        let Some(client) = self.probes[p].turn.as_mut() else { return };
+        if client.release(now, until) {
+            self.probes[p].phase = Phase::Releasing;
+        }
+        self.pump(p, now);
+    }
+
+    /// The report's count of transmissions, from the client.
+    pub(super) fn sync_transmissions(&mut self, p: usize) {
+        if let Some(client) = &self.probes[p].turn {
+            let r = self.probes[p].report;
+            self.reports[r].transmissions = self.probes[p].earlier_transmissions + client.transmissions();
+        }
+    }
+
+    fn pump(&mut self, p: usize, now: Instant) {
+        while let Some(event) = self.probes[p].turn.as_mut().and_then(|c| c.poll_event()) {
+            self.on_turn_event(p, event, now);
+        }
+        self.sync_transmissions(p);
+    }
+
+    fn on_turn_event(&mut self, p: usize, event: Event, now: Instant) {
+        let r = self.probes[p].report;
+        let destination = self.probes[p].destination;
+        match event {
+            Event::Requested { request: Request::Allocate, authenticated } => {
+                let what = format!(
+                    "Allocate{}{} to {destination}",
+                    if authenticated { " (authenticated)" } else { "" },
+                    if destination.is_ipv6() { " for an IPv6 relay" } else { "" },
+                );
+                self.step(r, now, what);
+            }
+            Event::Requested { request: Request::Release, .. } => {
+                self.step(r, now, "Refresh with LIFETIME 0 (release)");
+            }
+            Event::Answered { request, response } => {
+                self.record_answer(r, &response);
+                let answered = match response.error() {
+                    None => "success".to_string(),
+                    Some((code, reason)) => {
+                        if let Some(realm) = response.text(attr::REALM) {
+                            self.reports[r].realm = Some(realm);
+                        }
+                        format!("{code} {}", reason.trim())
+                    }
+                };
+                let took = match response.rtt {
+                    Some(rtt) => format!("{} ms", round_ms(rtt)),
+                    None => {
+                        format!("{} ms, {} transmissions", round_ms(response.elapsed), response.transmissions)
+                    }
+                };
+                self.step(r, now, format!("{} {answered} ({took})", request.name()));
+            }
+            Event::Refused { stray, .. } => {
+                self.step(r, now, format!("refused an answer from {}: it {}", stray.from, stray.reason));
+            }
+            Event::Challenged { request: Request::Allocate, code, algorithm } => {
+                let what = if code == 438 { "stale nonce: retrying with the new one" } else { "challenged" };
+                self.step(r, now, format!("{what} (password algorithm {algorithm:?})"));
+            }
+            Event::Allocated(allocation) => self.allocated(p, allocation, now),
+            Event::Released => {
+                self.probes[p].phase = Phase::Done;
+                self.released(r, true, None);
+                self.close(p);
+            }
+            Event::Failed { request: Request::Allocate, failure } => self.allocate_failed(p, failure, now),
+            Event::Failed { request: Request::Release, failure } => {
+                self.probes[p].phase = Phase::Done;
+                let why = match failure {
+                    Failure::NoAnswer(u) => {
+                        unanswered("Refresh", destination, matches!(self.probes[p].via, Via::Stream(_)), &u).1
+                    }
+                    Failure::Error { code: 437, reason } => {
+                        format!("Refresh: 437 {reason} (the server no longer has the allocation)")
+                    }
+                    Failure::Error { code, reason }
+                    | Failure::Auth { code, reason, .. }
+                    | Failure::NeedsCredentials { code, reason, .. } => format!("Refresh: {code} {reason}"),
+                    other => format!("Refresh: {other}"),
+                };
+                self.released(r, false, Some(why));
+                self.close(p);
+            }
+            // Gathering asks for nothing else.
+            _ => {}
+        }
+    }
+
+    /// What every answer tells about the server, whatever the request.
+    pub(super) fn record_answer(&mut self, r: usize, response: &Response) {
+        let report = &mut self.reports[r];
+        if report.rtt_ms.is_none() {
+            report.rtt_ms = response.rtt.map(round_ms);
+        }
+        if let Some(sw) = response.text(attr::SOFTWARE) {
+            report.software = Some(sw);
+        }
+        if let Some(o) = response.address(attr::RESPONSE_ORIGIN) {
+            report.response_origin = Some(o);
+        }
+        if let Some(o) = response.address(attr::OTHER_ADDRESS) {
+            report.other_address = Some(o);
+        }
+    }
+
+    fn allocated(&mut self, p: usize, allocation: Allocation, now: Instant) {
+        let r = self.probes[p].report;
+        let Allocation { relayed, mapped, lifetime } = allocation;
+        self.probes[p].phase = Phase::Allocated;
+        {
+            let report = &mut self.reports[r];
+            report.relayed_address = Some(relayed);
+            report.mapped_address = mapped;
+            report.lifetime_s = lifetime;
+        }
+        self.succeed(r, now);
+        let base = self.probes[p].base.unwrap_or(relayed);
+        let server_ip = self.probes[p].destination.ip();
+        let transport = self.config.servers[self.probes[p].server].transport();
+        if let (Some(m), Via::Udp(_), false) = (mapped, self.probes[p].via, self.config.relay_only) {
+            self.srflx(p, m, now);
+        }
+        let type_preference = match transport {
+            EffectiveTransport::Udp => CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
+            EffectiveTransport::Tcp => CHROMIUM_TYPE_PREFERENCE_RELAY_TCP,
+            EffectiveTransport::Tls => CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
+        };
+        let related = mapped.unwrap_or(base);
+        let c = candidate(
+            CandidateType::Relay,
+            transport.as_str(),
+            relayed,
+            base.ip(),
+            Some(server_ip),
+            Some(related),
+            type_preference,
+            self.probes[p].preference,
+        );
+        let url = Some(self.config.servers[self.probes[p].server].label());
+        let interface = self.probes[p].interface.clone();
+        self.add_candidate(c, url, Some(transport.as_str()), interface, now);
+        let note = self.reports[r].note.take();
+        self.reports[r].note = Some(match note {
+            Some(n) => format!("relay candidate; {n}"),
+            None => "relay candidate".into(),
+        });
+    }
+
+    fn allocate_failed(&mut self, p: usize, failure: Failure, now: Instant) {
+        let r = self.probes[p].report;
+        let destination = self.probes[p].destination;
+        let code = failure.code();
+        let (kind, why) = match failure {
+            Failure::TryAlternate { alternate } => return self.redirect(p, alternate, now),
+            Failure::NoAnswer(u) => {
+                unanswered("Allocate", destination, matches!(self.probes[p].via, Via::Stream(_)), &u)
+            }
+            Failure::Transport(why) => {
+                (FailureKind::Unreachable, format!("Allocate to {destination}: {why}"))
+            }
+            Failure::NeedsCredentials { reason, realm, .. } => {
+                let realm = realm.map(|r| format!(", realm \"{r}\"")).unwrap_or_default();
+                (
+                    FailureKind::Auth,
+                    format!("{reason} (the server wants credentials{realm}: give --username and --password)"),
+                )
+            }
+            Failure::Auth { reason, failure: AuthFailure::Rejected { .. }, .. } => (
+                FailureKind::Auth,
+                format!("{reason} (the server rejected the credentials: wrong username or password)"),
+            ),
+            Failure::Auth { failure, .. } => (FailureKind::Auth, failure.to_string()),
+            Failure::Error { code, reason } => {
+                let explained = match code {
+                    403 => format!("{reason} (the server refuses this user or address)"),
+                    437 => format!("{reason} (an allocation already exists for this 5-tuple)"),
+                    440 => format!("{reason} (no relay of the family asked for)"),
+                    442 => format!("{reason} (the server does not relay UDP)"),
+                    486 => format!("{reason} (this user has too many allocations)"),
+                    508 => format!("{reason} (the server is out of relay ports)"),
+                    _ => reason,
+                };
+                (FailureKind::StunError, explained)
+            }
+            Failure::Malformed(what) => (FailureKind::Protocol, what.to_string()),
+            Failure::Internal(why) => (FailureKind::Protocol, why),
+        };
+        self.probes[p].phase = Phase::Done;
+        let code = if kind == FailureKind::StunError || kind == FailureKind::Auth { code } else { None };
+        self.fail(r, code, kind, why, now);
+        self.close(p);
+    }
+
+    fn redirect(&mut self, p: usize, alternate: Option<SocketAddr>, now: Instant) {
+        let r = self.probes[p].report;
+        let from = self.probes[p].destination;
+        let fail = |g: &mut Self, why: String| {
+            g.probes[p].phase = Phase::Done;
+            g.fail(r, Some(300), FailureKind::Protocol, why, now);
+            g.close(p);
+        };
+        let Some(alternate) = alternate else {
+            return fail(self, "Try Alternate without ALTERNATE-SERVER".into());
+        };
+        if self.probes[p].redirects >= self.config.max_redirects || same_address(alternate, from) {
+            let times = self.probes[p].redirects + 1;
+            return fail(self, format!("Try Alternate to {alternate}: redirected {times} times, a loop?"));
+        }
+        if alternate.is_ipv4() != from.is_ipv4() {
+            return fail(self, format!("Try Alternate to {alternate}, another address family than {from}"));
+        }
+        self.probes[p].redirects += 1;
+        self.probes[p].destination = alternate;
+        self.reports[r].alternate_server = Some(alternate);
+        self.reports[r].server_address = Some(alternate);
+        self.step(r, now, format!("300 Try Alternate: following to {alternate}"));
+        match self.probes[p].via {
+            Via::Udp(_) => self.begin_turn(p, now),
+            Via::Stream(_) => {
+                self.close(p);
+                let local = self.probes[p].base.map(|b| b.ip());
+                self.connect(p, local, now);
+            }
+        }
+    }
+}
