@@ -61,7 +61,7 @@ impl Peer {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             if let Some(i) = self.events.iter().position(&what) {
-                return self.events.drain(..=i).last().unwrap();
+                return self.events.drain(..=i).next_back().unwrap();
             }
             assert!(Instant::now() < deadline, "timed out; events: {:?}", self.events);
             self.turn();
