@@ -20,6 +20,7 @@ use super::signaling::{Member, Notice, PeerMessage, SignalClient};
 use super::{CallOptions, Target};
 use crate::core::ice::Candidate;
 use crate::core::output::{self, Mode, Output, Progress};
+use crate::core::output::{millis, round_millis};
 use crate::error::{Error, Result};
 use crate::loopback::call::{self as lcall, Running};
 use crate::loopback::datachannel::{self, DcCounters};
@@ -73,7 +74,7 @@ struct Live {
 
 impl State {
     fn ms(&self, at: Instant) -> f64 {
-        round2(at.saturating_duration_since(self.t0).as_secs_f64() * 1000.0)
+        millis(at.saturating_duration_since(self.t0))
     }
 
     fn push(&mut self, at: Instant, event: &str, detail: Option<String>) {
@@ -109,7 +110,7 @@ impl State {
 
     fn since_offer(&self, at: Option<Instant>) -> Option<f64> {
         let offer = self.offer_at?;
-        Some(round2(at?.saturating_duration_since(offer).as_secs_f64() * 1000.0))
+        Some(millis(at?.saturating_duration_since(offer)))
     }
 }
 
@@ -1163,7 +1164,7 @@ fn streams(
             jitter_ms: inbound
                 .map(|i| i.received_rtp_stream_stats.jitter)
                 .filter(|j| *j > 0.0)
-                .map(|j| round2(j * 1000.0 / f64::from(id.kind.clock_rate()))),
+                .map(|j| round_millis(j * 1000.0 / f64::from(id.kind.clock_rate()))),
             arrival_jitter_ms: round2(rx.jitter.ms(id.kind.clock_rate())),
             rtt_ms: None,
             nacks: inbound.map_or(0, |i| u64::from(i.nack_count)),

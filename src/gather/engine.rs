@@ -35,6 +35,7 @@ use crate::core::ice::priority::{
 use crate::core::ice::{
     foundation, Candidate, CandidateType, Credentials, EffectiveTransport, IceUrl, TcpType,
 };
+use crate::core::output::millis;
 use crate::core::stun::{
     attr, describe_not_stun, frame_len, Class, Message, MessageBuilder, Method, StreamFrame,
 };
@@ -434,7 +435,7 @@ impl Gatherer {
     }
 
     fn ms(&self, now: Instant) -> f64 {
-        round_ms(now.saturating_duration_since(self.start))
+        millis(now.saturating_duration_since(self.start))
     }
 
     fn step(&mut self, report: usize, now: Instant, what: impl Into<String>) {
@@ -940,8 +941,8 @@ impl Gatherer {
             Some((code, reason)) => format!("{code} {reason}"),
         };
         let took = match response.rtt {
-            Some(rtt) => format!("{} ms", round_ms(rtt)),
-            None => format!("{} ms, {} transmissions", round_ms(response.elapsed), response.transmissions),
+            Some(rtt) => format!("{} ms", millis(rtt)),
+            None => format!("{} ms, {} transmissions", millis(response.elapsed), response.transmissions),
         };
         if self.probes[p].phase == Phase::Binding {
             {
@@ -1197,10 +1198,6 @@ fn unanswered(
         ),
         Unanswered::Silent(t) => (FailureKind::Timeout, format!("{method} to {destination}: {t}")),
     }
-}
-
-fn round_ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// A gathered candidate, component 1, with its foundation and priority computed the way

@@ -231,7 +231,7 @@ pub fn report_of(g: &Gatherer) -> GatherReport {
         engine: "diag",
         candidates,
         servers,
-        done_ms: g.done_after().map_or(0.0, |d| (d.as_secs_f64() * 10_000.0).round() / 10.0),
+        done_ms: g.done_after().map_or(0.0, crate::core::output::millis),
         counts,
         diagnosis,
         notes,
@@ -271,7 +271,7 @@ fn ndjson_event(w: &mut impl Write, g: &Gatherer, event: Event) -> io::Result<()
             })
         }
         Event::Complete => {
-            let done_ms = g.done_after().map_or(0.0, |d| (d.as_secs_f64() * 10_000.0).round() / 10.0);
+            let done_ms = g.done_after().map_or(0.0, crate::core::output::millis);
             serde_json::json!({ "event": "complete", "done_ms": done_ms })
         }
     };

@@ -27,6 +27,7 @@ use super::report::{
     Counts, FailureKind, GatherReport, GatheredCandidate, ServerError, ServerReport, Step, UNREACHABLE_CODE,
 };
 use crate::core::ice::{Candidate, CandidateType, EffectiveTransport};
+use crate::core::output::millis;
 use crate::{Error, Result};
 
 /// What the webrtc engine reports while it runs.
@@ -168,10 +169,6 @@ fn bind_address(a: &InterfaceAddress) -> SocketAddr {
     }
 }
 
-fn round_ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 10_000.0).round() / 10.0
-}
-
 /// Gather with webrtc-rs. `on_candidate` hears of each candidate as it arrives.
 pub fn gather(
     config: &Config,
@@ -267,7 +264,7 @@ async fn run(
                         url,
                         relay_protocol,
                         interface,
-                        elapsed_ms: round_ms(at.saturating_duration_since(start)),
+                        elapsed_ms: millis(at.saturating_duration_since(start)),
                     };
                     on_candidate(&g);
                     candidates.push(g);
@@ -296,7 +293,7 @@ fn assemble(
     errors: Vec<FiredError>,
     logged: Vec<Logged>,
 ) -> GatherReport {
-    let ms = |at: Instant| round_ms(at.saturating_duration_since(start));
+    let ms = |at: Instant| millis(at.saturating_duration_since(start));
     let mut notes = vec![
         "engine webrtc (webrtc-rs 0.21): it never fires onicecandidateerror; a server that gives no candidate is reported without the stack's reason, with what it logged".to_string(),
     ];

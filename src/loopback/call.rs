@@ -28,6 +28,7 @@ use super::report::{
 use super::{lock, Config, DataChannelMode, Phase, Side};
 use crate::core::ice::{Candidate, CandidateType};
 use crate::core::output::{self, Mode, Output, Progress};
+use crate::core::output::{millis, round_millis};
 use crate::error::{Error, Result};
 
 /// How long statistics and closing may take before we go on without them.
@@ -74,7 +75,7 @@ impl Progression {
     }
 
     fn ms(&self, at: Instant) -> f64 {
-        round2(at.saturating_duration_since(self.t0).as_secs_f64() * 1000.0)
+        millis(at.saturating_duration_since(self.t0))
     }
 
     fn both_connected(&self) -> bool {
@@ -191,7 +192,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
                 .map_err(|e| Error::network(format!("creating the data channel: {e}")))?,
         ),
     };
-    let setup_ms = round2(setup_start.elapsed().as_secs_f64() * 1000.0);
+    let setup_ms = millis(setup_start.elapsed());
 
     // Timings start here, as in a browser page that has both RTCPeerConnections in hand.
     let t0 = Instant::now();
@@ -447,7 +448,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         impairment,
         checks,
         media_duration_ms: media_secs.map(|s| round2(s * 1000.0)),
-        done_ms: round2(t0.elapsed().as_secs_f64() * 1000.0),
+        done_ms: millis(t0.elapsed()),
     };
     let failure =
         (!connected).then(|| Error::network(error.unwrap_or_else(|| "the call did not connect".into())));
@@ -815,7 +816,7 @@ fn stream_reports(
             let jitter_ms = inbound
                 .map(|i| i.received_rtp_stream_stats.jitter)
                 .filter(|j| *j > 0.0)
-                .map(|j| round2(j * 1000.0 / f64::from(id.kind.clock_rate())));
+                .map(|j| round_millis(j * 1000.0 / f64::from(id.kind.clock_rate())));
             let codec = cfg.codec(id.kind);
             StreamReport {
                 stream: id.label(),
@@ -905,7 +906,8 @@ pub(crate) fn pair_ends(report: &RTCStatsReport) -> Option<(Option<PairEnd>, Opt
         .candidate_pairs()
         .find(|p| p.stats.id == transport.selected_candidate_pair_id)
         .or_else(|| report.candidate_pairs().find(|p| p.nominated))?;
-    let rtt = (pair.current_round_trip_time > 0.0).then(|| round2(pair.current_round_trip_time * 1000.0));
+    let rtt =
+        (pair.current_round_trip_time > 0.0).then(|| round_millis(pair.current_round_trip_time * 1000.0));
     Some((
         candidate_end(report, &pair.local_candidate_id, true),
         candidate_end(report, &pair.remote_candidate_id, false),

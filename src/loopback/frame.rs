@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::core::output::round_millis;
+
 /// The first four bytes of every synthetic frame.
 pub const MAGIC: [u8; 4] = *b"RTCT";
 /// Format version carried in byte 4.
@@ -605,9 +607,9 @@ impl LatencySummary {
         let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
         let p95 = samples[((samples.len() - 1) as f64 * 0.95).round() as usize];
         Some(LatencySummary {
-            mean: round2(mean / 1000.0),
-            p95: round2(p95 as f64 / 1000.0),
-            max: round2(max as f64 / 1000.0),
+            mean: round_millis(mean / 1000.0),
+            p95: round_millis(p95 as f64 / 1000.0),
+            max: round_millis(max as f64 / 1000.0),
         })
     }
 }
@@ -783,6 +785,7 @@ impl JitterEstimator {
     }
 }
 
+/// Two decimals, for percentages and rates (milliseconds go through [`round_millis`]).
 pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }

@@ -925,7 +925,7 @@ pub struct ErrorReport {
 }
 
 fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
+    crate::core::output::millis(d)
 }
 
 /// The verdict and its evidence; serialises to the `nat-type --json` document.

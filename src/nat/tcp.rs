@@ -81,7 +81,7 @@ pub fn measure(
         behind_nat,
         evidence,
         tests,
-        done_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        done_ms: crate::core::output::millis(started.elapsed()),
     };
 
     let (Some(m1), other, Some(l1)) = run("tcp-1", server, local, &mut tests) else {
@@ -145,7 +145,7 @@ fn binding(
         elapsed_ms: 0.0,
     };
     let result = exchange(local, to, timeout, id, software, &mut test);
-    test.elapsed_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+    test.elapsed_ms = crate::core::output::millis(started.elapsed());
     match result {
         Ok(stream) => (test, Some(stream)),
         Err(e) => {

@@ -8,12 +8,24 @@ mod table;
 mod tree;
 
 use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
 
 use serde::Serialize;
 
 pub use progress::Progress;
 pub use table::{Align, Table};
 pub use tree::Tree;
+
+/// A duration in milliseconds for JSON and tables, to the microsecond: the one precision of
+/// every `*_ms` value rtctool prints.
+pub fn millis(d: Duration) -> f64 {
+    round_millis(d.as_secs_f64() * 1000.0)
+}
+
+/// A value already in milliseconds (from a stats report, a mean), to the microsecond.
+pub fn round_millis(ms: f64) -> f64 {
+    (ms * 1000.0).round() / 1000.0
+}
 
 /// `--color auto|always|never`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

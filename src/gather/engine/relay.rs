@@ -4,12 +4,13 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::{candidate, round_ms, unanswered, Gatherer, Phase, Via};
+use super::{candidate, unanswered, Gatherer, Phase, Via};
 use crate::core::ice::priority::{
     CHROMIUM_TYPE_PREFERENCE_RELAY_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
     CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
 };
 use crate::core::ice::{CandidateType, EffectiveTransport};
+use crate::core::output::millis;
 use crate::core::stun::attr;
 use crate::core::transact::{same_address, AuthFailure, LongTermAuth, Response};
 use crate::core::turn::{self, Allocation, Carrier, Event, Failure, Request};
@@ -114,9 +115,9 @@ impl Gatherer {
                     }
                 };
                 let took = match response.rtt {
-                    Some(rtt) => format!("{} ms", round_ms(rtt)),
+                    Some(rtt) => format!("{} ms", millis(rtt)),
                     None => {
-                        format!("{} ms, {} transmissions", round_ms(response.elapsed), response.transmissions)
+                        format!("{} ms, {} transmissions", millis(response.elapsed), response.transmissions)
                     }
                 };
                 self.step(r, now, format!("{} {answered} ({took})", request.name()));
@@ -161,7 +162,7 @@ impl Gatherer {
     pub(super) fn record_answer(&mut self, r: usize, response: &Response) {
         let report = &mut self.reports[r];
         if report.rtt_ms.is_none() {
-            report.rtt_ms = response.rtt.map(round_ms);
+            report.rtt_ms = response.rtt.map(millis);
         }
         if let Some(sw) = response.text(attr::SOFTWARE) {
             report.software = Some(sw);
