@@ -953,7 +953,7 @@ impl Gatherer {
                     Some((code, reason)) => {
                         self.fail(r, Some(code), FailureKind::StunError, reason, now);
                     }
-                    None => match mapped(&response) {
+                    None => match response.mapped_address() {
                         Some(m) => {
                             self.reports[r].mapped_address = Some(m);
                             self.succeed(r, now);
@@ -1162,11 +1162,6 @@ impl Gatherer {
 fn reachable(local: &SocketAddr, server: &SocketAddr) -> bool {
     let (l, s) = (local.ip().to_canonical(), server.ip().to_canonical());
     l.is_ipv4() == s.is_ipv4() && l.is_loopback() == s.is_loopback()
-}
-
-/// XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from an old server.
-fn mapped(response: &Response) -> Option<SocketAddr> {
-    response.address(attr::XOR_MAPPED_ADDRESS).or_else(|| response.address(attr::MAPPED_ADDRESS))
 }
 
 /// A request that got no answer, in words: its kind of failure and why (`method` names it).

@@ -113,52 +113,33 @@ pub fn address_precedence(ip: IpAddr) -> u8 {
 
 #[cfg(unix)]
 mod imp {
-    use std::ffi::CStr;
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    use std::net::IpAddr;
+
+    use nix::net::if_::InterfaceFlags;
 
     use super::InterfaceAddress;
 
     pub fn list() -> std::io::Result<Vec<InterfaceAddress>> {
-        let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-        // SAFETY: getifaddrs fills `head` with a list we free below with freeifaddrs.
-        if unsafe { libc::getifaddrs(&mut head) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
         let mut found = Vec::new();
-        let mut cursor = head;
-        while !cursor.is_null() {
-            // SAFETY: a non-null node of the list getifaddrs returned, alive until freeifaddrs.
-            let ifa = unsafe { &*cursor };
-            cursor = ifa.ifa_next;
-            let flags = ifa.ifa_flags as libc::c_int;
-            if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() || flags & libc::IFF_UP == 0 {
+        for ifa in nix::ifaddrs::getifaddrs()? {
+            if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
                 continue;
             }
-            // SAFETY: ifa_addr points to a sockaddr whose family says how long it is.
-            let (ip, scope_id) = unsafe {
-                match i32::from((*ifa.ifa_addr).sa_family) {
-                    libc::AF_INET => {
-                        let sin = &*(ifa.ifa_addr as *const libc::sockaddr_in);
-                        (IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))), 0)
-                    }
-                    libc::AF_INET6 => {
-                        let sin6 = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
-                        (IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)), sin6.sin6_scope_id)
-                    }
-                    _ => continue,
-                }
+            let Some(address) = ifa.address else { continue };
+            let (ip, scope_id) = if let Some(v4) = address.as_sockaddr_in() {
+                (IpAddr::V4(v4.ip()), 0)
+            } else if let Some(v6) = address.as_sockaddr_in6() {
+                (IpAddr::V6(v6.ip()), v6.scope_id())
+            } else {
+                continue;
             };
-            // SAFETY: ifa_name is a NUL-terminated string owned by the list.
-            let interface = unsafe { CStr::from_ptr(ifa.ifa_name) }.to_string_lossy().into_owned();
             found.push(InterfaceAddress {
-                interface,
+                interface: ifa.interface_name,
                 ip,
-                loopback: flags & libc::IFF_LOOPBACK != 0,
+                loopback: ifa.flags.contains(InterfaceFlags::IFF_LOOPBACK),
                 scope_id,
             });
         }
-        // SAFETY: `head` came from getifaddrs and is freed once.
-        unsafe { libc::freeifaddrs(head) };
         Ok(found)
     }
 }

@@ -505,90 +505,53 @@ mod libc_code {
 /// destination an ICMP message is about, and who sent it.
 #[cfg(target_os = "linux")]
 mod icmp {
-    use std::mem::{size_of, zeroed};
+    use std::io::IoSliceMut;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
     use std::os::fd::AsRawFd;
 
+    use nix::sys::socket::{
+        recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrLike, SockaddrStorage,
+    };
+
     /// Ask the kernel to queue ICMP errors on this socket.
     pub fn enable(udp: &UdpSocket, ipv6: bool) {
-        let on: libc::c_int = 1;
-        let (level, name) =
-            if ipv6 { (libc::SOL_IPV6, libc::IPV6_RECVERR) } else { (libc::SOL_IP, libc::IP_RECVERR) };
-        // SAFETY: a valid fd and a c_int option value of the right size.
-        unsafe {
-            libc::setsockopt(
-                udp.as_raw_fd(),
-                level,
-                name,
-                &on as *const libc::c_int as *const libc::c_void,
-                size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
+        // Best effort: without it, ICMP errors still end probes, only later (by timeout).
+        let _ = if ipv6 {
+            setsockopt(udp, sockopt::Ipv6RecvErr, &true)
+        } else {
+            setsockopt(udp, sockopt::Ipv4RecvErr, &true)
+        };
     }
 
-    fn to_std(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
-        match i32::from(storage.ss_family) {
-            libc::AF_INET => {
-                // SAFETY: the family says it is a sockaddr_in, which fits in the storage.
-                let sin = unsafe { &*(storage as *const libc::sockaddr_storage as *const libc::sockaddr_in) };
-                let ip = Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
-                Some(SocketAddr::new(IpAddr::V4(ip), u16::from_be(sin.sin_port)))
-            }
-            libc::AF_INET6 => {
-                // SAFETY: as above, for sockaddr_in6.
-                let sin6 =
-                    unsafe { &*(storage as *const libc::sockaddr_storage as *const libc::sockaddr_in6) };
-                let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-                Some(SocketAddr::new(IpAddr::V6(ip), u16::from_be(sin6.sin6_port)))
-            }
-            _ => None,
+    fn to_std(address: &SockaddrStorage) -> Option<SocketAddr> {
+        if let Some(v4) = address.as_sockaddr_in() {
+            return Some(SocketAddr::new(IpAddr::V4(v4.ip()), v4.port()));
         }
+        address.as_sockaddr_in6().map(|v6| SocketAddr::new(IpAddr::V6(v6.ip()), v6.port()))
     }
 
     /// Read one queued error: the destination it is about, and what it says.
     pub fn read_error_queue(udp: &UdpSocket) -> Option<(SocketAddr, String)> {
-        // SAFETY: plain C structs, all-zero is a valid value for each.
-        let mut name: libc::sockaddr_storage = unsafe { zeroed() };
         let mut data = [0u8; 1500];
-        let mut control = [0u8; 512];
-        let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
-        // SAFETY: as above.
-        let mut msg: libc::msghdr = unsafe { zeroed() };
-        msg.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
-        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = control.len() as _;
-        // SAFETY: msg points to buffers that live through the call.
-        let n = unsafe { libc::recvmsg(udp.as_raw_fd(), &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) };
-        if n < 0 {
-            return None;
-        }
-        let destination = to_std(&name)?;
+        let mut iov = [IoSliceMut::new(&mut data)];
+        let mut control = nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_storage);
+        let flags = MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT;
+        let msg = recvmsg::<SockaddrStorage>(udp.as_raw_fd(), &mut iov, Some(&mut control), flags).ok()?;
+        let destination = msg.address.as_ref().filter(|a| a.family().is_some()).and_then(to_std)?;
         let mut why = None;
-        // SAFETY: walking the control messages recvmsg filled in, with the libc macros.
-        unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-            while !cmsg.is_null() {
-                let c = &*cmsg;
-                let ours = (c.cmsg_level == libc::SOL_IP && c.cmsg_type == libc::IP_RECVERR)
-                    || (c.cmsg_level == libc::SOL_IPV6 && c.cmsg_type == libc::IPV6_RECVERR);
-                if ours {
-                    let ee_ptr = libc::CMSG_DATA(cmsg) as *const libc::sock_extended_err;
-                    let ee = std::ptr::read_unaligned(ee_ptr);
-                    let offender_ptr = ee_ptr.add(1) as *const libc::sockaddr_storage;
-                    let offender = if ee.ee_origin == libc::SO_EE_ORIGIN_ICMP
-                        || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6
-                    {
-                        to_std(&std::ptr::read_unaligned(offender_ptr)).map(|a| a.ip())
-                    } else {
-                        None
-                    };
-                    why = Some(describe(ee.ee_errno as i32, offender, destination));
+        for cmsg in msg.cmsgs().ok()? {
+            let (ee, offender) = match cmsg {
+                ControlMessageOwned::Ipv4RecvErr(ee, from) => {
+                    (ee, from.map(|a| IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)))))
                 }
-                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-            }
+                ControlMessageOwned::Ipv6RecvErr(ee, from) => {
+                    (ee, from.map(|a| IpAddr::V6(Ipv6Addr::from(a.sin6_addr.s6_addr))))
+                }
+                _ => continue,
+            };
+            let from_icmp =
+                ee.ee_origin == libc::SO_EE_ORIGIN_ICMP || ee.ee_origin == libc::SO_EE_ORIGIN_ICMP6;
+            why = Some(describe(ee.ee_errno as i32, offender.filter(|_| from_icmp), destination));
         }
         Some((destination, why.unwrap_or_else(|| "an ICMP error".to_string())))
     }

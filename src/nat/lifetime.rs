@@ -356,8 +356,7 @@ impl LifetimeSearch {
             let (code, reason) = r.error().unwrap_or((0, String::new()));
             return self.fail(format!("the server answered the binding request with {code} {reason}"), now);
         }
-        let Some(mapped) = r.address(attr::XOR_MAPPED_ADDRESS).or_else(|| r.address(attr::MAPPED_ADDRESS))
-        else {
+        let Some(mapped) = r.mapped_address() else {
             return self.fail("the server's answer had no mapped address".into(), now);
         };
         if self.probe_rto.is_none() {

@@ -217,8 +217,7 @@ fn exchange(
     }
     match answer.class() {
         Class::SuccessResponse => {
-            test.mapped_address =
-                answer.address(attr::XOR_MAPPED_ADDRESS).or_else(|| answer.address(attr::MAPPED_ADDRESS));
+            test.mapped_address = answer.mapped_address();
             test.other_address = answer.address(attr::OTHER_ADDRESS);
             match test.mapped_address {
                 Some(m) => {

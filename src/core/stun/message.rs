@@ -341,6 +341,12 @@ impl<T: AsRef<[u8]>> Message<T> {
         }
     }
 
+    /// The reflexive address: XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from a server that
+    /// predates RFC 5389.
+    pub fn mapped_address(&self) -> Option<std::net::SocketAddr> {
+        self.address(super::attr::XOR_MAPPED_ADDRESS).or_else(|| self.address(super::attr::MAPPED_ADDRESS))
+    }
+
     /// ERROR-CODE: code and reason phrase, or `None` when absent or damaged.
     pub fn error_code(&self) -> Option<(u16, String)> {
         let raw = self.attribute(super::attr::ERROR_CODE)?;

@@ -87,6 +87,11 @@ impl Response {
         self.message().address(typ)
     }
 
+    /// The reflexive address (see [`Message::mapped_address`]).
+    pub fn mapped_address(&self) -> Option<SocketAddr> {
+        self.message().mapped_address()
+    }
+
     /// A text attribute (SOFTWARE, REALM...), when present and valid UTF-8.
     pub fn text(&self, typ: u16) -> Option<String> {
         let msg = self.message();

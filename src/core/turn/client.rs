@@ -873,9 +873,7 @@ impl Client {
                         now,
                     );
                 };
-                let mapped = response
-                    .address(attr::XOR_MAPPED_ADDRESS)
-                    .or_else(|| response.address(attr::MAPPED_ADDRESS));
+                let mapped = response.mapped_address();
                 let allocation = Allocation { relayed, mapped, lifetime };
                 self.phase = Phase::Allocated;
                 self.allocation = Some(allocation);
