@@ -226,11 +226,9 @@ fn hex8(bytes: [u8; 8]) -> [u8; 16] {
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline]
 fn hex8(bytes: [u8; 8]) -> [u8; 16] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 16];
-    for (i, b) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(b >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(&bytes) {
+        pair.copy_from_slice(&crate::core::stun::hex_pair(b));
     }
     out
 }
@@ -350,66 +348,9 @@ pub fn push_seconds(out: &mut LineBuf, secs: &mut Counter, ns: u64, width: usize
     push_micros(out, micros);
 }
 
-/// FxHash (as in rustc): a fast hasher for keys that are already random, such as STUN
-/// transaction ids. Not DoS-resistant, which is fine for keys read from a file.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(w);
-            self.add(u64::from_le_bytes(b));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    // Integers (enum discriminants, ports, lengths) are one step each, not a byte copy.
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn write_isize(&mut self, i: isize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// `BuildHasher` for [`FxHasher`].
-pub type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+/// FxHash (rustc's hasher, from `rustc-hash`): fast for keys that are already random, such as
+/// STUN transaction ids. Not DoS-resistant, which is fine for keys read from a file.
+pub type FxBuild = rustc_hash::FxBuildHasher;
 
 #[cfg(test)]
 mod tests {
@@ -467,13 +408,13 @@ mod tests {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
             let mut s = LineBuf::default();
             push_hex(&mut s, &bytes);
-            let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let expected = crate::core::stun::hex(&bytes);
             assert_eq!(s.as_bytes(), expected.as_bytes());
         }
         let every: Vec<u8> = (0..=255).collect();
         let mut s = LineBuf::default();
         push_hex(&mut s, &every);
-        let expected: String = every.iter().map(|b| format!("{b:02x}")).collect();
+        let expected = crate::core::stun::hex(&every);
         assert_eq!(s.as_bytes(), expected.as_bytes());
         for a in ["1.2.3.4:5", "255.255.255.255:65535", "10.0.0.1:0"] {
             let a: SocketAddr = a.parse().unwrap();

@@ -59,7 +59,8 @@ fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
 fn hex_dump(bytes: &[u8]) -> String {
     let mut s = String::new();
     for (i, chunk) in bytes.chunks(16).enumerate() {
-        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: Vec<String> =
+            chunk.iter().map(|b| crate::core::stun::hex(std::slice::from_ref(b))).collect();
         let ascii: String =
             chunk.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
         s.push_str(&format!("{:04x}  {:<48} {ascii}\n", i * 16, hex.join(" ")));

@@ -119,40 +119,10 @@ pub fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<
     out.flush()
 }
 
-/// Display width of a string, not counting ANSI colour escapes (tables must line up coloured).
+/// Display width of a string, not counting ANSI colour escapes (tables must line up
+/// coloured), East Asian wide characters counting two columns.
 pub fn display_width(s: &str) -> usize {
-    let mut width = 0;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI: ESC [ ... final byte in 0x40..=0x7e
-            if chars.next() == Some('[') {
-                for c in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&c) {
-                        break;
-                    }
-                }
-            }
-        } else if !c.is_control() {
-            width += char_width(c);
-        }
-    }
-    width
-}
-
-/// Columns a character takes: 2 for East Asian wide ranges, else 1. Good enough for the
-/// usernames and realms we print (RFC 5769 has katakana); not a full wcwidth.
-fn char_width(c: char) -> usize {
-    let c = c as u32;
-    let wide = matches!(c,
-        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6 | 0x1F300..=0x1F64F | 0x1F900..=0x1F9FF | 0x20000..=0x3FFFD);
-    if wide {
-        2
-    } else {
-        1
-    }
+    console::measure_text_width(s)
 }
 
 #[cfg(test)]

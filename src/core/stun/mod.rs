@@ -50,11 +50,19 @@ pub const FINGERPRINT_XOR: u32 = 0x5354_554e;
 
 /// Lower-case hex of some bytes (transaction ids, opaque values).
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 0x0f)] as char);
+    for &b in bytes {
+        let [hi, lo] = hex_pair(b);
+        s.push(hi as char);
+        s.push(lo as char);
     }
     s
+}
+
+/// The two lower-case hex digits of a byte: the one scalar encoder (pcap's SIMD path is
+/// checked against it).
+#[inline]
+pub fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0x0f)]]
 }
