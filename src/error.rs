@@ -47,6 +47,8 @@ pub enum ErrorKind {
     Input,
     /// Nothing answered, a bind failed, a timeout.
     Network,
+    /// Standard output was closed by its reader (`| head`): the command ends quietly, exit 0.
+    OutputClosed,
 }
 
 /// An error with the context of what was being done (`reading foo.pcap: ...`).
@@ -69,6 +71,16 @@ impl Error {
     pub fn network(message: impl Into<String>) -> Self {
         Error { kind: ErrorKind::Network, message: message.into() }
     }
+    /// Writing the output failed: a closed pipe ends the command quietly
+    /// ([`ErrorKind::OutputClosed`]), anything else is an input error (exit 3) that says so.
+    pub fn output(e: impl std::borrow::Borrow<std::io::Error>) -> Self {
+        let e = e.borrow();
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Error { kind: ErrorKind::OutputClosed, message: "the output was closed".into() }
+        } else {
+            Error { kind: ErrorKind::Input, message: format!("writing output: {e}") }
+        }
+    }
     /// Prefix the message with what was being done: `context: message`.
     pub fn context(mut self, what: impl fmt::Display) -> Self {
         self.message = format!("{what}: {}", self.message);
@@ -84,6 +96,7 @@ impl Error {
             ErrorKind::Usage => exit::USAGE,
             ErrorKind::Input => exit::INPUT,
             ErrorKind::Network => exit::NETWORK,
+            ErrorKind::OutputClosed => exit::OK,
         }
     }
 }

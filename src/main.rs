@@ -15,6 +15,8 @@ fn main() -> ExitCode {
     };
     let code = match rtctool::run(cli) {
         Ok(outcome) => outcome.exit_code(),
+        // The reader of a pipe went away (`rtctool ... | head`): nothing to say.
+        Err(e) if e.kind() == rtctool::ErrorKind::OutputClosed => e.exit_code(),
         Err(e) => {
             eprintln!("rtctool: {e}");
             e.exit_code()

@@ -145,7 +145,7 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
         }
     })?;
     if let Some(e) = write_error {
-        return Err(Error::input(format!("writing output: {e}")));
+        return Err(Error::output(e));
     }
 
     let report = report_of(&g);
@@ -164,7 +164,7 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
         }
         Mode::Human => live.get_or_insert_with(|| render::Live::new(out, 0)).finish(&mut w, &report),
     };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    written.map_err(Error::output)?;
     outcome(&report)
 }
 
@@ -187,7 +187,7 @@ fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outc
         }
     })?;
     if let Some(e) = write_error {
-        return Err(Error::input(format!("writing output: {e}")));
+        return Err(Error::output(e));
     }
     let mut w = stdout.lock();
     let written = match out.mode {
@@ -213,7 +213,7 @@ fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outc
             .try_for_each(|s| live.verdict(&mut w, s))
             .and_then(|()| live.finish(&mut w, &report)),
     };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    written.map_err(Error::output)?;
     outcome(&report)
 }
 

@@ -386,7 +386,7 @@ pub(crate) fn run_and_report<R: serde::Serialize>(
         Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(&report, "report")),
         Mode::Human => write!(w, "{}", render(&report, out)),
     };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    written.map_err(Error::output)?;
     if let Some(failure) = failure {
         return Err(failure);
     }

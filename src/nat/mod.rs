@@ -88,7 +88,7 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
     }
     spinner.finish();
     if let Some(e) = write_error {
-        return Err(Error::input(format!("writing output: {e}")));
+        return Err(Error::output(e));
     }
 
     let mut w = stdout.lock();
@@ -103,7 +103,7 @@ pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
         }
         Mode::Human => write!(w, "{}", render(&report, out)),
     };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    written.map_err(Error::output)?;
 
     match report.nat_type {
         NatType::UdpBlocked => Ok(Outcome::Found),

@@ -47,9 +47,7 @@ pub fn run(cmd: PcapCommand, out: &Output) -> Result<Outcome> {
             pump(&args.input.file, out, &mut sink, |s| s.output_closed())?;
             sink.finish();
             if let Some(e) = sink.io_error() {
-                if e.kind() != io::ErrorKind::BrokenPipe {
-                    return Err(Error::input(format!("writing output: {e}")));
-                }
+                return Err(Error::output(e));
             }
             Ok(if errors_only && sink.errors_found > 0 { Outcome::Found } else { Outcome::Clean })
         }

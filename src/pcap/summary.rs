@@ -516,7 +516,7 @@ impl Summary {
                 write!(w, "{}", human(&doc))
             }
         };
-        res.map_err(|e| Error::input(format!("writing output: {e}")))?;
+        res.map_err(Error::output)?;
         Ok(Outcome::Clean)
     }
 }

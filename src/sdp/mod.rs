@@ -65,12 +65,7 @@ pub fn parse_input(input: &SdpInput) -> Result<Sdp<'_>> {
 fn write_out(f: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>) -> Result<()> {
     let stdout = io::stdout();
     let mut w = stdout.lock();
-    match f(&mut w).and_then(|()| w.flush()) {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is not an error worth reporting.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::input(format!("writing output: {e}"))),
-    }
+    f(&mut w).and_then(|()| w.flush()).map_err(Error::output)
 }
 
 fn show_command(args: SdpShowArgs, out: &Output) -> Result<Outcome> {

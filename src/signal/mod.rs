@@ -125,7 +125,7 @@ pub fn serve(opts: ServeOptions, out: &Output) -> Result<Outcome> {
         ),
         Mode::Human => Ok(()),
     };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    written.map_err(Error::output)?;
     Ok(Outcome::Clean)
 }
 

@@ -46,7 +46,7 @@ fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
         Mode::Human if out.verbose > 0 => write!(w, "{}\n{}", report.to_tree(), hex_dump(&bytes)),
         Mode::Human => write!(w, "{}", report.to_tree()),
     };
-    written.map_err(|e| Error::input(format!("writing output: {e}")))?;
+    written.map_err(Error::output)?;
 
     if report.has_errors() {
         let first = first_error(&report).unwrap_or_default();

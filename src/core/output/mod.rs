@@ -97,7 +97,7 @@ impl Output {
 
 /// Write `value` as one compact JSON line (NDJSON record) and flush, so a reader sees it at once.
 pub fn write_ndjson<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()
 }
@@ -114,7 +114,7 @@ pub fn event_record<T: Serialize>(value: &T, event: &str) -> serde_json::Value {
 
 /// Write `value` as one pretty-printed JSON document.
 pub fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
     out.write_all(b"\n")?;
     out.flush()
 }
