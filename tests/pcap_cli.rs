@@ -1,6 +1,7 @@
 //! `rtctool pcap decode|summary` on the corpus and on hand-built captures: malformed and
 //! truncated input, TCP streams, timestamps, filters, integrity, exit codes.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -640,4 +641,43 @@ fn forgotten_requests_are_reported_at_the_end() {
         let answer = format!("Binding Success Response txid=000100040000000000000000  (answers #{n}, ");
         assert!(stdout.contains(&answer), "{extra:?}");
     }
+}
+
+#[test]
+fn ice_checks_verify_with_the_password_of_an_sdp_read_like_the_sdp_commands_read_it() {
+    // A connectivity check signed with the answerer's ice-pwd (short-term: the key is the
+    // password itself), as a browser sends it.
+    let pwd = "asd88fgpdd777uzjYhagZg";
+    let key = IntegrityKey::short_term(pwd);
+    let mut check = MessageBuilder::new(Class::Request, Method::BINDING, [4; 12]);
+    check.text(attr::USERNAME, "8hhY:EsQm").u32(attr::PRIORITY, 1_853_824_767);
+    check.message_integrity(&key).fingerprint();
+    let file =
+        temp("ice-check.pcap", &pcap(&[(0, ipv4(17, CLIENT, SERVER, &udp(40000, 50000, &check.finish())))]));
+    let f = file.to_str().unwrap();
+    let sdp = format!(
+        "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:8hhY\r\na=ice-pwd:{pwd}\r\n"
+    );
+    // JSON-wrapped, as RTCPeerConnection.localDescription serialises, from standard input.
+    let json = serde_json::json!({"type": "answer", "sdp": sdp}).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtctool"))
+        .args(["--ndjson", "pcap", "decode", f, "--sdp", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(ndjson(&out)[0]["integrity"], "ok");
+    // Not SDP at all, and an SDP without ICE credentials, are input errors that say which.
+    let junk = temp("junk.sdp", b"hello");
+    let out = rtctool(&["pcap", "decode", f, "--sdp", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("not SDP"), "{}", text(&out.stderr));
+    let bare = temp("bare.sdp", b"v=0\r\ns=-\r\nm=audio 9 RTP/AVP 0\r\n");
+    let out = rtctool(&["pcap", "decode", f, "--sdp", bare.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("no a=ice-ufrag/a=ice-pwd pair"), "{}", text(&out.stderr));
 }

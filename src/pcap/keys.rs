@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::core::stun::{attr, IntegrityKey, Message, PasswordAlgorithm};
+use crate::sdp::Sdp;
 
 use super::txn::KeyRef;
 
@@ -42,31 +43,19 @@ impl KeyBook {
         }
     }
 
-    /// Take every `a=ice-ufrag`/`a=ice-pwd` pair of an SDP (session and media level).
-    pub fn add_sdp(&mut self, sdp: &str) -> usize {
-        let mut added = 0;
-        let mut ufrag: Option<&str> = None;
-        let mut pwd: Option<&str> = None;
-        let mut flush = |u: &mut Option<&str>, p: &mut Option<&str>, book: &mut Self| {
-            if let (Some(uf), Some(pw)) = (u.take(), p.take()) {
-                book.ice_by_ufrag.insert(uf.to_string(), pw.to_string());
-                added += 1;
-            }
-        };
-        for line in sdp.lines().map(str::trim) {
-            if line.starts_with("m=") {
-                flush(&mut ufrag, &mut pwd, self);
-            } else if let Some(v) = line.strip_prefix("a=ice-ufrag:") {
-                ufrag = Some(v.trim());
-            } else if let Some(v) = line.strip_prefix("a=ice-pwd:") {
-                pwd = Some(v.trim());
-            }
-            if ufrag.is_some() && pwd.is_some() {
-                flush(&mut ufrag, &mut pwd, self);
-            }
+    /// Take every `a=ice-ufrag`/`a=ice-pwd` pair of an SDP, as the `sdp` module parsed it
+    /// (session level, and each m-section's own or inherited pair); how many distinct ufrags it
+    /// has.
+    pub fn add_sdp(&mut self, sdp: &Sdp<'_>) -> usize {
+        let session = (sdp.session.ice.ufrag, sdp.session.ice.pwd);
+        let pairs = std::iter::once(session.0.zip(session.1).map(|(u, p)| (u.value, p.value)))
+            .chain(sdp.media.iter().map(|m| sdp.ufrag(m).zip(sdp.pwd(m))));
+        let mut found = std::collections::HashSet::new();
+        for (ufrag, pwd) in pairs.flatten() {
+            self.ice_by_ufrag.insert(ufrag.to_string(), pwd.to_string());
+            found.insert(ufrag);
         }
-        flush(&mut ufrag, &mut pwd, self);
-        added
+        found.len()
     }
 
     /// The credential for a request (or indication), by its USERNAME and REALM.
@@ -118,9 +107,10 @@ mod tests {
 
     #[test]
     fn sdp_credentials_per_section() {
-        let sdp = "v=0\r\na=ice-ufrag:sess\r\na=ice-pwd:sessionpasswordsessionpw\r\nm=audio 9 UDP 0\r\na=ice-ufrag:aud1\r\na=ice-pwd:audiopasswordaudiopass1\r\n";
+        let sdp = "v=0\r\na=ice-ufrag:sess\r\na=ice-pwd:sessionpasswordsessionpw\r\nm=audio 9 UDP 0\r\na=ice-ufrag:aud1\r\na=ice-pwd:audiopasswordaudiopass1\r\nm=video 9 UDP 96\r\n";
         let mut book = KeyBook::new();
-        assert_eq!(book.add_sdp(sdp), 2);
+        assert_eq!(book.add_sdp(&Sdp::parse(sdp)), 2, "the video section inherits the session's pair");
+        assert_eq!(book.ice_by_ufrag["sess"], "sessionpasswordsessionpw");
         assert_eq!(book.ice_by_ufrag["aud1"], "audiopasswordaudiopass1");
         book.add_ice("abcd:pw");
         book.add_ice("barepw");

@@ -70,9 +70,11 @@ fn key_book(args: &PcapInputArgs) -> Result<KeyBook> {
         book.add_ice(pwd);
     }
     for path in &args.sdp {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("reading {path}: {e}")))?;
-        if book.add_sdp(&text) == 0 {
-            return Err(Error::input(format!("{path}: no a=ice-ufrag/a=ice-pwd pair found")));
+        // The sdp commands' reader: a size cap, JSON-wrapped SDP, `-` for standard input.
+        let input = crate::sdp::read_sdp(path)?;
+        let sdp = crate::sdp::parse_input(&input)?;
+        if book.add_sdp(&sdp) == 0 {
+            return Err(Error::input(format!("{}: no a=ice-ufrag/a=ice-pwd pair found", input.source)));
         }
     }
     Ok(book)
