@@ -341,9 +341,7 @@ impl CallArgs {
                 Some(p) => crate::call::Target::Peer(p.clone()),
                 None => crate::call::Target::Wait,
             },
-            ice_servers: self.ice.ice_servers.clone(),
-            username: self.ice.username.clone(),
-            password: self.ice.password.clone(),
+            ice: self.ice.options(),
             relay_only: self.relay_only,
             duration: self.duration,
             timeout: self.timeout,
@@ -489,6 +487,24 @@ pub struct StunDecodeArgs {
     pub format: Option<InputFormat>,
 }
 
+impl StunDecodeArgs {
+    /// What `stun decode` is asked, for the command module.
+    pub fn options(self) -> crate::stun::DecodeOptions {
+        use crate::stun::Encoding;
+        crate::stun::DecodeOptions {
+            input: self.input,
+            encoding: self.format.map(|f| match f {
+                InputFormat::Hex => Encoding::Hex,
+                InputFormat::Base64 => Encoding::Base64,
+                InputFormat::Raw => Encoding::Raw,
+            }),
+            password: self.password,
+            username: self.username,
+            realm: self.realm,
+        }
+    }
+}
+
 /// How `stun decode` reads its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum InputFormat {
@@ -543,6 +559,30 @@ pub struct NatTypeArgs {
     #[arg(long, value_name = "MAX", num_args = 0..=1, require_equals = true, default_missing_value = "5m",
           value_parser = parse_duration)]
     pub lifetime: Option<std::time::Duration>,
+}
+
+impl NatTypeArgs {
+    /// What `nat-type` is asked, for the command module.
+    pub fn options(self) -> crate::nat::NatTypeOptions {
+        use crate::nat::Family;
+        crate::nat::NatTypeOptions {
+            discovery: crate::nat::Options {
+                server: self.server,
+                server2: self.server2,
+                local: self.local,
+                family: match (self.ipv4, self.ipv6) {
+                    (true, _) => Some(Family::V4),
+                    (_, true) => Some(Family::V6),
+                    _ => None,
+                },
+                timeout: self.timeout,
+                hairpin: self.hairpin,
+                software: Some(format!("rtctool {}", env!("CARGO_PKG_VERSION"))),
+            },
+            lifetime: self.lifetime,
+            tcp: self.tcp,
+        }
+    }
 }
 
 /// The STUN/TURN servers of a webrtc-rs call (loopback, call) and their credentials.
@@ -641,6 +681,46 @@ pub struct LoopbackArgs {
     pub stock_timers: bool,
 }
 
+impl WebrtcIceArgs {
+    /// The servers and where their credentials come from, for loopback and call.
+    pub fn options(&self) -> crate::loopback::IceOptions {
+        crate::loopback::IceOptions {
+            urls: self.ice_servers.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            turn_env: turn_env(),
+        }
+    }
+}
+
+impl LoopbackArgs {
+    /// What `loopback` is asked, for the command module.
+    pub fn options(self) -> crate::loopback::LoopbackOptions {
+        crate::loopback::LoopbackOptions {
+            duration: self.duration,
+            media: self.media,
+            media_files: self.media_files,
+            bitrate: self.bitrate,
+            fps: self.fps,
+            datachannel: if self.throughput {
+                crate::loopback::DataChannelMode::Bulk
+            } else {
+                self.datachannel
+            },
+            ice: self.ice.options(),
+            relay_only: self.relay_only,
+            ipv6: self.ipv6,
+            loss: self.loss,
+            delay: self.delay,
+            jitter: self.jitter,
+            lossless_setup: self.lossless_setup,
+            max_loss: self.max_loss,
+            timeout: self.timeout,
+            stock_timers: self.stock_timers,
+        }
+    }
+}
+
 fn parse_ice_url(s: &str) -> Result<crate::core::ice::IceUrl, String> {
     crate::core::ice::IceUrl::parse(s).map_err(|e| e.to_string())
 }
@@ -718,20 +798,43 @@ pub struct GatherArgs {
     pub engine: crate::gather::Engine,
 }
 
-/// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: f64 = number.parse().map_err(|_| format!("'{s}' is not a duration (like 800ms or 2s)"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        other => return Err(format!("unknown unit '{other}' in '{s}' (ms, s or m)")),
-    };
-    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("'{s}': {e}"))
+impl GatherArgs {
+    /// What `gather` is asked, for the command module.
+    pub fn options(self) -> crate::gather::GatherOptions {
+        crate::gather::GatherOptions {
+            stun: self.stun,
+            turn: self.turn,
+            username: self.username,
+            password: self.password,
+            password_file: self.password_file,
+            turn_env: turn_env(),
+            relay_only: self.relay_only,
+            tcp: self.tcp,
+            timeout: self.timeout,
+            filter: crate::gather::interfaces::Filter {
+                only: self.interface,
+                loopback: self.loopback,
+                link_local: self.link_local,
+                ipv4: !self.ipv6,
+                ipv6: !self.ipv4,
+            },
+            tls: crate::gather::tls::TlsOptions { insecure: self.insecure, ca_file: self.ca_file },
+            engine: self.engine,
+        }
+    }
 }
+
+/// RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD: the one place the environment is read for
+/// TURN credentials (the library takes them as options).
+pub fn turn_env() -> crate::core::ice::TurnEnv {
+    use crate::core::ice::url::{ENV_TURN_PASSWORD, ENV_TURN_USERNAME};
+    crate::core::ice::TurnEnv {
+        username: std::env::var(ENV_TURN_USERNAME).ok(),
+        password: std::env::var(ENV_TURN_PASSWORD).ok().map(crate::core::ice::Secret::new),
+    }
+}
+
+pub use crate::core::units::parse_duration;
 
 /// Arguments of `rtctool completions`.
 #[derive(Debug, Args)]

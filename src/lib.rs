@@ -32,12 +32,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     };
     let out = Output::new(cli.color, mode, cli.quiet, cli.verbose);
     match cli.command {
-        Command::Stun(cmd) => stun::run(cmd, &out),
+        Command::Stun(cli::StunCommand::Decode(args)) => stun::decode(args.options(), &out),
         Command::Pcap(cmd) => pcap::run(cmd, &out),
         Command::Sdp(cmd) => sdp::run(cmd, &out),
-        Command::NatType(args) => nat::run(args, &out),
-        Command::Gather(args) => gather::run(args, &out),
-        Command::Loopback(args) => loopback::run(args, &out),
+        Command::NatType(args) => nat::run(args.options(), &out),
+        Command::Gather(args) => gather::run(args.options(), &out),
+        Command::Loopback(args) => loopback::run(args.options(), &out),
         Command::Signal(cli::SignalCommand::Serve(args)) => signal::serve(args.options(), &out),
         Command::Call(args) => call::run(args.options(), &out),
         Command::Completions(args) => completions(args),

@@ -368,7 +368,7 @@ fn exercise(bytes: &[u8]) {
         for creds in [None, Some(&short_term), Some(&long_term)] {
             if let Ok(report) = DecodeReport::decode(frame, creds) {
                 let _ = report.has_errors();
-                let _ = report.to_tree().to_string();
+                let _ = rtctool::core::output::decode_tree(&report).to_string();
                 let json = serde_json::to_string(&report).expect("a report always serialises");
                 assert!(json.starts_with('{'));
             }
@@ -543,7 +543,7 @@ proptest! {
         let no_creds = DecodeReport::stun(&bytes, None).unwrap();
         prop_assert_eq!(no_creds.integrity, if has_integrity { Check::Unchecked } else { Check::Absent });
         prop_assert!(no_creds.problems.is_empty(), "{:?}", no_creds.problems);
-        let _ = report.to_tree().to_string();
+        let _ = rtctool::core::output::decode_tree(&report).to_string();
         serde_json::to_string(&report).unwrap();
     }
 }

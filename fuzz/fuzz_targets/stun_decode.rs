@@ -44,7 +44,7 @@ fn report(bytes: &[u8]) {
             continue;
         };
         let _ = report.has_errors();
-        let tree = report.to_tree().to_string();
+        let tree = rtctool::core::output::decode_tree(&report).to_string();
         assert!(!tree.is_empty());
         let json = serde_json::to_string(&report).expect("a report serialises");
         assert!(json.starts_with('{'));

@@ -18,7 +18,6 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::core::ice::IceUrl;
 use crate::core::output::Output;
 use crate::error::{Error, Outcome, Result};
 use crate::loopback::impair::Impairment;
@@ -56,12 +55,8 @@ pub struct CallOptions {
     pub name: String,
     /// Whom to call.
     pub target: Target,
-    /// STUN/TURN servers.
-    pub ice_servers: Vec<IceUrl>,
-    /// TURN username when not in the URL.
-    pub username: Option<String>,
-    /// TURN password when not in the URL.
-    pub password: Option<String>,
+    /// STUN/TURN servers and their credentials.
+    pub ice: loopback::IceOptions,
     /// Relay candidates only.
     pub relay_only: bool,
     /// How long media and data flow once up.
@@ -88,7 +83,7 @@ pub struct CallOptions {
 
 impl CallOptions {
     /// The shared call configuration loopback's peer, media and data-channel code take.
-    pub fn config(&self, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
+    pub fn config(&self) -> Result<Config> {
         if self.timeout.is_zero() {
             return Err(Error::usage("--timeout must be above 0"));
         }
@@ -96,12 +91,7 @@ impl CallOptions {
         {
             return Err(Error::usage("--name must be non-empty, without spaces or control characters"));
         }
-        let ice_servers = loopback::settle_ice_servers(
-            &self.ice_servers,
-            self.username.as_deref(),
-            self.password.as_deref(),
-            &env,
-        )?;
+        let ice_servers = loopback::settle_ice_servers(&self.ice)?;
         if self.relay_only {
             loopback::require_turn(&ice_servers)?;
         }
@@ -145,7 +135,7 @@ impl CallOptions {
 
 /// Run `rtctool call`.
 pub fn run(opts: CallOptions, out: &Output) -> Result<Outcome> {
-    let cfg = opts.config(crate::core::ice::url::process_env)?;
+    let cfg = opts.config()?;
     loopback::run_and_report("rtctool-call", session::run(&opts, &cfg, out), out, report::render, |r| {
         r.checks.iter().all(|c| c.ok)
     })

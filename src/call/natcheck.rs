@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::ice::IceServer;
 use crate::core::ice::Scheme;
-use crate::loopback::IceServer;
 
 /// What one side's NAT does, as `nat-type` found it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

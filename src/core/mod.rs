@@ -7,3 +7,4 @@ pub mod stun;
 pub mod transact;
 pub mod turn;
 pub mod udp;
+pub mod units;

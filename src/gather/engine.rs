@@ -32,9 +32,7 @@ use super::report::{FailureKind, GatheredCandidate, ServerError, ServerReport, S
 use crate::core::ice::priority::{
     priority, CHROMIUM_TYPE_PREFERENCE_HOST_TCP, TYPE_PREFERENCE_HOST, TYPE_PREFERENCE_SRFLX,
 };
-use crate::core::ice::{
-    foundation, Candidate, CandidateType, Credentials, EffectiveTransport, IceUrl, TcpType,
-};
+use crate::core::ice::{foundation, Candidate, CandidateType, EffectiveTransport, IceServer, TcpType};
 use crate::core::output::millis;
 use crate::core::stun::{
     attr, describe_not_stun, frame_len, Class, Message, MessageBuilder, Method, StreamFrame,
@@ -44,49 +42,6 @@ use crate::core::transact::{
     Unanswered,
 };
 use crate::core::turn;
-
-/// A STUN or TURN server to probe.
-#[derive(Debug, Clone)]
-pub struct Server {
-    /// The URL, without its password (that lives in `credentials` only).
-    pub url: IceUrl,
-    /// Long-term credentials for TURN.
-    pub credentials: Option<Credentials>,
-}
-
-impl Server {
-    /// A server; a password in the URL is moved out of it (use [`crate::core::ice::resolve_credentials`]
-    /// first to pick it up).
-    pub fn new(mut url: IceUrl, credentials: Option<Credentials>) -> Self {
-        url.password = None;
-        Server { url, credentials }
-    }
-
-    /// The URL as printed everywhere: the password never appears.
-    pub fn label(&self) -> String {
-        self.url.to_string()
-    }
-
-    /// `stun:`/`stuns:` or `turn:`/`turns:`.
-    pub fn is_turn(&self) -> bool {
-        self.url.scheme.is_turn()
-    }
-
-    /// How requests reach it.
-    pub fn transport(&self) -> EffectiveTransport {
-        self.url.effective_transport()
-    }
-
-    /// The host to resolve (IPv6 without brackets).
-    pub fn host(&self) -> &str {
-        &self.url.host
-    }
-
-    /// The port.
-    pub fn port(&self) -> u16 {
-        self.url.port_or_default()
-    }
-}
 
 /// A local UDP socket the caller bound: the base of host candidates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +59,7 @@ pub struct Local {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The servers.
-    pub servers: Vec<Server>,
+    pub servers: Vec<IceServer>,
     /// Bounds gathering: DNS, connections and every transaction end by then.
     pub timeout: Duration,
     /// Bounds the release of allocations after gathering.
@@ -124,7 +79,7 @@ pub struct Config {
 
 impl Config {
     /// Defaults for these servers: 3 s to gather, 1 s to release, RTO 250 ms (Chromium's).
-    pub fn new(servers: Vec<Server>) -> Self {
+    pub fn new(servers: Vec<IceServer>) -> Self {
         Config {
             servers,
             timeout: Duration::from_secs(3),

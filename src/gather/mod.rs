@@ -21,12 +21,11 @@ mod tests;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::cli::GatherArgs;
-use crate::core::ice::{resolve_credentials, url::process_env, IceUrl, Scheme};
+use crate::core::ice::{resolve_credentials, IceServer, IceUrl, Scheme, TurnEnv};
 use crate::core::output::{self, Mode, Output};
 use crate::{Error, Outcome, Result};
 
-pub use engine::{Config, Event, Gatherer, Server};
+pub use engine::{Config, Event, Gatherer};
 pub use report::{Counts, FailureKind, GatherReport, GatheredCandidate, ServerError, ServerReport};
 
 /// Which implementation gathers.
@@ -72,8 +71,37 @@ fn redact(value: &str) -> String {
     }
 }
 
+/// What `rtctool gather` is asked.
+#[derive(Debug, Clone)]
+pub struct GatherOptions {
+    /// `--stun` values: URLs, or bare `HOST[:PORT]`.
+    pub stun: Vec<String>,
+    /// `--turn` values.
+    pub turn: Vec<String>,
+    /// The TURN username when a URL has none.
+    pub username: Option<String>,
+    /// The TURN password when a URL has none.
+    pub password: Option<String>,
+    /// Read the TURN password from the first line of this file.
+    pub password_file: Option<std::path::PathBuf>,
+    /// RTCTOOL_TURN_USERNAME / RTCTOOL_TURN_PASSWORD, the last resort.
+    pub turn_env: TurnEnv,
+    /// Relay candidates only.
+    pub relay_only: bool,
+    /// Also TCP host candidates.
+    pub tcp: bool,
+    /// Bound on the whole gathering.
+    pub timeout: Duration,
+    /// Which local addresses gather.
+    pub filter: interfaces::Filter,
+    /// TLS for turns:/stuns:.
+    pub tls: tls::TlsOptions,
+    /// Who gathers.
+    pub engine: Engine,
+}
+
 /// The servers of a command line, with their credentials (URL, then flags, then environment).
-pub fn servers(args: &GatherArgs) -> Result<Vec<Server>> {
+pub fn servers(args: &GatherOptions) -> Result<Vec<IceServer>> {
     let password = match (&args.password, &args.password_file) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(path)) => {
@@ -87,17 +115,17 @@ pub fn servers(args: &GatherArgs) -> Result<Vec<Server>> {
     for (value, turn) in args.stun.iter().map(|v| (v, false)).chain(args.turn.iter().map(|v| (v, true))) {
         let url = parse_server_url(value, turn).map_err(Error::usage)?;
         let credentials = if turn {
-            resolve_credentials(&url, args.username.as_deref(), password.as_deref(), process_env)
+            resolve_credentials(&url, args.username.as_deref(), password.as_deref(), &args.turn_env)
         } else {
             None
         };
-        list.push(Server::new(url, credentials));
+        list.push(IceServer::new(url, credentials));
     }
     Ok(list)
 }
 
 /// Run `rtctool gather`.
-pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
+pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
     let servers = servers(&args)?;
     let mut config = Config::new(servers);
     config.timeout = args.timeout;
@@ -105,23 +133,14 @@ pub fn run(args: GatherArgs, out: &Output) -> Result<Outcome> {
     config.relay_only = args.relay_only;
     config.tcp_candidates = args.tcp;
     config.software = Some(format!("rtctool {}", env!("CARGO_PKG_VERSION")));
-    let opts = net::Options {
-        filter: interfaces::Filter {
-            only: args.interface.clone(),
-            loopback: args.loopback,
-            link_local: args.link_local,
-            ipv4: !args.ipv6,
-            ipv6: !args.ipv4,
-        },
-        tls: tls::TlsOptions { insecure: args.insecure, ca_file: args.ca_file.clone() },
-    };
+    let opts = net::Options { filter: args.filter.clone(), tls: args.tls.clone() };
     if args.engine == Engine::Webrtc {
         return run_webrtc(&config, &opts, out);
     }
     if config.servers.iter().any(|s| s.url.scheme.is_secure()) {
         tls::check(&opts.tls).map_err(|e| Error::input(format!("TLS: {e}")))?;
     }
-    if config.relay_only && !config.servers.iter().any(Server::is_turn) {
+    if config.relay_only && !config.servers.iter().any(IceServer::is_turn) {
         return Err(Error::usage("--relay-only gathers relay candidates only: give a --turn server"));
     }
 

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::engine::{Command, Config, Event, Gatherer, Local, Server, Via};
+use super::engine::{Command, Config, Event, Gatherer, Local, Via};
 use super::report::{FailureKind, ServerReport};
-use crate::core::ice::{CandidateType, Credentials, IceUrl, PriorityParts, Secret};
+use crate::core::ice::{CandidateType, Credentials, IceServer, IceUrl, PriorityParts, Secret};
 use crate::core::stun::{
     attr, Check, Class, IntegrityKey, Message, MessageBuilder, Method, PasswordAlgorithm,
 };
@@ -327,17 +327,17 @@ fn local(addr: &str, preference: u16) -> Local {
     Local { address: sa(addr), interface: "eth0".into(), preference }
 }
 
-fn turn(url: &str, password: Option<&str>) -> Server {
+fn turn(url: &str, password: Option<&str>) -> IceServer {
     let credentials = password.map(|p| Credentials { username: "alice".into(), password: Secret::new(p) });
-    Server::new(IceUrl::parse(url).unwrap(), credentials)
+    IceServer::new(IceUrl::parse(url).unwrap(), credentials)
 }
 
-fn stun(url: &str) -> Server {
-    Server::new(IceUrl::parse(url).unwrap(), None)
+fn stun(url: &str) -> IceServer {
+    IceServer::new(IceUrl::parse(url).unwrap(), None)
 }
 
 /// Gather with these servers from 10.0.0.5:5000 (and [2001:db8:1::5]:5002 when `v6`).
-fn gather(servers: Vec<Server>, net: &mut Net, tweak: impl FnOnce(&mut Config)) -> (Gatherer, Vec<Event>) {
+fn gather(servers: Vec<IceServer>, net: &mut Net, tweak: impl FnOnce(&mut Config)) -> (Gatherer, Vec<Event>) {
     let mut config = Config::new(servers);
     tweak(&mut config);
     let locals = vec![local("10.0.0.5:5000", 32542), local("[2001:db8:1::5]:5002", 32552)];

@@ -16,17 +16,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceErrorEvent,
-    RTCPeerConnectionIceEvent,
+    RTCIceGatheringState, RTCIceTransportPolicy, RTCPeerConnectionIceErrorEvent, RTCPeerConnectionIceEvent,
 };
 
-use super::engine::{Config, Server};
+use super::engine::Config;
 use super::interfaces::InterfaceAddress;
 use super::net::{self, Options};
 use super::report::{
     Counts, FailureKind, GatherReport, GatheredCandidate, ServerError, ServerReport, Step, UNREACHABLE_CODE,
 };
-use crate::core::ice::{Candidate, CandidateType, EffectiveTransport};
+use crate::core::ice::{Candidate, CandidateType, EffectiveTransport, IceServer};
 use crate::core::output::millis;
 use crate::{Error, Result};
 
@@ -123,19 +122,8 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
-/// The URL as webrtc-rs wants it: no credentials (they go apart), the transport kept.
-fn url_for_stack(server: &Server) -> String {
-    let url = &server.url;
-    let mut s = format!("{}:{}", url.scheme.as_str(), url.host_and_port());
-    if let Some(t) = url.transport {
-        s.push_str("?transport=");
-        s.push_str(t.as_str());
-    }
-    s
-}
-
 /// What webrtc-rs cannot do at all (it skips these with a log line).
-fn unsupported(server: &Server) -> Option<&'static str> {
+fn unsupported(server: &IceServer) -> Option<&'static str> {
     match (server.is_turn(), server.transport()) {
         (true, EffectiveTransport::Tcp) => Some("webrtc-rs 0.21 does not do TURN over TCP: it skips the URL"),
         (_, EffectiveTransport::Tls) => {
@@ -147,7 +135,7 @@ fn unsupported(server: &Server) -> Option<&'static str> {
 
 /// The addresses a server's log lines would name: `host:port` as written, and what it resolves
 /// to (bounded: a slow resolver only loses the attribution of log lines).
-fn names_of(server: &Server) -> Vec<String> {
+fn names_of(server: &IceServer) -> Vec<String> {
     let mut names = vec![server.url.host_and_port()];
     let (host, port) = (server.host().to_string(), server.port());
     let (tx, rx) = std::sync::mpsc::channel();
@@ -207,15 +195,7 @@ async fn run(
     addresses: &[InterfaceAddress],
     on_candidate: &mut impl FnMut(&GatheredCandidate),
 ) -> Result<Raw> {
-    let servers: Vec<RTCIceServer> = config
-        .servers
-        .iter()
-        .map(|s| RTCIceServer {
-            urls: vec![url_for_stack(s)],
-            username: s.credentials.as_ref().map(|c| c.username.clone()).unwrap_or_default(),
-            credential: s.credentials.as_ref().map(|c| c.password.expose().to_owned()).unwrap_or_default(),
-        })
-        .collect();
+    let servers = crate::loopback::rtc_ice_servers(&config.servers);
     let mut rtc_config = RTCConfigurationBuilder::new().with_ice_servers(servers);
     if config.relay_only {
         rtc_config = rtc_config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
@@ -303,7 +283,7 @@ fn assemble(
     let stun_servers = config.servers.iter().filter(|s| !s.is_turn() && unsupported(s).is_none()).count();
     let srflx: Vec<&GatheredCandidate> =
         candidates.iter().filter(|c| c.typ() == CandidateType::Srflx).collect();
-    let stack_urls: Vec<String> = config.servers.iter().map(url_for_stack).collect();
+    let stack_urls: Vec<String> = config.servers.iter().map(IceServer::url_for_stack).collect();
     // A log line belongs to the servers whose URL it quotes, else to those whose address it
     // names (a line quoting `turn:h:p?transport=tcp` is not about `turn:h:p`).
     let owners: Vec<Vec<usize>> = logged
@@ -461,9 +441,9 @@ mod tests {
     use super::*;
     use crate::core::ice::{Credentials, IceUrl, Secret};
 
-    fn server(url: &str) -> Server {
+    fn server(url: &str) -> IceServer {
         let credentials = Some(Credentials { username: "u".into(), password: Secret::new("p") });
-        Server::new(IceUrl::parse(url).unwrap(), credentials)
+        IceServer::new(IceUrl::parse(url).unwrap(), credentials)
     }
 
     fn gathered(line: &str, url: Option<&str>, ms: f64) -> GatheredCandidate {
@@ -479,10 +459,10 @@ mod tests {
     #[test]
     fn urls_for_the_stack_and_back() {
         assert_eq!(
-            url_for_stack(&server("turn:u:p@[::1]:3478?transport=udp")),
+            server("turn:u:p@[::1]:3478?transport=udp").url_for_stack(),
             "turn:[::1]:3478?transport=udp"
         );
-        assert_eq!(url_for_stack(&server("stun:example.org")), "stun:example.org:3478");
+        assert_eq!(server("stun:example.org").url_for_stack(), "stun:example.org:3478");
         assert!(same_server("turn:10.0.0.1:3478?transport=udp", "turn:10.0.0.1:3478"));
         assert!(!same_server("turn:10.0.0.1:3478", "turn:10.0.0.1:3479"));
         assert!(quotes("Skipping url turn:h:1 now", "turn:h:1"));

@@ -20,8 +20,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::cli::LoopbackArgs;
-use crate::core::ice::{resolve_credentials, Credentials, IceUrl, Scheme};
+use crate::core::ice::{resolve_credentials, IceServer, IceUrl, Scheme, TurnEnv};
 use crate::core::output::{self, Mode, Output};
 use crate::error::{Error, Outcome, Result};
 
@@ -113,25 +112,68 @@ pub enum Phase {
     Stopping,
 }
 
-/// A STUN/TURN server with its credentials settled.
-#[derive(Debug, Clone)]
-pub struct IceServer {
-    /// The URL as given (its password, if any, prints as `***`).
-    pub url: IceUrl,
-    /// Long-term credentials for TURN.
-    pub credentials: Option<Credentials>,
+/// The STUN/TURN servers of a webrtc-rs call (loopback, call), as given, and where their
+/// credentials may come from.
+#[derive(Debug, Clone, Default)]
+pub struct IceOptions {
+    /// `--ice-server` URLs.
+    pub urls: Vec<IceUrl>,
+    /// The TURN username when a URL has none.
+    pub username: Option<String>,
+    /// The TURN password when a URL has none.
+    pub password: Option<String>,
+    /// RTCTOOL_TURN_USERNAME / RTCTOOL_TURN_PASSWORD, the last resort.
+    pub turn_env: TurnEnv,
 }
 
-impl IceServer {
-    /// The URL without credentials, as webrtc-rs takes it: `turn:host:port?transport=udp`.
-    pub fn url_for_stack(&self) -> String {
-        let mut s = format!("{}:{}", self.url.scheme.as_str(), self.url.host_and_port());
-        if let Some(t) = self.url.transport {
-            s.push_str("?transport=");
-            s.push_str(t.as_str());
-        }
-        s
-    }
+/// What `rtctool loopback` is asked.
+#[derive(Debug, Clone)]
+pub struct LoopbackOptions {
+    /// How long media and data flow once up.
+    pub duration: Duration,
+    /// Which synthetic media each peer sends.
+    pub media: MediaKind,
+    /// Files to play instead (one per kind).
+    pub media_files: Vec<std::path::PathBuf>,
+    /// Video bitrate, bit/s.
+    pub bitrate: u64,
+    /// Video frames per second.
+    pub fps: u32,
+    /// What the data channel does.
+    pub datachannel: DataChannelMode,
+    /// STUN/TURN servers.
+    pub ice: IceOptions,
+    /// Relay candidates only.
+    pub relay_only: bool,
+    /// ::1 instead of 127.0.0.1.
+    pub ipv6: bool,
+    /// Loss in percent, each way.
+    pub loss: Option<f64>,
+    /// One-way delay.
+    pub delay: Option<Duration>,
+    /// Delay variation.
+    pub jitter: Option<Duration>,
+    /// No loss until the call is up.
+    pub lossless_setup: bool,
+    /// Largest acceptable frame loss per stream, percent.
+    pub max_loss: f64,
+    /// Bound on connecting.
+    pub timeout: Duration,
+    /// webrtc-rs's default timers.
+    pub stock_timers: bool,
+}
+
+/// The ICE servers as webrtc-rs wants them: URL without credentials, credentials apart (for
+/// loopback, call and `gather --engine webrtc`).
+pub fn rtc_ice_servers(servers: &[IceServer]) -> Vec<webrtc::peer_connection::RTCIceServer> {
+    servers
+        .iter()
+        .map(|s| webrtc::peer_connection::RTCIceServer {
+            urls: vec![s.url_for_stack()],
+            username: s.credentials.as_ref().map(|c| c.username.clone()).unwrap_or_default(),
+            credential: s.credentials.as_ref().map(|c| c.password.expose().to_owned()).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Everything a call needs, checked.
@@ -192,8 +234,8 @@ const AUDIO_FPS: u32 = 50;
 
 impl Config {
     /// Check the arguments and settle credentials (from the URL, the flags or the environment).
-    pub fn from_args(args: &LoopbackArgs, env: impl Fn(&str) -> Option<String>) -> Result<Config> {
-        let datachannel = if args.throughput { DataChannelMode::Bulk } else { args.datachannel };
+    pub fn from_options(args: &LoopbackOptions) -> Result<Config> {
+        let datachannel = args.datachannel;
         if args.media == MediaKind::None && datachannel == DataChannelMode::None {
             return Err(Error::usage(
                 "--media none with --datachannel none leaves nothing to negotiate; keep media or a data channel",
@@ -205,12 +247,7 @@ impl Config {
         if args.timeout.is_zero() {
             return Err(Error::usage("--timeout must be above 0"));
         }
-        let ice_servers = settle_ice_servers(
-            &args.ice.ice_servers,
-            args.ice.username.as_deref(),
-            args.ice.password.as_deref(),
-            &env,
-        )?;
+        let ice_servers = settle_ice_servers(&args.ice)?;
         let files = load_media_files(&args.media_files, args.media)?;
         if args.relay_only {
             require_turn(&ice_servers)?;
@@ -315,16 +352,11 @@ pub fn load_media_files(paths: &[std::path::PathBuf], media: MediaKind) -> Resul
 
 /// Settle each STUN/TURN URL's credentials (from the URL, the flags or the environment) and
 /// refuse what webrtc-rs cannot use (TLS, TURN over TCP), for loopback and call alike.
-pub fn settle_ice_servers(
-    urls: &[IceUrl],
-    username: Option<&str>,
-    password: Option<&str>,
-    env: &impl Fn(&str) -> Option<String>,
-) -> Result<Vec<IceServer>> {
+pub fn settle_ice_servers(ice: &IceOptions) -> Result<Vec<IceServer>> {
     let mut ice_servers = Vec::new();
-    for url in urls {
+    for url in &ice.urls {
         let credentials = if url.scheme.is_turn() {
-            let c = resolve_credentials(url, username, password, env);
+            let c = resolve_credentials(url, ice.username.as_deref(), ice.password.as_deref(), &ice.turn_env);
             if c.is_none() {
                 return Err(Error::usage(format!(
                     "{url} needs a username and a password: in the URL (turn:user:pass@host), \
@@ -347,14 +379,14 @@ pub fn settle_ice_servers(
                 "{url}: webrtc-rs allocates TURN relays over UDP only; drop ?transport=tcp"
             )));
         }
-        ice_servers.push(IceServer { url: url.clone(), credentials });
+        ice_servers.push(IceServer::new(url.clone(), credentials));
     }
     Ok(ice_servers)
 }
 
 /// Run `rtctool loopback`.
-pub fn run(args: LoopbackArgs, out: &Output) -> Result<Outcome> {
-    let cfg = Config::from_args(&args, crate::core::ice::url::process_env)?;
+pub fn run(args: LoopbackOptions, out: &Output) -> Result<Outcome> {
+    let cfg = Config::from_options(&args)?;
     run_and_report("rtctool-loopback", call::run(&cfg, out), out, report::render, |r| {
         r.checks.iter().all(|c| c.ok)
     })
@@ -432,7 +464,7 @@ pub fn parse_millis(s: &str) -> std::result::Result<Duration, String> {
         let ms: f64 = t.parse().map_err(|_| format!("'{s}' is not a number of milliseconds"))?;
         Duration::try_from_secs_f64(ms / 1000.0).map_err(|e| format!("'{s}': {e}"))?
     } else {
-        crate::cli::parse_duration(t)?
+        crate::core::units::parse_duration(t)?
     };
     if d > Duration::from_secs(10) {
         return Err(format!("'{s}' is more than 10 s"));
@@ -470,7 +502,7 @@ mod tests {
     #[test]
     fn stack_urls_carry_no_credentials() {
         let url = IceUrl::parse("turn:alice:secret@[::1]:3478?transport=udp").unwrap();
-        let server = IceServer { url, credentials: None };
+        let server = IceServer::new(url, None);
         assert_eq!(server.url_for_stack(), "turn:[::1]:3478?transport=udp");
     }
 }

@@ -167,14 +167,7 @@ fn media_engine(cfg: &Config) -> Result<(MediaEngine, Registry)> {
 
 /// The ICE servers as webrtc-rs wants them: URL without credentials, credentials apart.
 fn ice_servers(cfg: &Config) -> Vec<RTCIceServer> {
-    cfg.ice_servers
-        .iter()
-        .map(|s| RTCIceServer {
-            urls: vec![s.url_for_stack()],
-            username: s.credentials.as_ref().map(|c| c.username.clone()).unwrap_or_default(),
-            credential: s.credentials.as_ref().map(|c| c.password.expose().to_owned()).unwrap_or_default(),
-        })
-        .collect()
+    super::rtc_ice_servers(&cfg.ice_servers)
 }
 
 impl Peer {

@@ -21,7 +21,6 @@ use std::io::{self, Write};
 
 use colored::Colorize;
 
-use crate::cli::NatTypeArgs;
 use crate::core::output::{self, Mode, Output, Progress as Spinner, Tree};
 use crate::{Error, Outcome, Result};
 
@@ -29,21 +28,20 @@ pub use behavior::{FilteringBehavior, MappingBehavior, NatType};
 pub use discovery::{Config, Locals, NatDiscovery, Report, Socket, TestName, TestReport};
 pub use net::{discover, Family, Options};
 
+/// What `rtctool nat-type` is asked: the RFC 5780 discovery, and the optional extra tests.
+#[derive(Debug, Clone)]
+pub struct NatTypeOptions {
+    /// The discovery's servers, sockets and timeout.
+    pub discovery: Options,
+    /// Measure the idle binding lifetime, up to this long.
+    pub lifetime: Option<std::time::Duration>,
+    /// Also find TCP's mapping behaviour.
+    pub tcp: bool,
+}
+
 /// Run `rtctool nat-type`.
-pub fn run(args: NatTypeArgs, out: &Output) -> Result<Outcome> {
-    let opts = Options {
-        server: args.server,
-        server2: args.server2,
-        local: args.local,
-        family: match (args.ipv4, args.ipv6) {
-            (true, _) => Some(Family::V4),
-            (_, true) => Some(Family::V6),
-            _ => None,
-        },
-        timeout: args.timeout,
-        hairpin: args.hairpin,
-        software: Some(format!("rtctool {}", env!("CARGO_PKG_VERSION"))),
-    };
+pub fn run(args: NatTypeOptions, out: &Output) -> Result<Outcome> {
+    let opts = args.discovery.clone();
     let spinner = Spinner::spinner(out, format!("asking {}", opts.server));
     let stdout = io::stdout();
     let mut write_error: Option<io::Error> = None;

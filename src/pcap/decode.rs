@@ -1078,12 +1078,12 @@ impl<W: Write + Send + 'static> Decoder<W> {
                                 if let Some(c) = facts.as_ref().and_then(|f| f.integrity) {
                                     r.set_integrity(c, None, &[]);
                                 }
-                                r.to_tree().to_string()
+                                crate::core::output::decode_tree(&r).to_string()
                             }),
                         Body::ChannelData(cd) => {
                             let mut r = DecodeReport::channel_data(*cd, &|_: &[u8]| Vec::new());
                             r.inner.clear();
-                            Some(r.to_tree().to_string())
+                            Some(crate::core::output::decode_tree(&r).to_string())
                         }
                         _ => None,
                     };

@@ -5,27 +5,30 @@ mod input;
 
 use std::io::{self, Write};
 
-use crate::cli::{InputFormat, StunCommand, StunDecodeArgs};
 use crate::core::output::{self, Mode, Output};
 use crate::core::stun::{Credentials, DecodeReport, Frame, Severity};
 use crate::{Error, Outcome, Result};
 
 pub use input::{decode_text, read_input, Encoding};
 
-/// Run a `stun` subcommand.
-pub fn run(cmd: StunCommand, out: &Output) -> Result<Outcome> {
-    match cmd {
-        StunCommand::Decode(args) => decode(args, out),
-    }
+/// What `stun decode` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// The message: hex, base64, a file path, or `-` for standard input.
+    pub input: String,
+    /// Read the input as this encoding instead of detecting it.
+    pub encoding: Option<Encoding>,
+    /// The password for MESSAGE-INTEGRITY (short-term, or long-term with a username or realm).
+    pub password: Option<String>,
+    /// The long-term username (default: the message's USERNAME).
+    pub username: Option<String>,
+    /// The long-term realm (default: the message's REALM).
+    pub realm: Option<String>,
 }
 
-fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
-    let forced = args.format.map(|f| match f {
-        InputFormat::Hex => Encoding::Hex,
-        InputFormat::Base64 => Encoding::Base64,
-        InputFormat::Raw => Encoding::Raw,
-    });
-    let (bytes, encoding) = read_input(&args.input, forced)?;
+/// `rtctool stun decode`.
+pub fn decode(args: DecodeOptions, out: &Output) -> Result<Outcome> {
+    let (bytes, encoding) = read_input(&args.input, args.encoding)?;
     if args.password.is_none() && (args.username.is_some() || args.realm.is_some()) {
         return Err(Error::usage("--username and --realm need --password"));
     }
@@ -43,8 +46,8 @@ fn decode(args: StunDecodeArgs, out: &Output) -> Result<Outcome> {
         Mode::Json => output::write_json(&mut w, &report),
         Mode::Ndjson => write_records(&mut w, &report),
         Mode::Human if out.quiet && !report.has_errors() => Ok(()),
-        Mode::Human if out.verbose > 0 => write!(w, "{}\n{}", report.to_tree(), hex_dump(&bytes)),
-        Mode::Human => write!(w, "{}", report.to_tree()),
+        Mode::Human if out.verbose > 0 => write!(w, "{}\n{}", output::decode_tree(&report), hex_dump(&bytes)),
+        Mode::Human => write!(w, "{}", output::decode_tree(&report)),
     };
     written.map_err(Error::output)?;
 

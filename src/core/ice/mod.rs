@@ -9,17 +9,21 @@
 //!   gathered candidates.
 //! * [`url`]: `stun:`/`turn:` URIs (RFC 7064, RFC 7065) and TURN credentials whose password
 //!   is never printed.
+//! * [`server`]: a STUN/TURN server with its credentials settled, as every command takes it.
 //!
 //! The most used items are re-exported here.
 
 pub mod candidate;
 pub mod foundation;
 pub mod priority;
+pub mod server;
 pub mod url;
 
 pub use candidate::{Candidate, CandidateError, CandidateType, TcpType};
 pub use foundation::foundation;
 pub use priority::{pair_priority, priority, PriorityParts};
+pub use server::IceServer;
 pub use url::{
-    resolve_credentials, Credentials, EffectiveTransport, IceUrl, Scheme, Secret, Transport, UrlError,
+    resolve_credentials, Credentials, EffectiveTransport, IceUrl, Scheme, Secret, Transport, TurnEnv,
+    UrlError,
 };

@@ -502,21 +502,31 @@ impl FromStr for IceUrl {
     }
 }
 
+/// The TURN credentials found in the environment ([`ENV_TURN_USERNAME`],
+/// [`ENV_TURN_PASSWORD`]), read once by the command line, the edge of the program: the
+/// library reads no environment variable itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TurnEnv {
+    /// `RTCTOOL_TURN_USERNAME`.
+    pub username: Option<String>,
+    /// `RTCTOOL_TURN_PASSWORD`, never printed.
+    pub password: Option<Secret>,
+}
+
 /// Finds the TURN credentials for a server, field by field: the URL's username and password
 /// first, then the `--username`/`--password` style flags, then the environment variables
-/// [`ENV_TURN_USERNAME`] and [`ENV_TURN_PASSWORD`]. Empty values count as absent.
+/// ([`TurnEnv`]). Empty values count as absent.
 ///
 /// Each field is resolved on its own so that `turn:alice@host` plus a password in the
 /// environment works (and keeps the password out of shell history). Returns `None` unless
-/// both a username and a password were found. The environment is read through `env` so
-/// callers pass `|name| std::env::var(name).ok()` (see [`process_env`]) and tests pass a map.
+/// both a username and a password were found.
 ///
 /// ```
-/// use rtctool::core::ice::{resolve_credentials, IceUrl};
+/// use rtctool::core::ice::{resolve_credentials, IceUrl, Secret, TurnEnv};
 ///
 /// let url = IceUrl::parse("turn:alice@turn.example.com")?;
-/// let env = |name: &str| (name == "RTCTOOL_TURN_PASSWORD").then(|| "from-env".to_string());
-/// let credentials = resolve_credentials(&url, Some("bob"), None, env).ok_or("none")?;
+/// let env = TurnEnv { username: None, password: Some(Secret::new("from-env")) };
+/// let credentials = resolve_credentials(&url, Some("bob"), None, &env).ok_or("none")?;
 /// assert_eq!(credentials.username, "alice");
 /// assert_eq!(credentials.password.expose(), "from-env");
 /// assert_eq!(format!("{:?}", credentials.password), "***");
@@ -526,35 +536,27 @@ pub fn resolve_credentials(
     url: &IceUrl,
     flag_user: Option<&str>,
     flag_pass: Option<&str>,
-    env: impl Fn(&str) -> Option<String>,
+    env: &TurnEnv,
 ) -> Option<Credentials> {
     fn first_present(
         from_url: Option<&str>,
         from_flag: Option<&str>,
-        from_env: impl FnOnce() -> Option<String>,
+        from_env: Option<&str>,
     ) -> Option<String> {
-        from_url
-            .or(from_flag)
-            .filter(|value| !value.is_empty())
+        [from_url, from_flag, from_env]
+            .into_iter()
+            .flatten()
+            .find(|value| !value.is_empty())
             .map(str::to_string)
-            .or_else(|| from_env().filter(|value| !value.is_empty()))
     }
 
-    let username =
-        first_present(url.username.as_deref().filter(|value| !value.is_empty()), flag_user, || {
-            env(ENV_TURN_USERNAME)
-        })?;
+    let username = first_present(url.username.as_deref(), flag_user, env.username.as_deref())?;
     let password = first_present(
-        url.password.as_ref().map(Secret::expose).filter(|value| !value.is_empty()),
+        url.password.as_ref().map(Secret::expose),
         flag_pass,
-        || env(ENV_TURN_PASSWORD),
+        env.password.as_ref().map(Secret::expose),
     )?;
     Some(Credentials { username, password: Secret(password) })
-}
-
-/// Reads the process environment; the `env` argument of [`resolve_credentials`] in production.
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }
 
 /// Why a STUN/TURN URI was rejected. Messages never contain the password.
@@ -691,7 +693,6 @@ impl From<UrlError> for crate::error::Error {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
 
     use super::*;
 
@@ -707,10 +708,6 @@ mod tests {
             Ok(url) => panic!("{input:?} should fail, parsed as {url:?}"),
             Err(error) => error,
         }
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
     }
 
     #[test]
@@ -982,11 +979,9 @@ mod tests {
 
     #[test]
     fn credentials_precedence_url_then_flags_then_env() {
-        let env: HashMap<&str, &str> =
-            HashMap::from([(ENV_TURN_USERNAME, "env-user"), (ENV_TURN_PASSWORD, "env-pass")]);
-        let env = |name: &str| env.get(name).map(|value| value.to_string());
+        let env = TurnEnv { username: Some("env-user".into()), password: Some(Secret::new("env-pass")) };
         let resolve = |input: &str, user: Option<&str>, pass: Option<&str>| {
-            resolve_credentials(&parse(input), user, pass, env)
+            resolve_credentials(&parse(input), user, pass, &env)
                 .map(|credentials| (credentials.username, credentials.password.expose().to_string()))
         };
         let pair = |user: &str, pass: &str| Some((user.to_string(), pass.to_string()));
@@ -1004,32 +999,14 @@ mod tests {
 
     #[test]
     fn credentials_need_both_parts() {
-        assert_eq!(resolve_credentials(&parse("turn:h"), None, None, no_env), None);
-        assert_eq!(resolve_credentials(&parse("turn:u@h"), None, None, no_env), None);
-        assert_eq!(resolve_credentials(&parse("turn:h"), None, Some("p"), no_env), None);
-        let empty_env = |_: &str| Some(String::new());
-        assert_eq!(resolve_credentials(&parse("turn:h"), None, None, empty_env), None);
-        let found = resolve_credentials(&parse("turn:h"), Some("u"), Some("p"), no_env);
+        let none = TurnEnv::default();
+        assert_eq!(resolve_credentials(&parse("turn:h"), None, None, &none), None);
+        assert_eq!(resolve_credentials(&parse("turn:u@h"), None, None, &none), None);
+        assert_eq!(resolve_credentials(&parse("turn:h"), None, Some("p"), &none), None);
+        let empty = TurnEnv { username: Some(String::new()), password: Some(Secret::new("")) };
+        assert_eq!(resolve_credentials(&parse("turn:h"), None, None, &empty), None);
+        let found = resolve_credentials(&parse("turn:h"), Some("u"), Some("p"), &none);
         assert_eq!(found, Some(Credentials { username: "u".into(), password: Secret::new("p") }));
-    }
-
-    #[test]
-    fn env_is_only_read_when_needed() {
-        let calls = std::cell::Cell::new(0);
-        let counting_env = |_: &str| {
-            calls.set(calls.get() + 1);
-            None
-        };
-        let found = resolve_credentials(&parse("turn:u:p@h"), None, None, counting_env);
-        assert!(found.is_some());
-        assert_eq!(calls.get(), 0);
-    }
-
-    #[test]
-    fn process_env_reads_variables() {
-        // PATH is set in any test environment; nothing is mutated.
-        assert!(process_env("PATH").is_some());
-        assert_eq!(process_env("RTCTOOL_SURELY_UNSET_VARIABLE_FOR_TESTS"), None);
     }
 
     #[test]

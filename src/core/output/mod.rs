@@ -4,6 +4,7 @@
 //! freely and gets plain text when colour is off.
 
 mod progress;
+mod stun;
 mod table;
 mod tree;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use progress::Progress;
+pub use stun::decode_tree;
 pub use table::{Align, Table};
 pub use tree::Tree;
 

@@ -2,7 +2,6 @@
 //! message (the JSON keys of DESIGN.md). Building a report allocates; hot paths that only need
 //! a field or two use the [`Message`] view directly.
 
-use colored::Colorize;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,7 +11,6 @@ use super::demux::{demux, PacketKind};
 use super::integrity::{Check, Credentials, IntegrityKey};
 use super::message::{HeaderError, Message};
 use super::{hex, HEADER_LEN};
-use crate::core::output::Tree;
 
 /// How many levels of STUN messages inside others (ChannelData payloads, DATA attributes) are
 /// decoded. Real traffic nests one or two (TURN over TURN); a crafted 64 KiB message can nest
@@ -109,8 +107,9 @@ pub struct AttributeRecord {
     /// Check result for FINGERPRINT and MESSAGE-INTEGRITY(-SHA256).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<Check>,
+    /// The value as people read it (not in JSON, which has `value`).
     #[serde(skip)]
-    display: String,
+    pub display: String,
 }
 
 /// A decoded STUN message or ChannelData frame.
@@ -406,101 +405,6 @@ impl DecodeReport {
             }
         }
     }
-
-    /// The report as a tree for people.
-    pub fn to_tree(&self) -> Tree {
-        if self.kind == "channel-data" {
-            let channel = self.channel.unwrap_or(0);
-            let mut root = Tree::new(format!(
-                "{} channel 0x{channel:04x}, {} bytes of {}",
-                "TURN ChannelData".bold(),
-                self.length,
-                self.payload.unwrap_or("other")
-            ));
-            root.push(format!("Channel number: 0x{channel:04x}"));
-            root.push(format!("Length: {}", self.length));
-            self.push_problems(&mut root);
-            for inner in &self.inner {
-                root.push_tree(inner.to_tree());
-            }
-            return root;
-        }
-        let class = match self.class {
-            Some("request") => "Request",
-            Some("indication") => "Indication",
-            Some("success-response") => "Success Response",
-            _ => "Error Response",
-        };
-        let method = self.method.as_deref().unwrap_or("?");
-        let mt = self.message_type.unwrap_or(0);
-        let via = match self.via {
-            Some(v) => format!(" (inside {v})"),
-            None => String::new(),
-        };
-        let mut root = Tree::new(format!(
-            "{}{via}, {} bytes",
-            format!("STUN {method} {class}").bold(),
-            HEADER_LEN + self.length
-        ));
-        root.push(format!("Message type: 0x{mt:04x} (method {method}, class {class})"));
-        root.push(format!("Length: {}", self.length));
-        if self.rfc3489 {
-            root.push(format!(
-                "Transaction ID: {} (RFC 3489, 128 bits)",
-                self.transaction_id.as_deref().unwrap_or("")
-            ));
-        } else {
-            root.push("Magic cookie: 0x2112a442");
-            root.push(format!("Transaction ID: {}", self.transaction_id.as_deref().unwrap_or("")));
-        }
-        let mut attrs = Tree::new(format!("Attributes ({})", self.attributes.len()));
-        for a in &self.attributes {
-            let place = format!("(0x{:04x}, {} bytes at offset {})", a.typ, a.length, a.offset);
-            let value = match (&a.error, a.check) {
-                (Some(e), _) => format!("{}  {}", a.display, format!("damaged: {e}").red()),
-                (None, Some(check)) => format!("{}  {}", a.display, paint_check(check)),
-                (None, None) => a.display.clone(),
-            };
-            attrs.push(format!("{}: {value}  {}", a.name.cyan(), place.dimmed()));
-        }
-        root.push_tree(attrs);
-        let key = self.integrity_key.as_deref().map(|k| format!(" ({k})")).unwrap_or_default();
-        root.push(format!(
-            "Checks: FINGERPRINT {}, MESSAGE-INTEGRITY {}{key}",
-            paint_check(self.fingerprint),
-            paint_check(self.integrity)
-        ));
-        self.push_problems(&mut root);
-        for inner in &self.inner {
-            root.push_tree(inner.to_tree());
-        }
-        root
-    }
-
-    fn push_problems(&self, root: &mut Tree) {
-        if self.problems.is_empty() {
-            return;
-        }
-        let mut node = Tree::new(format!("Problems ({})", self.problems.len()));
-        for p in &self.problems {
-            let at = p.offset.map(|o| format!("offset {o}: ")).unwrap_or_default();
-            let line = format!("{at}{}", p.message);
-            node.push(match p.severity {
-                Severity::Error => format!("{} {line}", "error:".red().bold()),
-                Severity::Warning => format!("{} {line}", "warning:".yellow().bold()),
-            });
-        }
-        root.push_tree(node);
-    }
-}
-
-fn paint_check(check: Check) -> String {
-    match check {
-        Check::Ok => "ok".green().to_string(),
-        Check::Bad => "BAD".red().bold().to_string(),
-        Check::Unchecked => "unchecked (no password given)".yellow().to_string(),
-        Check::Absent => "absent".dimmed().to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -540,13 +444,12 @@ mod tests {
             "{:?}",
             deepest.problems
         );
-        assert!(report.to_tree().to_string().contains("nested more than"));
         assert!(serde_json::to_string(&report).unwrap().contains("nested more than"));
 
         // Within the limit everything is decoded, with no warning.
         let report = DecodeReport::stun(&nested(MAX_NESTING), None).unwrap();
         assert_eq!(depth(&report), MAX_NESTING + 1);
-        assert!(report.problems.is_empty() && !report.to_tree().to_string().contains("nested more than"));
+        assert!(report.problems.is_empty());
 
         // Inside ChannelData the frame itself is the first level.
         let inner = nested(2700 - 1);
