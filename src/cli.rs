@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand};
 
-use crate::core::output::ColorChoice;
+use crate::core::output::{ColorChoice, Mode, Output};
+use crate::{Error, Outcome, Result};
 
 /// A command-line WebRTC toolkit.
 #[derive(Debug, Parser)]
@@ -721,7 +722,7 @@ impl LoopbackArgs {
     }
 }
 
-fn parse_ice_url(s: &str) -> Result<crate::core::ice::IceUrl, String> {
+fn parse_ice_url(s: &str) -> std::result::Result<crate::core::ice::IceUrl, String> {
     crate::core::ice::IceUrl::parse(s).map_err(|e| e.to_string())
 }
 
@@ -851,6 +852,32 @@ pub struct CompletionsArgs {
 /// The clap command, for completions, man pages and tests.
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+impl PcapCommand {
+    /// The job for the pcap module.
+    pub fn job(self) -> crate::pcap::PcapJob {
+        use crate::pcap::{decode::DecodeOptions, KeySources, PcapJob};
+        match self {
+            PcapCommand::Decode(a) => PcapJob::Decode {
+                file: a.input.file,
+                keys: KeySources {
+                    turn_user: a.input.turn_user,
+                    turn_password: a.input.turn_password,
+                    ice_pwd: a.input.ice_pwd,
+                    sdp: a.input.sdp,
+                },
+                options: DecodeOptions {
+                    tree: a.tree,
+                    only: a.only,
+                    flow: a.flow,
+                    txid: a.txid.map(|t| t.to_ascii_lowercase()),
+                    errors: a.errors,
+                },
+            },
+            PcapCommand::Summary(a) => PcapJob::Summary { file: a.file },
+        }
+    }
 }
 
 /// `rtctool pcap ...`
@@ -1010,6 +1037,26 @@ unreadable, invalid JSON, or has no SDP line at all.",
     Check(SdpCheckArgs),
 }
 
+impl SdpCommand {
+    /// The job for the sdp module.
+    pub fn job(self) -> crate::sdp::SdpJob {
+        use crate::sdp::{Role, SdpJob};
+        match self {
+            SdpCommand::Show(a) => SdpJob::Show { input: a.input },
+            SdpCommand::Lint(a) => SdpJob::Lint {
+                input: a.input,
+                role: a.role.map(|r| match r {
+                    SdpRole::Offer => Role::Offer,
+                    SdpRole::Answer => Role::Answer,
+                }),
+                list_rules: a.list_rules,
+            },
+            SdpCommand::Diff(a) => SdpJob::Diff { a: a.a, b: a.b },
+            SdpCommand::Check(a) => SdpJob::Check { offer: a.offer, answer: a.answer },
+        }
+    }
+}
+
 /// Arguments of `rtctool sdp show`.
 #[derive(Debug, Args)]
 pub struct SdpShowArgs {
@@ -1063,4 +1110,42 @@ pub struct SdpCheckArgs {
     /// The answer.
     #[arg(value_name = "ANSWER")]
     pub answer: String,
+}
+
+/// Run a parsed command line; `main` maps the result to an exit code.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let mode = if cli.json {
+        Mode::Json
+    } else if cli.ndjson {
+        Mode::Ndjson
+    } else {
+        Mode::Human
+    };
+    let out = Output::new(cli.color, mode, cli.quiet, cli.verbose);
+    match cli.command {
+        Command::Stun(StunCommand::Decode(args)) => crate::stun::decode(args.options(), &out),
+        Command::Pcap(cmd) => crate::pcap::run(cmd.job(), &out),
+        Command::Sdp(cmd) => crate::sdp::run(cmd.job(), &out),
+        Command::NatType(args) => crate::nat::run(args.options(), &out),
+        Command::Gather(args) => crate::gather::run(args.options(), &out),
+        Command::Loopback(args) => crate::loopback::run(args.options(), &out),
+        Command::Signal(SignalCommand::Serve(args)) => crate::signal::serve(args.options(), &out),
+        Command::Call(args) => crate::call::run(args.options(), &out),
+        Command::Completions(args) => completions(args),
+    }
+}
+
+fn completions(args: CompletionsArgs) -> Result<Outcome> {
+    let mut cmd = command();
+    let mut buf = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "rtctool", &mut buf);
+    match args.output {
+        Some(path) => std::fs::write(&path, &buf)
+            .map_err(|e| Error::input(format!("writing {}: {e}", path.display())))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&buf).map_err(Error::output)?
+        }
+    }
+    Ok(Outcome::Clean)
 }

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    let code = match rtctool::run(cli) {
+    let code = match rtctool::cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         // The reader of a pipe went away (`rtctool ... | head`): nothing to say.
         Err(e) if e.kind() == rtctool::ErrorKind::OutputClosed => e.exit_code(),

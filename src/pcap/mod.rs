@@ -21,7 +21,6 @@ pub mod txn;
 use std::fs::File;
 use std::io::{self, Read};
 
-use crate::cli::{PcapCommand, PcapInputArgs};
 use crate::core::output::{Output, Progress};
 use crate::{Error, Outcome, Result};
 
@@ -29,37 +28,62 @@ use engine::{Engine, Sink};
 use keys::KeyBook;
 use reader::{CaptureReader, Item};
 
-/// Run a `pcap` subcommand.
-pub fn run(cmd: PcapCommand, out: &Output) -> Result<Outcome> {
-    match cmd {
-        PcapCommand::Decode(args) => {
-            let keys = key_book(&args.input)?;
-            let opts = decode::DecodeOptions {
-                tree: args.tree,
-                only: args.only,
-                flow: args.flow,
-                txid: args.txid.map(|t| t.to_ascii_lowercase()),
-                errors: args.errors,
-            };
+/// Where the credentials that verify MESSAGE-INTEGRITY in a capture come from.
+#[derive(Debug, Clone, Default)]
+pub struct KeySources {
+    /// TURN long-term username (with `turn_password`).
+    pub turn_user: Option<String>,
+    /// TURN long-term password.
+    pub turn_password: Option<String>,
+    /// ICE passwords, `[UFRAG:]PWD`.
+    pub ice_pwd: Vec<String>,
+    /// SDPs whose ice-ufrag/ice-pwd pairs to use (paths, or `-`).
+    pub sdp: Vec<String>,
+}
+
+/// An `rtctool pcap` job, as the command line asks it.
+#[derive(Debug, Clone)]
+pub enum PcapJob {
+    /// `pcap decode`.
+    Decode {
+        /// The capture (path, or `-`).
+        file: String,
+        /// The credentials.
+        keys: KeySources,
+        /// What to print.
+        options: decode::DecodeOptions,
+    },
+    /// `pcap summary`.
+    Summary {
+        /// The capture (path, or `-`).
+        file: String,
+    },
+}
+
+/// Run a `pcap` job.
+pub fn run(job: PcapJob, out: &Output) -> Result<Outcome> {
+    match job {
+        PcapJob::Decode { file, keys, options } => {
+            let keys = key_book(&keys)?;
+            let errors_only = options.errors;
             // The decoder writes in chunks of about 64 KiB from its output thread.
-            let mut sink = decode::Decoder::new(io::stdout(), out.mode, opts, keys);
-            let errors_only = args.errors;
-            pump(&args.input.file, out, &mut sink, |s| s.output_closed())?;
+            let mut sink = decode::Decoder::new(io::stdout(), out.mode, options, keys);
+            pump(&file, out, &mut sink, |s| s.output_closed())?;
             sink.finish();
             if let Some(e) = sink.io_error() {
                 return Err(Error::output(e));
             }
             Ok(if errors_only && sink.errors_found > 0 { Outcome::Found } else { Outcome::Clean })
         }
-        PcapCommand::Summary(args) => {
+        PcapJob::Summary { file } => {
             let mut sink = summary::Summary::new();
-            pump(&args.file, out, &mut sink, |_| false)?;
+            pump(&file, out, &mut sink, |_| false)?;
             sink.print(out)
         }
     }
 }
 
-fn key_book(args: &PcapInputArgs) -> Result<KeyBook> {
+fn key_book(args: &KeySources) -> Result<KeyBook> {
     let mut book = KeyBook::new();
     match (&args.turn_user, &args.turn_password) {
         (Some(u), Some(p)) => book.set_turn(u, p),

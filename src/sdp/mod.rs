@@ -35,17 +35,49 @@ pub use input::{decode, read_sdp, SdpInput, Wrapping};
 pub use lint::{lint, Rule, RULES};
 pub use model::{Direction, Media, Problem, Role, Sdp, Setup, Severity};
 
-use crate::cli::{SdpCheckArgs, SdpCommand, SdpDiffArgs, SdpLintArgs, SdpRole, SdpShowArgs};
 use crate::core::output::{self, Mode, Output};
 use crate::{Error, Outcome, Result};
 
-/// Run an `sdp` subcommand.
-pub fn run(cmd: SdpCommand, out: &Output) -> Result<Outcome> {
-    match cmd {
-        SdpCommand::Show(args) => show_command(args, out),
-        SdpCommand::Lint(args) => lint_command(args, out),
-        SdpCommand::Diff(args) => diff_command(args, out),
-        SdpCommand::Check(args) => check_command(args, out),
+/// An `rtctool sdp` job, as the command line asks it. Paths are files or `-` (standard input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SdpJob {
+    /// `sdp show`: the summary of one SDP.
+    Show {
+        /// The SDP.
+        input: String,
+    },
+    /// `sdp lint`: the problems of one SDP, or the rule list.
+    Lint {
+        /// The SDP (absent with `list_rules`).
+        input: Option<String>,
+        /// Lint as an offer or an answer (default: the JSON `type`, else neither).
+        role: Option<Role>,
+        /// List the rules instead.
+        list_rules: bool,
+    },
+    /// `sdp diff`: what changed from A to B.
+    Diff {
+        /// The first SDP.
+        a: String,
+        /// The second SDP.
+        b: String,
+    },
+    /// `sdp check`: whether an answer answers an offer.
+    Check {
+        /// The offer.
+        offer: String,
+        /// The answer.
+        answer: String,
+    },
+}
+
+/// Run an `sdp` job.
+pub fn run(job: SdpJob, out: &Output) -> Result<Outcome> {
+    match job {
+        SdpJob::Show { input } => show_command(&input, out),
+        SdpJob::Lint { input, role, list_rules } => lint_command(input, role, list_rules, out),
+        SdpJob::Diff { a, b } => diff_command(&a, &b, out),
+        SdpJob::Check { offer, answer } => check_command(&offer, &answer, out),
     }
 }
 
@@ -68,8 +100,8 @@ fn write_out(f: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>) -> Resul
     f(&mut w).and_then(|()| w.flush()).map_err(Error::output)
 }
 
-fn show_command(args: SdpShowArgs, out: &Output) -> Result<Outcome> {
-    let input = read_sdp(&args.input)?;
+fn show_command(path: &str, out: &Output) -> Result<Outcome> {
+    let input = read_sdp(path)?;
     let sdp = parse_input(&input)?;
     match out.mode {
         Mode::Json => write_out(|w| output::write_json(w, &show::to_json(&sdp, input.typ.as_deref())))?,
@@ -79,12 +111,8 @@ fn show_command(args: SdpShowArgs, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn role_of(arg: Option<SdpRole>, input: &SdpInput) -> Option<Role> {
-    match arg {
-        Some(SdpRole::Offer) => Some(Role::Offer),
-        Some(SdpRole::Answer) => Some(Role::Answer),
-        None => input.role(),
-    }
+fn role_of(arg: Option<Role>, input: &SdpInput) -> Option<Role> {
+    arg.or_else(|| input.role())
 }
 
 fn severity_text(s: Severity) -> String {
@@ -118,8 +146,8 @@ struct LintJson<'a> {
     problems: &'a [Problem],
 }
 
-fn lint_command(args: SdpLintArgs, out: &Output) -> Result<Outcome> {
-    if args.list_rules {
+fn lint_command(path: Option<String>, role: Option<Role>, list_rules: bool, out: &Output) -> Result<Outcome> {
+    if list_rules {
         #[derive(serde::Serialize)]
         struct RuleJson {
             id: &'static str,
@@ -137,12 +165,12 @@ fn lint_command(args: SdpLintArgs, out: &Output) -> Result<Outcome> {
         }
         return Ok(Outcome::Clean);
     }
-    let Some(path) = args.input else {
+    let Some(path) = path else {
         return Err(Error::usage("sdp lint needs FILE (or --list-rules)"));
     };
     let input = read_sdp(&path)?;
     let sdp = parse_input(&input)?;
-    let role = role_of(args.role, &input);
+    let role = role_of(role, &input);
     let mut problems = input.problems();
     problems.extend(lint(&sdp, role));
     match out.mode {
@@ -170,8 +198,8 @@ struct DiffJson<'a> {
     changes: &'a [Change],
 }
 
-fn diff_command(args: SdpDiffArgs, out: &Output) -> Result<Outcome> {
-    let (ia, ib) = (read_sdp(&args.a)?, read_sdp(&args.b)?);
+fn diff_command(a: &str, b: &str, out: &Output) -> Result<Outcome> {
+    let (ia, ib) = (read_sdp(a)?, read_sdp(b)?);
     let (a, b) = (parse_input(&ia)?, parse_input(&ib)?);
     let changes = diff(&a, &b);
     match out.mode {
@@ -212,8 +240,8 @@ struct CheckJson<'a> {
     problems: &'a [CheckProblem],
 }
 
-fn check_command(args: SdpCheckArgs, out: &Output) -> Result<Outcome> {
-    let (io, ia) = (read_sdp(&args.offer)?, read_sdp(&args.answer)?);
+fn check_command(offer: &str, answer: &str, out: &Output) -> Result<Outcome> {
+    let (io, ia) = (read_sdp(offer)?, read_sdp(answer)?);
     let (offer, answer) = (parse_input(&io)?, parse_input(&ia)?);
     let mut problems = check::role_mismatch(io.role(), ia.role());
     problems.extend(check(&offer, &answer));
