@@ -845,6 +845,9 @@ impl Gatherer {
         if self.probes[p].phase == Phase::Binding {
             self.probes[p].phase = Phase::Done;
             self.fail(r, None, kind, why, now);
+            if kind == FailureKind::Timeout {
+                self.error_facts(r, None, Some(t.clone()));
+            }
             self.close(p);
         }
     }
@@ -906,7 +909,8 @@ impl Gatherer {
                 self.probes[p].phase = Phase::Done;
                 match error {
                     Some((code, reason)) => {
-                        self.fail(r, Some(code), FailureKind::StunError, reason, now);
+                        self.fail(r, Some(code), FailureKind::StunError, reason.clone(), now);
+                        self.error_facts(r, Some(reason), None);
                     }
                     None => match response.mapped_address() {
                         Some(m) => {
@@ -1010,8 +1014,17 @@ impl Gatherer {
         let report = &mut self.reports[r];
         report.ok = false;
         report.elapsed_ms = Some(at);
-        report.error = Some(ServerError { code: code.unwrap_or(UNREACHABLE_CODE), reason, kind });
+        report.error = Some(ServerError::new(code.unwrap_or(UNREACHABLE_CODE), reason, kind));
         self.events.push_back(Event::Verdict(r));
+    }
+
+    /// Facts for the diagnosis beside a verdict's words: the server's own reason phrase, or
+    /// what a request that got no answer did.
+    fn error_facts(&mut self, r: usize, server_reason: Option<String>, unanswered: Option<TimedOut>) {
+        if let Some(e) = self.reports[r].error.as_mut() {
+            e.server_reason = server_reason;
+            e.unanswered = unanswered;
+        }
     }
 
     fn released(&mut self, r: usize, ok: bool, why: Option<String>) {

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 use colored::Colorize;
 
@@ -214,7 +215,9 @@ pub fn verdict_table(servers: &[ServerReport]) -> Table {
     for s in servers {
         let result = match (&s.error, s.released) {
             (Some(e), _) => match e.kind {
-                FailureKind::StunError | FailureKind::Auth if e.code != super::report::UNREACHABLE_CODE => {
+                FailureKind::StunError | FailureKind::Auth | FailureKind::NoCredentials
+                    if e.code != super::report::UNREACHABLE_CODE =>
+                {
                     format!("error {}", e.code).red().to_string()
                 }
                 kind => kind_name(kind).red().to_string(),
@@ -248,6 +251,7 @@ pub fn kind_name(kind: FailureKind) -> &'static str {
         FailureKind::Connect => "connect failed",
         FailureKind::Tls => "TLS failure",
         FailureKind::StunError => "error",
+        FailureKind::NoCredentials => "no credentials",
         FailureKind::Auth => "auth failed",
         FailureKind::Integrity => "integrity failure",
         FailureKind::WrongSource => "wrong source",
@@ -276,10 +280,9 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
         }
     }
     // UDP failing where TCP to the same host works says the network blocks UDP.
-    let host_of =
-        |url: &str| url.split_once('@').map_or(url, |(_, h)| h).split(['?']).next().unwrap_or("").to_string();
-    let tcp_ok: Vec<String> =
-        servers.iter().filter(|s| s.ok && s.transport != "udp").map(|s| host_of(&s.url)).collect();
+    let host_of = |s: &ServerReport| s.server_address.map(|a| a.ip().to_canonical());
+    let tcp_ok: Vec<_> =
+        servers.iter().filter(|s| s.ok && s.transport != "udp").filter_map(host_of).collect();
     let any_srflx = candidates.iter().any(|c| c.typ() == CandidateType::Srflx);
     let mut silent_stun: Vec<String> = Vec::new();
     let mut silent_detail = String::new();
@@ -288,21 +291,18 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
         let Some(e) = &s.error else { continue };
         let who = format!("{} {}", server_word(s), s.url);
         let line = match e.kind {
-            FailureKind::Auth if e.code == 401 && e.reason.contains("wants credentials") => {
-                format!("{who} needs credentials (401): give --username and --password (or RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD)")
+            FailureKind::NoCredentials => {
+                format!("{who} needs credentials ({}): give --username and --password (or RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD)", e.code)
             }
             FailureKind::Auth if e.code == 401 || e.code == 441 => {
                 let realm = s.realm.as_ref().map(|r| format!(" for realm \"{r}\"")).unwrap_or_default();
-                let phrase = e.reason.split(" (").next().unwrap_or(&e.reason);
+                let phrase = e.server_reason.as_deref().unwrap_or(&e.reason);
                 format!(
                     "{who} rejected the credentials ({} {phrase}): check the username and password{realm}",
                     e.code
                 )
             }
             FailureKind::Auth => format!("{who}: authentication failed: {}", e.reason),
-            FailureKind::Timeout if s.transport == "udp" && tcp_ok.contains(&host_of(&s.url)) => {
-                format!("{who} gets no answer over UDP but answers over TCP/TLS: UDP to the server seems blocked; clients will have to relay over TCP")
-            }
             FailureKind::Timeout if s.transport == "udp" && s.kind == "stun" && !any_srflx => {
                 silent_stun.push(s.url.clone());
                 if silent_stun.len() > 1 {
@@ -310,6 +310,11 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
                 }
                 // Filled in below, once every silent STUN server is known.
                 String::new()
+            }
+            FailureKind::Timeout
+                if s.transport == "udp" && host_of(s).is_some_and(|h| tcp_ok.contains(&h)) =>
+            {
+                format!("{who} gets no answer over UDP but answers over TCP/TLS: UDP to the server seems blocked; clients will have to relay over TCP")
             }
             FailureKind::Timeout if s.transport == "udp" => {
                 format!(
@@ -331,7 +336,7 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
             | FailureKind::Interrupted => format!("{who}: {}", e.reason),
         };
         if line.is_empty() {
-            silent_detail = e.reason.split(": ").last().unwrap_or("").to_string();
+            silent_detail = e.unanswered.as_ref().map_or_else(|| e.reason.clone(), ToString::to_string);
         }
         push(&mut lines, line);
     }
@@ -366,7 +371,12 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
             "no relay candidate: with a relay-only policy this client cannot connect to anyone".into(),
         );
     }
-    let no_nat = servers.iter().any(|s| s.ok && s.note.as_deref().is_some_and(|n| n.contains("no NAT")));
+    let no_nat = servers.iter().any(|s| {
+        let canonical = |a: SocketAddr| (a.ip().to_canonical(), a.port());
+        s.ok && s.transport == "udp"
+            && s.mapped_address.is_some()
+            && s.mapped_address.map(canonical) == s.local_address.map(canonical)
+    });
     if no_nat && !any_srflx {
         push(&mut lines, "no NAT between here and the STUN/TURN servers: the mapped address is the local address, so there is no srflx candidate (none is needed)".into());
     }

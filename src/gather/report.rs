@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use crate::core::ice::{Candidate, CandidateType};
+use crate::core::transact::TimedOut;
 
 /// A candidate as it was gathered: the candidate itself and where and when it came from.
 #[derive(Debug, Clone, Serialize)]
@@ -52,7 +53,9 @@ pub enum FailureKind {
     Tls,
     /// The server answered with an error response (other than authentication).
     StunError,
-    /// Authentication failed: credentials missing or rejected.
+    /// The server wants credentials and none were given.
+    NoCredentials,
+    /// Authentication failed: the credentials were rejected, or the challenge was unusable.
     Auth,
     /// Answers failed MESSAGE-INTEGRITY (or lacked it) and were refused.
     Integrity,
@@ -89,10 +92,23 @@ impl FailureKind {
 pub struct ServerError {
     /// STUN error code, or 701.
     pub code: u16,
-    /// The server's reason phrase, or what happened.
+    /// What happened, in words (the server's reason phrase and what it means).
     pub reason: String,
     /// The class of failure.
     pub kind: FailureKind,
+    /// The server's own reason phrase, when it sent an error response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_reason: Option<String>,
+    /// When nothing came back: how many requests went out, over how long.
+    #[serde(skip)]
+    pub unanswered: Option<TimedOut>,
+}
+
+impl ServerError {
+    /// An error with no more facts than its kind and words.
+    pub fn new(code: u16, reason: impl Into<String>, kind: FailureKind) -> Self {
+        ServerError { code, reason: reason.into(), kind, server_reason: None, unanswered: None }
+    }
 }
 
 /// The code WebRTC uses for "the server could not be reached".

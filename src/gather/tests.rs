@@ -502,7 +502,8 @@ fn missing_credentials_say_so() {
     let mut net = Net::new(vec![FakeServer::new("203.0.113.10:3478")]);
     let (g, _) = gather(vec![turn("turn:203.0.113.10", None)], &mut net, |_| {});
     let e = only(&g, "turn:").error.clone().unwrap();
-    assert_eq!(e.code, 401);
+    assert_eq!((e.code, e.kind), (401, FailureKind::NoCredentials));
+    assert_eq!(e.server_reason.as_deref(), Some("Unauthorized"));
     assert!(e.reason.contains("wants credentials, realm \"example.org\""), "{}", e.reason);
     let report = super::report_of(&g);
     assert!(report.diagnosis[0].contains("needs credentials"), "{:?}", report.diagnosis);

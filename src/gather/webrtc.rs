@@ -313,11 +313,7 @@ fn assemble(
         if stack_urls[..i].contains(stack_url) {
             let why = "the same server as an earlier URL: webrtc-rs keeps one client per local address and \
                        server, so this one (other credentials?) is not tried";
-            r.error = Some(ServerError {
-                code: UNREACHABLE_CODE,
-                reason: why.into(),
-                kind: FailureKind::Unsupported,
-            });
+            r.error = Some(ServerError::new(UNREACHABLE_CODE, why, FailureKind::Unsupported));
             reports.push(r);
             continue;
         }
@@ -328,17 +324,16 @@ fn assemble(
             continue;
         }
         if let Some(why) = unsupported(server) {
-            r.error = Some(ServerError {
-                code: UNREACHABLE_CODE,
-                reason: why.into(),
-                kind: FailureKind::Unsupported,
-            });
+            r.error = Some(ServerError::new(UNREACHABLE_CODE, why, FailureKind::Unsupported));
             reports.push(r);
             continue;
         }
         if let Some((_, code, text, at)) = fired.first() {
             r.elapsed_ms = Some(ms(*at));
-            r.error = Some(ServerError { code: *code, reason: text.clone(), kind: FailureKind::StunError });
+            r.error = Some(ServerError {
+                server_reason: Some(text.clone()),
+                ..ServerError::new(*code, text.clone(), FailureKind::StunError)
+            });
             reports.push(r);
             continue;
         }
@@ -381,7 +376,7 @@ fn assemble(
             } else {
                 format!("{what}; webrtc-rs does not report why, it logged: {}", lines.join("; "))
             };
-            r.error = Some(ServerError { code: UNREACHABLE_CODE, reason, kind: FailureKind::Unreported });
+            r.error = Some(ServerError::new(UNREACHABLE_CODE, reason, FailureKind::Unreported));
         } else if !r.ok {
             // Not attributable: neither a verdict of success nor of failure.
             r.ok = true;

@@ -12,7 +12,7 @@ use crate::core::ice::priority::{
 use crate::core::ice::{CandidateType, EffectiveTransport};
 use crate::core::output::millis;
 use crate::core::stun::attr;
-use crate::core::transact::{same_address, AuthFailure, LongTermAuth, Response};
+use crate::core::transact::{same_address, AuthFailure, LongTermAuth, Response, Unanswered};
 use crate::core::turn::{self, Allocation, Carrier, Event, Failure, Request};
 use crate::gather::report::FailureKind;
 
@@ -222,6 +222,16 @@ impl Gatherer {
         let r = self.probes[p].report;
         let destination = self.probes[p].destination;
         let code = failure.code();
+        let timed_out = match &failure {
+            Failure::NoAnswer(Unanswered::Silent(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let server_reason = match &failure {
+            Failure::Error { reason, .. }
+            | Failure::Auth { reason, .. }
+            | Failure::NeedsCredentials { reason, .. } => Some(reason.clone()),
+            _ => None,
+        };
         let (kind, why) = match failure {
             Failure::TryAlternate { alternate } => return self.redirect(p, alternate, now),
             Failure::NoAnswer(u) => {
@@ -233,7 +243,7 @@ impl Gatherer {
             Failure::NeedsCredentials { reason, realm, .. } => {
                 let realm = realm.map(|r| format!(", realm \"{r}\"")).unwrap_or_default();
                 (
-                    FailureKind::Auth,
+                    FailureKind::NoCredentials,
                     format!("{reason} (the server wants credentials{realm}: give --username and --password)"),
                 )
             }
@@ -258,8 +268,10 @@ impl Gatherer {
             Failure::Internal(why) => (FailureKind::Protocol, why),
         };
         self.probes[p].phase = Phase::Done;
-        let code = if kind == FailureKind::StunError || kind == FailureKind::Auth { code } else { None };
-        self.fail(r, code, kind, why, now);
+        let answered =
+            matches!(kind, FailureKind::StunError | FailureKind::Auth | FailureKind::NoCredentials);
+        self.fail(r, if answered { code } else { None }, kind, why, now);
+        self.error_facts(r, server_reason, if kind == FailureKind::Timeout { timed_out } else { None });
         self.close(p);
     }
 
