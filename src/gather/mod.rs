@@ -21,7 +21,7 @@ mod tests;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::core::ice::{resolve_credentials, IceServer, IceUrl, Scheme, TurnEnv};
+use crate::core::ice::{resolve_credentials, url::parse_server, IceServer, IceUrl, Scheme, TurnEnv};
 use crate::core::output::{self, Mode, Output};
 use crate::{Error, Outcome, Result};
 
@@ -42,13 +42,8 @@ pub enum Engine {
 /// the option's scheme.
 pub fn parse_server_url(value: &str, turn: bool) -> std::result::Result<IceUrl, String> {
     let option = if turn { "--turn" } else { "--stun" };
-    let has_scheme = value.split_once(':').is_some_and(|(scheme, _)| Scheme::from_name(scheme).is_some());
-    let text = if has_scheme {
-        value.to_string()
-    } else {
-        format!("{}:{value}", if turn { "turn" } else { "stun" })
-    };
-    let url = IceUrl::parse(&text).map_err(|e| format!("{option} {}: {e}", redact(value)))?;
+    let default = if turn { Scheme::Turn } else { Scheme::Stun };
+    let url = parse_server(value, default).map_err(|e| format!("{option} {}: {e}", redact(value)))?;
     if url.scheme.is_turn() != turn {
         let other = if turn { "--stun" } else { "--turn" };
         return Err(format!(

@@ -5,7 +5,7 @@
 //! unconnected sockets visible, with the destination they are about.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr, SocketAddrV6, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, Shutdown, SocketAddr, SocketAddrV6, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -159,10 +159,13 @@ fn watch_ctrl_c(out: mpsc::Sender<Incoming>) {
     });
 }
 
-fn resolve(server: usize, host: String, port: u16, out: mpsc::Sender<Incoming>) {
+fn resolve(server: usize, host: String, port: u16, timeout: Duration, out: mpsc::Sender<Incoming>) {
     thread::spawn(move || {
-        let result =
-            (host.as_str(), port).to_socket_addrs().map(|a| a.collect::<Vec<_>>()).map_err(|e| e.to_string());
+        // An empty answer is the engine's to word ("has no address").
+        let result = match crate::core::dns::resolve(&host, port, timeout) {
+            Err(crate::core::dns::ResolveError::NoAddress) => Ok(Vec::new()),
+            other => other.map_err(|e| e.to_string()),
+        };
         let _ = out.send(Incoming::Resolved(server, result, Instant::now()));
     });
 }
@@ -311,7 +314,7 @@ pub fn gather(
     for (server, host, port) in g.servers_to_resolve() {
         match host.parse::<IpAddr>() {
             Ok(ip) => g.handle_resolved(server, Ok(vec![SocketAddr::new(ip, port)]), start),
-            Err(_) => resolve(server, host, port, tx.clone()),
+            Err(_) => resolve(server, host, port, g.config().timeout, tx.clone()),
         }
     }
 

@@ -3,7 +3,7 @@
 //! channel, the main thread sending and waiting on the channel with the machine's deadline.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::discovery::{Config, Locals, NatDiscovery, Progress, Socket};
 use super::lifetime::{Lifetime, LifetimeConfig, LifetimeProgress, LifetimeSearch};
-use crate::core::ice::IceUrl;
+use crate::core::ice::{url::parse_server, Scheme};
 use crate::core::transact::TransactionId;
 use crate::core::udp::{receive_until, Received};
 use crate::{Error, Result};
@@ -57,39 +57,17 @@ pub struct Options {
     pub software: Option<String>,
 }
 
-/// Split `HOST[:PORT]`, `[V6]:PORT`, a bare IPv6 address or a `stun:` URI into host and port.
+/// Split `HOST[:PORT]`, `[V6]:PORT`, a bare IPv6 address or a `stun:` URI into host and port
+/// (through [`parse_server`], the one server-spec reader).
 pub fn split_server(spec: &str) -> std::result::Result<(String, u16), String> {
-    let spec = spec.trim();
-    if spec.is_empty() {
+    if spec.trim().is_empty() {
         return Err("empty server address".into());
     }
-    if spec.contains(':')
-        && spec.split(':').next().is_some_and(|s| s.chars().all(|c| c.is_ascii_alphabetic()))
-    {
-        if let Ok(url) = IceUrl::parse(spec) {
-            if url.scheme.is_turn() || url.scheme.is_secure() {
-                return Err(format!("{spec}: nat-type needs a plain stun: server (UDP)"));
-            }
-            return Ok((
-                url.host.trim_start_matches('[').trim_end_matches(']').to_string(),
-                url.port_or_default(),
-            ));
-        }
+    let url = parse_server(spec, Scheme::Stun).map_err(|e| format!("{}: {e}", spec.trim()))?;
+    if url.scheme.is_turn() || url.scheme.is_secure() {
+        return Err(format!("{}: nat-type needs a plain stun: server (UDP)", spec.trim()));
     }
-    if let Ok(sa) = spec.parse::<SocketAddr>() {
-        return Ok((sa.ip().to_string(), sa.port()));
-    }
-    if let Ok(ip) = spec.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-        return Ok((ip.to_string(), DEFAULT_PORT));
-    }
-    match spec.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => {
-            let port = port.parse::<u16>().map_err(|_| format!("{spec}: '{port}' is not a port number"))?;
-            Ok((host.to_string(), port))
-        }
-        Some(_) => Err(format!("{spec}: write an IPv6 address with a port as [ADDRESS]:PORT")),
-        None => Ok((spec.to_string(), DEFAULT_PORT)),
-    }
+    Ok((url.host.clone(), url.port_or_default()))
 }
 
 /// Resolve a server, bounded in time (the system resolver may take long).
@@ -104,18 +82,8 @@ pub fn resolve(spec: &str, family: Option<Family>, timeout: Duration) -> Result<
             _ => Ok(addr),
         };
     }
-    let (tx, rx) = mpsc::channel();
-    let query = host.clone();
-    thread::spawn(move || {
-        let _ = tx.send((query.as_str(), port).to_socket_addrs().map(|a| a.collect::<Vec<_>>()));
-    });
-    let found = match rx.recv_timeout(timeout.max(Duration::from_millis(500))) {
-        Ok(Ok(addrs)) => addrs,
-        Ok(Err(e)) => return Err(Error::network(format!("resolving {host}: {e}"))),
-        Err(_) => {
-            return Err(Error::network(format!("resolving {host}: no answer from the resolver in time")))
-        }
-    };
+    let found = crate::core::dns::resolve(&host, port, timeout.max(Duration::from_millis(500)))
+        .map_err(|e| Error::network(format!("resolving {host}: {e}")))?;
     found
         .into_iter()
         .find(|a| family.is_none_or(|f| f.matches(a)))

@@ -502,6 +502,33 @@ impl FromStr for IceUrl {
     }
 }
 
+/// Read a server as people type it on a command line: a URL (`stun:`, `stuns:`, `turn:`,
+/// `turns:`), or a bare `HOST[:PORT]`, `[IPV6]:PORT` or IPv6 address that gets
+/// `default_scheme`. The one server-spec reader of gather, nat-type and the others.
+///
+/// ```
+/// use rtctool::core::ice::{url::parse_server, Scheme};
+/// let url = parse_server("2001:db8::1", Scheme::Stun)?;
+/// assert_eq!((url.scheme, url.port_or_default()), (Scheme::Stun, 3478));
+/// assert_eq!(parse_server("turn:h:3479", Scheme::Stun)?.scheme, Scheme::Turn);
+/// assert_eq!(parse_server("h:3479", Scheme::Turn)?.port, Some(3479));
+/// # Ok::<(), rtctool::core::ice::UrlError>(())
+/// ```
+pub fn parse_server(value: &str, default_scheme: Scheme) -> Result<IceUrl, UrlError> {
+    let value = value.trim();
+    let has_scheme = value.split_once(':').is_some_and(|(scheme, _)| Scheme::from_name(scheme).is_some());
+    if has_scheme {
+        return IceUrl::parse(value);
+    }
+    let bare_ipv6 = value.parse::<std::net::Ipv6Addr>().is_ok();
+    let text = if bare_ipv6 {
+        format!("{}:[{value}]", default_scheme.as_str())
+    } else {
+        format!("{}:{value}", default_scheme.as_str())
+    };
+    IceUrl::parse(&text)
+}
+
 /// The TURN credentials found in the environment ([`ENV_TURN_USERNAME`],
 /// [`ENV_TURN_PASSWORD`]), read once by the command line, the edge of the program: the
 /// library reads no environment variable itself.
