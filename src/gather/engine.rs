@@ -1178,21 +1178,16 @@ fn candidate(
     local_preference: u16,
 ) -> Candidate {
     let protocol = if typ == CandidateType::Host { transport } else { "udp" };
-    Candidate {
-        foundation: foundation(typ, base_ip, server_ip, transport),
-        component: 1,
-        transport: protocol.to_string(),
-        priority: priority(type_preference, local_preference, 1),
-        address: address.ip().to_canonical().to_string(),
-        port: address.port(),
+    let mut c = Candidate::new(
+        foundation(typ, base_ip, server_ip, transport),
+        1,
+        protocol.to_string(),
+        priority(type_preference, local_preference, 1),
+        address.ip().to_canonical().to_string(),
+        address.port(),
         typ,
-        related_address: related.map(|r| r.ip().to_canonical().to_string()),
-        related_port: related.map(|r| r.port()),
-        tcptype: None,
-        generation: None,
-        ufrag: None,
-        network_id: None,
-        network_cost: None,
-        extensions: Vec::new(),
-    }
+    );
+    c.related_address = related.map(|r| r.ip().to_canonical().to_string());
+    c.related_port = related.map(|r| r.port());
+    c
 }

@@ -166,7 +166,8 @@ fn content_type_name(t: u8) -> &'static str {
     }
 }
 
-fn handshake_name(t: u8) -> &'static str {
+/// The name of a DTLS handshake message type (RFC 6347, RFC 8446).
+pub fn handshake_name(t: u8) -> &'static str {
     match t {
         0 => "HelloRequest",
         1 => "ClientHello",

@@ -384,17 +384,9 @@ impl Summary {
                         d.handshake.push("ClientHello");
                     }
                 }
-                (22, Some(h)) if d.handshake.len() < 32 => d.handshake.push(match h {
-                    2 => "ServerHello",
-                    3 => "HelloVerifyRequest",
-                    11 => "Certificate",
-                    12 => "ServerKeyExchange",
-                    13 => "CertificateRequest",
-                    14 => "ServerHelloDone",
-                    15 => "CertificateVerify",
-                    16 => "ClientKeyExchange",
-                    _ => "Handshake",
-                }),
+                (22, Some(h)) if d.handshake.len() < 32 => {
+                    d.handshake.push(super::dissect::handshake_name(h))
+                }
                 (20, _) if d.handshake.len() < 32 => d.handshake.push("ChangeCipherSpec"),
                 (21, _) => d.alerts += 1,
                 (23, _) => {

@@ -92,17 +92,7 @@ impl Checker {
         message: String,
     ) {
         let severity = CHECK_RULES.iter().find(|r| r.0 == rule).map_or(Severity::Error, |r| r.1);
-        self.out.push(CheckProblem {
-            problem: Problem {
-                rule,
-                severity,
-                line,
-                mid: m.and_then(|m| m.mid()).map(str::to_string),
-                message,
-                section: m.map(|m| m.index),
-            },
-            side,
-        });
+        self.out.push(CheckProblem { problem: Problem::new(rule, severity, line, m, message), side });
     }
 
     fn section(&mut self, offer: &Sdp<'_>, mo: &Media<'_>, answer: &Sdp<'_>, ma: &Media<'_>) {

@@ -216,14 +216,7 @@ const MEDIA_ONLY: &[&str] = &[
 impl<'s, 'a> Linter<'s, 'a> {
     fn push(&mut self, rule: &'static str, line: Option<u32>, m: Option<&Media<'_>>, message: String) {
         let severity = rule_info(rule).map_or(Severity::Error, |r| r.severity);
-        self.out.push(Problem {
-            rule,
-            severity,
-            line,
-            mid: m.and_then(|m| m.mid()).map(str::to_string),
-            message,
-            section: m.map(|m| m.index),
-        });
+        self.out.push(Problem::new(rule, severity, line, m, message));
     }
 
     /// The lines of a level: the session part or one m-section.

@@ -57,6 +57,26 @@ pub struct Problem {
     pub section: Option<usize>,
 }
 
+impl Problem {
+    /// A problem on `line`, in m-section `m` (or at session level).
+    pub fn new(
+        rule: &'static str,
+        severity: Severity,
+        line: Option<u32>,
+        m: Option<&Media<'_>>,
+        message: String,
+    ) -> Self {
+        Problem {
+            rule,
+            severity,
+            line,
+            mid: m.and_then(|m| m.mid()).map(str::to_string),
+            message,
+            section: m.map(|m| m.index),
+        }
+    }
+}
+
 /// Whether an SDP is an offer or an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -1193,36 +1213,11 @@ impl<'a> Builder<'a> {
                 Ok(c) => m.candidates.push(Located { value: c, line: n }),
                 Err(e) => problem = Some((rule::CANDIDATE_SYNTAX, format!("a=candidate: {e}"))),
             },
-            "end-of-candidates" => {
-                if m.end_of_candidates.is_some() {
-                    m.attributes.push(attr);
-                }
-                m.end_of_candidates.get_or_insert(n);
-            }
-            "rtcp-mux" => {
-                if m.rtcp_mux.is_some() {
-                    m.attributes.push(attr);
-                }
-                m.rtcp_mux.get_or_insert(n);
-            }
-            "rtcp-mux-only" => {
-                if m.rtcp_mux_only.is_some() {
-                    m.attributes.push(attr);
-                }
-                m.rtcp_mux_only.get_or_insert(n);
-            }
-            "rtcp-rsize" => {
-                if m.rtcp_rsize.is_some() {
-                    m.attributes.push(attr);
-                }
-                m.rtcp_rsize.get_or_insert(n);
-            }
-            "bundle-only" => {
-                if m.bundle_only.is_some() {
-                    m.attributes.push(attr);
-                }
-                m.bundle_only.get_or_insert(n);
-            }
+            "end-of-candidates" => flag(&mut m.end_of_candidates, n, attr, &mut m.attributes),
+            "rtcp-mux" => flag(&mut m.rtcp_mux, n, attr, &mut m.attributes),
+            "rtcp-mux-only" => flag(&mut m.rtcp_mux_only, n, attr, &mut m.attributes),
+            "rtcp-rsize" => flag(&mut m.rtcp_rsize, n, attr, &mut m.attributes),
+            "bundle-only" => flag(&mut m.bundle_only, n, attr, &mut m.attributes),
             "rtcp" => {
                 let mut f = v.split_ascii_whitespace();
                 let port = f.next().unwrap_or("");
@@ -1309,6 +1304,15 @@ impl<'a> Builder<'a> {
 }
 
 /// What is wrong with a `<nettype> <addrtype>` pair, if anything.
+/// A flag attribute (`a=rtcp-mux`...): its first line counts; a repeat stays an attribute, for
+/// the linter's duplicate rule.
+fn flag<'a>(slot: &mut Option<u32>, line: u32, attr: Attribute<'a>, attributes: &mut Vec<Attribute<'a>>) {
+    if slot.is_some() {
+        attributes.push(attr);
+    }
+    slot.get_or_insert(line);
+}
+
 fn address_problem(nettype: &str, addrtype: &str) -> Option<String> {
     if nettype != "IN" {
         return Some(format!("network type {nettype:?} is not IN"));

@@ -125,6 +125,36 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// A candidate with the fields of the `a=candidate` grammar before `typ`, and none of the
+    /// optional ones (raddr, rport, tcptype, extensions) yet.
+    pub fn new(
+        foundation: String,
+        component: u16,
+        transport: String,
+        priority: u32,
+        address: String,
+        port: u16,
+        typ: CandidateType,
+    ) -> Self {
+        Candidate {
+            foundation,
+            component,
+            transport,
+            priority,
+            address,
+            port,
+            typ,
+            related_address: None,
+            related_port: None,
+            tcptype: None,
+            generation: None,
+            ufrag: None,
+            network_id: None,
+            network_cost: None,
+            extensions: Vec::new(),
+        }
+    }
+
     /// Parses a candidate line.
     ///
     /// Accepts the SDP attribute (`a=candidate:...`), the attribute value (`candidate:...`,
@@ -173,23 +203,7 @@ impl Candidate {
         let typ = CandidateType::from_keyword(typ_value)
             .ok_or_else(|| CandidateError::UnknownType { value: typ_value.to_string() })?;
 
-        let mut candidate = Candidate {
-            foundation,
-            component,
-            transport,
-            priority,
-            address,
-            port,
-            typ,
-            related_address: None,
-            related_port: None,
-            tcptype: None,
-            generation: None,
-            ufrag: None,
-            network_id: None,
-            network_cost: None,
-            extensions: Vec::new(),
-        };
+        let mut candidate = Candidate::new(foundation, component, transport, priority, address, port, typ);
 
         while let Some(name) = tokens.next() {
             let value =
