@@ -7,9 +7,11 @@
 pub mod decode;
 pub mod dissect;
 pub mod engine;
+pub mod facts;
 pub mod fastfmt;
 pub mod flows;
 pub mod keys;
+pub mod line;
 pub mod net;
 pub mod pipe;
 pub mod reader;
