@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use super::engine::Msg;
 use super::keys::KeyBook;
+use super::net::Transport;
 use super::txn::{KeyRef, Request, Seen, Transactions};
 use crate::core::stun::{attr, Check, Class, IntegrityKey, Message, Method, RawAttribute};
 
@@ -47,6 +48,7 @@ pub(super) const SHOWN_MAX: usize = 12;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Scan {
     pub(super) ice: bool,
+    pub(super) use_candidate: bool,
     pub(super) error_code: Option<u16>,
     pub(super) xor_mapped: bool,
     pub(super) integrity: bool,
@@ -89,9 +91,11 @@ impl Scan {
         let mut scan = Scan::default();
         walk_attributes(m, |at, typ, value| {
             match typ {
-                attr::PRIORITY | attr::USE_CANDIDATE | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => {
-                    scan.ice = true
+                attr::USE_CANDIDATE => {
+                    scan.ice = true;
+                    scan.use_candidate = true;
                 }
+                attr::PRIORITY | attr::ICE_CONTROLLED | attr::ICE_CONTROLLING => scan.ice = true,
                 attr::ERROR_CODE if value.len() >= 4 => {
                     scan.error_code = Some(u16::from(value[2] & 7) * 100 + u16::from(value[3]))
                 }
@@ -144,6 +148,7 @@ pub(super) fn shown_label(typ: u16, xor_mapped: bool) -> Option<&'static str> {
 
 /// Where and when a STUN message was seen, for its transaction.
 pub(super) struct Sighting {
+    pub transport: Transport,
     pub frame: u64,
     pub time_ns: u64,
     pub src: SocketAddr,
@@ -158,6 +163,7 @@ pub(super) fn match_transaction(
     m: &Message<&[u8]>,
     at: &Sighting,
     key: Option<KeyRef>,
+    nominates: bool,
     facts: &mut StunFacts,
 ) {
     let id = m.transaction_id_bytes();
@@ -173,6 +179,8 @@ pub(super) fn match_transaction(
                 key,
                 ice: facts.ice && m.method() == Method::BINDING,
                 method: m.method(),
+                transport: at.transport,
+                nominates,
             };
             facts.seen = Some(txns.request(id, req));
         }
@@ -221,8 +229,14 @@ impl Checks {
             Class::Request if !self.keys.is_empty() => self.keys.key_ref_for(m),
             _ => None,
         };
-        let seen = Sighting { frame: msg.frame, time_ns: msg.time_ns, src: msg.src, dst: msg.dst };
-        match_transaction(&mut self.txns, m, &seen, key, &mut facts);
+        let seen = Sighting {
+            transport: msg.transport,
+            frame: msg.frame,
+            time_ns: msg.time_ns,
+            src: msg.src,
+            dst: msg.dst,
+        };
+        match_transaction(&mut self.txns, m, &seen, key, scan.use_candidate, &mut facts);
         facts.fingerprint = scan.fingerprint(m);
         if !self.keys.is_empty() {
             facts.integrity = Some(self.integrity(m, scan.integrity));

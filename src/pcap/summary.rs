@@ -7,9 +7,8 @@ use serde_json::{json, Value};
 
 use super::dissect::{dtls_records, Body};
 use super::engine::{Msg, Sink};
-use super::fastfmt::FxBuild;
 use super::net::Transport;
-use super::txn;
+use super::txn::{Request, Transactions};
 use crate::core::output::{write_json, Align, Mode, Output, Table};
 use crate::core::stun::{attr, AttrValue, Attribute, Class, Message, Method};
 use crate::{Error, Outcome, Result};
@@ -43,18 +42,6 @@ fn flow_key(t: Transport, a: SocketAddr, b: SocketAddr) -> FlowKey {
 struct FlowStats {
     packets: [u64; 7],
     bytes: [u64; 7],
-}
-
-#[derive(Debug, Clone)]
-struct Pending {
-    time_ns: u64,
-    method: Method,
-    src: SocketAddr,
-    dst: SocketAddr,
-    transport: Transport,
-    use_candidate: bool,
-    ice: bool,
-    answered: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,7 +101,8 @@ struct RtpStream {
 #[derive(Debug)]
 pub struct Summary {
     flows: HashMap<FlowKey, FlowStats>,
-    pending: HashMap<txn::TxKey, Pending, FxBuild>,
+    /// The requests and their answers: the transaction table `pcap decode` uses.
+    txns: Transactions,
     requests: u64,
     answered: u64,
     error_codes: BTreeMap<u16, u64>,
@@ -142,7 +130,7 @@ impl Summary {
     pub fn new() -> Self {
         Summary {
             flows: HashMap::new(),
-            pending: HashMap::default(),
+            txns: Transactions::new(),
             requests: 0,
             answered: 0,
             error_codes: BTreeMap::new(),
@@ -159,7 +147,7 @@ impl Summary {
 
     fn stun(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>) {
         let key = m.xor_key();
-        let id = txn::key(m.transaction_id_bytes());
+        let id = m.transaction_id_bytes();
         // Decoded on demand, walking the message again: no per-message allocation.
         let all = |t: u16| {
             m.into_attributes()
@@ -171,10 +159,10 @@ impl Summary {
         let alloc_key = |client: SocketAddr, server: SocketAddr| flow_key(msg.transport, client, server);
         match m.class() {
             Class::Request => {
-                if self.pending.contains_key(&id) {
+                if self.txns.get(id).is_some() {
                     return; // retransmission or a copy seen on another path
                 }
-                if self.pending.len() < MAX_ENTRIES {
+                {
                     let ice = m.method() == Method::BINDING
                         && (find(attr::PRIORITY).is_some()
                             || find(attr::ICE_CONTROLLING).is_some()
@@ -186,17 +174,21 @@ impl Summary {
                     } else {
                         None
                     };
-                    self.pending.insert(
+                    // The table forgets the oldest requests past its bound, as in `decode`.
+                    self.txns.request(
                         id,
-                        Pending {
+                        Request {
+                            frame: msg.frame,
                             time_ns: msg.time_ns,
-                            method: m.method(),
                             src: msg.src,
                             dst: msg.dst,
-                            transport: msg.transport,
-                            use_candidate: find(attr::USE_CANDIDATE).is_some(),
-                            ice,
+                            sends: 1,
                             answered: false,
+                            key: None,
+                            ice,
+                            method: m.method(),
+                            transport: msg.transport,
+                            nominates: find(attr::USE_CANDIDATE).is_some(),
                         },
                     );
                     self.requests += 1;
@@ -214,13 +206,11 @@ impl Summary {
                 }
             }
             Class::SuccessResponse | Class::ErrorResponse => {
-                let Some(req) = self.pending.get_mut(&id) else { return };
-                if req.answered {
+                if self.txns.get(id).is_none_or(|r| r.answered) {
                     return;
                 }
-                req.answered = true;
+                let Some(req) = self.txns.response(id).cloned() else { return };
                 self.answered += 1;
-                let req = req.clone();
                 if let Some(rtt) = msg.time_ns.checked_sub(req.time_ns) {
                     if self.rtts_ms.len() < MAX_ENTRIES {
                         self.rtts_ms.push(rtt as f64 / 1e6);
@@ -239,7 +229,7 @@ impl Summary {
                         pair.errors += 1;
                     } else {
                         pair.successes += 1;
-                        pair.nominated |= req.use_candidate;
+                        pair.nominated |= req.nominates;
                     }
                 }
                 let akey = flow_key(req.transport, req.src, req.dst);
@@ -485,7 +475,7 @@ impl Summary {
                     "jitter_ms": rate.map(|r| s.jitter / r * 1000.0)})
             })
             .collect();
-        let unanswered = self.pending.values().filter(|p| !p.answered).count();
+        let unanswered = self.txns.unanswered().count();
         json!({
             "packets_with_problems": self.problems,
             "duration_s": self.first_ns.map(|f| (self.last_ns.saturating_sub(f)) as f64 / 1e9),

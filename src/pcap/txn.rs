@@ -5,6 +5,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
+use super::net::Transport;
 use crate::core::stun::Method;
 
 /// Which credential authenticated a request (its response uses the same).
@@ -45,6 +46,10 @@ pub struct Request {
     pub ice: bool,
     /// Method.
     pub method: Method,
+    /// UDP or TCP.
+    pub transport: Transport,
+    /// Whether it carries USE-CANDIDATE (an ICE check that nominates its pair).
+    pub nominates: bool,
 }
 
 /// Bound on tracked transactions; the oldest are forgotten first.
@@ -178,6 +183,8 @@ mod tests {
 
     fn req(port: u16) -> Request {
         Request {
+            transport: Transport::Udp,
+            nominates: false,
             frame: 1,
             time_ns: 0,
             src: SocketAddr::from(([10, 0, 0, 1], port)),
