@@ -6,7 +6,7 @@
 //! with its facts ([`super::pipe`], formatted by [`super::line`] on the output thread) or as a
 //! record (NDJSON, JSON) or tree formatted here.
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 
 use colored::Colorize;
@@ -14,9 +14,10 @@ use colored::Colorize;
 use super::dissect::{body_json, Body, Via};
 use super::engine::{Msg, Sink};
 use super::facts::{forgotten_message, Checks, Scan, StunFacts};
+use super::fastfmt::LineBuf;
 use super::keys::KeyBook;
-use super::line::{problem_line, BodyJob, LineHead};
-use super::pipe::Pipe;
+use super::line::{format_line, problem_line, BodyJob, LineCache, LineHead};
+use super::pipe::Consumer;
 use super::records::{
     write_line, MessageRecord, ProblemRecord, RecordBody, Spill, TransactionRecord, UnansweredRecord,
 };
@@ -87,10 +88,20 @@ pub struct DecodeOptions {
 
 /// `--json` problems kept in memory; more go to a temporary file.
 const PROBLEMS_IN_MEMORY: usize = 1 << 20;
+/// Output is written in chunks of about this size.
+const WRITE_CHUNK: usize = 64 << 10;
 
-/// The decode sink: checks, filters, output (lines written on a thread of its own).
+/// The decode sink: checks, filters, lines or records, writing. It runs on the output thread,
+/// behind [`super::pipe::Handoff`].
 pub struct Decoder<W: Write + Send + 'static> {
-    pipe: Pipe<W>,
+    out: W,
+    /// Text not written yet.
+    pending: LineBuf,
+    /// What lines repeat from one to the next.
+    pairs: LineCache,
+    color: bool,
+    /// The first write error (a closed pipe ends the run).
+    error: Option<io::Error>,
     mode: Mode,
     opts: DecodeOptions,
     /// Transactions and checks.
@@ -109,7 +120,11 @@ impl<W: Write + Send + 'static> Decoder<W> {
     /// A decoder writing to `out`.
     pub fn new(out: W, mode: Mode, opts: DecodeOptions, keys: KeyBook) -> Self {
         Decoder {
-            pipe: Pipe::new(out, colored::control::SHOULD_COLORIZE.should_colorize()),
+            out,
+            pending: LineBuf::with_capacity(WRITE_CHUNK + (8 << 10)),
+            pairs: LineCache::default(),
+            color: colored::control::SHOULD_COLORIZE.should_colorize(),
+            error: None,
             mode,
             opts,
             checks: Checks::new(keys),
@@ -123,18 +138,35 @@ impl<W: Write + Send + 'static> Decoder<W> {
 
     /// Queue text for the output.
     fn write(&mut self, bytes: &[u8]) {
-        self.pipe.batch.text(bytes);
-        self.pipe.maybe_send();
+        self.pending.extend_from_slice(bytes);
+        self.maybe_flush();
+    }
+
+    /// Write the pending text once it makes a chunk.
+    #[inline(always)]
+    fn maybe_flush(&mut self) {
+        if self.pending.len() >= WRITE_CHUNK {
+            self.flush_pending();
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        if self.error.is_none() && !self.pending.is_empty() {
+            if let Err(e) = self.out.write_all(self.pending.as_bytes()) {
+                self.error = Some(e);
+            }
+        }
+        self.pending.clear();
     }
 
     /// Whether the output was closed (e.g. a closed pipe); the caller stops reading then.
     pub fn output_closed(&self) -> bool {
-        self.pipe.closed()
+        self.error.is_some()
     }
 
     /// The error that ended the output, if any (known after [`Decoder::finish`]).
     pub fn io_error(&self) -> Option<&std::io::Error> {
-        self.pipe.error()
+        self.error.as_ref()
     }
 
     fn wanted(&self, msg: &Msg<'_>, facts: Option<&StunFacts>) -> bool {
@@ -172,7 +204,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
         t.saturating_sub(first) as f64 / 1e9
     }
 
-    /// Queue a message's line; the output thread formats it.
+    /// Write a message's line.
     #[inline(always)]
     fn human_line(&mut self, msg: &Msg<'_>, scan: Option<&Scan>, facts: Option<&StunFacts>) {
         let rel_ns = msg.time_ns.saturating_sub(*self.first_ns.get_or_insert(msg.time_ns));
@@ -187,34 +219,9 @@ impl<W: Write + Send + 'static> Decoder<W> {
             via: msg.via,
             rfc4571: msg.framing.is_some(),
         };
-        let body = self.body_job(&msg.body, scan);
-        self.pipe.batch.line(head, body, facts.copied());
-        self.pipe.maybe_send();
-    }
-
-    /// What the output thread needs of a message's body for its line; the bytes it reads go
-    /// to the batch.
-    #[inline(always)]
-    fn body_job(&mut self, body: &Body<'_>, scan: Option<&Scan>) -> BodyJob {
-        let batch = &mut self.pipe.batch;
-        match body {
-            Body::Stun(m) => {
-                let (s, e) = batch.keep(m.as_bytes());
-                BodyJob::Stun(s, e, scan.copied().unwrap_or_default())
-            }
-            Body::ChannelData(cd) => BodyJob::ChannelData(cd.channel(), cd.length()),
-            Body::Dtls(p) => {
-                let (s, e) = batch.keep(p);
-                BodyJob::Dtls(s, e)
-            }
-            Body::Rtp(rtp) => BodyJob::Rtp(*rtp),
-            Body::Rtcp(p) => {
-                let (s, e) = batch.keep(p);
-                BodyJob::Rtcp(s, e)
-            }
-            Body::Zrtp => BodyJob::Zrtp,
-            Body::Other => BodyJob::Other,
-        }
+        let (body, bytes) = body_job(&msg.body, scan);
+        format_line(&mut self.pending, self.color, &mut self.pairs, &head, &body, bytes, facts);
+        self.maybe_flush();
     }
 
     /// Write a message's record: an NDJSON line, or the next element of the `--json` messages.
@@ -267,14 +274,14 @@ impl<W: Write + Send + 'static> Decoder<W> {
                 self.begin_json();
                 let first = self.json_messages == 0;
                 self.json_messages += 1;
-                self.pipe.batch.text_with(|arena| {
-                    arena.extend_from_slice(if first { b"\n" } else { b",\n" });
-                    let _ = serde_json::to_writer(&mut *arena, &record);
-                });
+                let out = self.pending.vec_mut();
+                out.extend_from_slice(if first { b"\n" } else { b",\n" });
+                // Serializing into a Vec cannot fail: string keys, finite numbers or null.
+                let _ = serde_json::to_writer(&mut *out, &record);
             }
-            _ => self.pipe.batch.text_with(|arena| write_line(arena, &record)),
+            _ => write_line(self.pending.vec_mut(), &record),
         }
-        self.pipe.maybe_send();
+        self.maybe_flush();
     }
 
     /// `--json`: the document's start, once.
@@ -349,8 +356,8 @@ impl<W: Write + Send + 'static> Decoder<W> {
                         record: UnansweredRecord<'a>,
                     }
                     let tagged = Tagged { kind: "unanswered-request", record };
-                    self.pipe.batch.text_with(|arena| write_line(arena, &tagged));
-                    self.pipe.maybe_send();
+                    write_line(self.pending.vec_mut(), &tagged);
+                    self.maybe_flush();
                 }
                 Mode::Json => {
                     let mut entry = Vec::new();
@@ -366,11 +373,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
             // Straight from the spill to the output, a piece at a time: what went to the
             // temporary file does not come back into memory all at once.
             let mut problems = std::mem::replace(&mut self.problems, Spill::new(0));
-            let pipe = &mut self.pipe;
-            let drained = problems.drain(64 << 10, |piece| {
-                pipe.batch.text(piece);
-                pipe.maybe_send();
-            });
+            let drained = problems.drain(64 << 10, |piece| self.write(piece));
             if let Err(e) = drained {
                 eprintln!("rtctool: problems kept in a temporary file could not be read back: {e}");
             }
@@ -380,7 +383,12 @@ impl<W: Write + Send + 'static> Decoder<W> {
             }
             self.write(b"\n]\n}\n");
         }
-        self.pipe.finish();
+        self.flush_pending();
+        if self.error.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.error = Some(e);
+            }
+        }
     }
 }
 
@@ -411,26 +419,36 @@ impl<W: Write + Send + 'static> Decoder<W> {
     }
 }
 
-impl<W: Write + Send + 'static> Sink for Decoder<W> {
-    /// Every message: its checks, the filters, then its line or record.
+/// What the line of a message's body needs, and the bytes its ranges are in.
+#[inline(always)]
+fn body_job<'a>(body: &Body<'a>, scan: Option<&Scan>) -> (BodyJob, &'a [u8]) {
+    match body {
+        Body::Stun(m) => {
+            let bytes: &'a [u8] = m.into_inner();
+            (BodyJob::Stun(0, bytes.len(), scan.copied().unwrap_or_default()), bytes)
+        }
+        Body::ChannelData(cd) => (BodyJob::ChannelData(cd.channel(), cd.length()), &[]),
+        Body::Dtls(p) => (BodyJob::Dtls(0, p.len()), p),
+        Body::Rtp(rtp) => (BodyJob::Rtp(*rtp), &[]),
+        Body::Rtcp(p) => (BodyJob::Rtcp(0, p.len()), p),
+        Body::Zrtp => (BodyJob::Zrtp, &[]),
+        Body::Other => (BodyJob::Other, &[]),
+    }
+}
+
+impl<W: Write + Send + 'static> Decoder<W> {
+    /// Every message, with its facts once it is STUN: the filters, then its line or record.
     #[inline(always)]
-    fn message(&mut self, msg: &Msg<'_>) {
+    fn checked(&mut self, msg: &Msg<'_>, scan: Option<&Scan>, facts: Option<&StunFacts>) {
         // Times are relative to the first message of the capture, whatever is filtered out.
         self.first_ns.get_or_insert(msg.time_ns);
-        let (scan, facts) = match &msg.body {
-            Body::Stun(m) => {
-                let (scan, facts) = self.checks.stun(msg, m);
-                (Some(scan), Some(facts))
-            }
-            _ => (None, None),
-        };
-        let is_error = facts.as_ref().is_some_and(|f| {
+        let is_error = facts.is_some_and(|f| {
             f.error_code.is_some() || f.fingerprint == Check::Bad || f.integrity == Some(Check::Bad)
         });
         if self.opts.errors && !is_error {
             return;
         }
-        if !self.wanted(msg, facts.as_ref()) {
+        if !self.wanted(msg, facts) {
             return;
         }
         if is_error {
@@ -438,12 +456,37 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
         }
         match self.mode {
             Mode::Human => {
-                self.human_line(msg, scan.as_ref(), facts.as_ref());
+                self.human_line(msg, scan, facts);
                 if self.opts.tree {
-                    self.tree(msg, facts.as_ref());
+                    self.tree(msg, facts);
                 }
             }
-            Mode::Ndjson | Mode::Json => self.record(msg, facts.as_ref()),
+            Mode::Ndjson | Mode::Json => self.record(msg, facts),
+        }
+    }
+}
+
+impl<W: Write + Send + 'static> Consumer for Decoder<W> {
+    #[inline(always)]
+    fn stun(&mut self, msg: &Msg<'_>, scan: &Scan) {
+        let Body::Stun(m) = &msg.body else { return self.checked(msg, None, None) };
+        let facts = self.checks.stun(msg, m, scan);
+        self.checked(msg, Some(scan), Some(&facts));
+    }
+
+    fn closed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+impl<W: Write + Send + 'static> Sink for Decoder<W> {
+    /// A message straight from the engine (without the handoff, in tests): a STUN message is
+    /// walked here first.
+    #[inline(always)]
+    fn message(&mut self, msg: &Msg<'_>) {
+        match &msg.body {
+            Body::Stun(m) => self.stun(msg, &Scan::of(m)),
+            _ => self.checked(msg, None, None),
         }
     }
 

@@ -219,11 +219,10 @@ impl Checks {
         Checks { txns: Transactions::new(), keys }
     }
 
-    /// Walk a message, match its transaction, check its FINGERPRINT and (with credentials) its
-    /// MESSAGE-INTEGRITY.
+    /// The facts of a message walked before ([`Scan::of`]): check its FINGERPRINT, match its
+    /// transaction and (with credentials) check its MESSAGE-INTEGRITY.
     #[inline(always)]
-    pub(super) fn stun(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>) -> (Scan, StunFacts) {
-        let scan = Scan::of(m);
+    pub(super) fn stun(&mut self, msg: &Msg<'_>, m: &Message<&[u8]>, scan: &Scan) -> StunFacts {
         let mut facts = StunFacts { ice: scan.ice, error_code: scan.error_code, ..StunFacts::default() };
         let key = match m.class() {
             Class::Request if !self.keys.is_empty() => self.keys.key_ref_for(m),
@@ -243,7 +242,7 @@ impl Checks {
         } else if scan.integrity {
             facts.integrity = Some(Check::Unchecked);
         }
-        (scan, facts)
+        facts
     }
 
     /// The credentials that may verify a message (for its record's decode report).

@@ -38,6 +38,11 @@ impl LineBuf {
         self.0.extend_from_slice(b);
     }
     /// Empty it, keeping the allocation.
+    /// The bytes, to write into (JSON records).
+    pub fn vec_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+
     pub fn clear(&mut self) {
         self.0.clear();
     }

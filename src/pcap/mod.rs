@@ -1,8 +1,19 @@
 //! `rtctool pcap`: STUN/TURN dissection of captures, with the DTLS, RTP and RTCP around it.
 //!
-//! The pipeline streams: [`reader`] yields one packet at a time from a bounded buffer,
-//! [`net`] peels link/IP/UDP/TCP, [`tcp`] reassembles STUN streams, [`dissect`] recognises
-//! payloads, and [`engine`] hands messages to a sink ([`decode`] or [`summary`]).
+//! One direction, each stage owning its state:
+//!
+//! 1. [`reader`] yields one packet at a time from a bounded buffer;
+//! 2. [`net`] peels link, IP (with fragment reassembly), UDP and TCP;
+//! 3. [`flows`] numbers the flows, [`tcp`] reassembles STUN streams;
+//! 4. [`dissect`] recognises payloads, and [`engine`] hands the messages (with those found inside
+//!    TURN ChannelData and DATA attributes) to a [`engine::Sink`];
+//! 5. for `decode`, [`pipe`] hands them to the output thread, with the walk of each STUN
+//!    message's attributes ([`facts::Scan`]) made on the way;
+//! 6. [`facts`] checks them there: FINGERPRINT, the transaction ([`txn`]), MESSAGE-INTEGRITY;
+//! 7. [`decode`] filters them and writes each as a line ([`line`]), a record ([`records`]) or
+//!    a tree.
+//!
+//! `summary` is a sink of its own on the same engine, with the same transaction table.
 
 pub mod decode;
 pub mod dissect;
@@ -68,14 +79,18 @@ pub fn run(job: PcapJob, out: &Output) -> Result<Outcome> {
         PcapJob::Decode { file, keys, options } => {
             let keys = key_book(&keys)?;
             let errors_only = options.errors;
-            // The decoder writes in chunks of about 64 KiB from its output thread.
-            let mut sink = decode::Decoder::new(io::stdout(), out.mode, options, keys);
-            pump(&file, out, &mut sink, |s| s.output_closed())?;
-            sink.finish();
-            if let Some(e) = sink.io_error() {
+            // Dissection here, the decoder (checks, lines, writing) on the output thread.
+            let decoder = decode::Decoder::new(io::stdout(), out.mode, options, keys);
+            let mut handoff = pipe::Handoff::new(decoder);
+            pump(&file, out, &mut handoff, |h| h.closed())?;
+            let Some(mut decoder) = handoff.finish() else {
+                return Err(Error::input("the output thread ended without its decoder"));
+            };
+            decoder.finish();
+            if let Some(e) = decoder.io_error() {
                 return Err(Error::output(e));
             }
-            Ok(if errors_only && sink.errors_found > 0 { Outcome::Found } else { Outcome::Clean })
+            Ok(if errors_only && decoder.errors_found > 0 { Outcome::Found } else { Outcome::Clean })
         }
         PcapJob::Summary { file } => {
             let mut sink = summary::Summary::new();

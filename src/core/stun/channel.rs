@@ -98,6 +98,11 @@ impl<T: AsRef<[u8]>> ChannelData<T> {
         &self.buffer.as_ref()[4..4 + usize::from(self.length())]
     }
 
+    /// The whole buffer: header, data, and what trails it.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
     /// The frame's size on a stream transport, where it is padded to 4 bytes.
     pub fn padded_len(&self) -> usize {
         (4 + usize::from(self.length()) + 3) & !3
