@@ -1159,7 +1159,7 @@ mod tests {
 
     #[test]
     fn model_rules_are_registered() {
-        use super::super::model::rule;
+        use super::super::parse::rule;
         for id in [
             rule::ATTRIBUTE_SYNTAX,
             rule::CANDIDATE_SYNTAX,

@@ -23,6 +23,7 @@ pub mod input;
 pub mod lines;
 pub mod lint;
 pub mod model;
+mod parse;
 pub mod show;
 
 use std::io::{self, Write};
