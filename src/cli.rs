@@ -828,7 +828,7 @@ impl GatherArgs {
 /// RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD: the one place the environment is read for
 /// TURN credentials (the library takes them as options).
 pub fn turn_env() -> crate::core::ice::TurnEnv {
-    use crate::core::ice::url::{ENV_TURN_PASSWORD, ENV_TURN_USERNAME};
+    use crate::core::ice::credentials::{ENV_TURN_PASSWORD, ENV_TURN_USERNAME};
     crate::core::ice::TurnEnv {
         username: std::env::var(ENV_TURN_USERNAME).ok(),
         password: std::env::var(ENV_TURN_PASSWORD).ok().map(crate::core::ice::Secret::new),

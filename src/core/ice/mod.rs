@@ -7,23 +7,23 @@
 //!   transport.
 //! * [`foundation`](mod@foundation): candidate foundations (RFC 8445 §5.1.1.3) for locally
 //!   gathered candidates.
-//! * [`url`]: `stun:`/`turn:` URIs (RFC 7064, RFC 7065) and TURN credentials whose password
-//!   is never printed.
+//! * [`url`]: `stun:`/`turn:` URIs (RFC 7064, RFC 7065);
+//! * [`credentials`]: TURN credentials from the URL, the flags or the environment, whose
+//!   password is never printed.
 //! * [`server`]: a STUN/TURN server with its credentials settled, as every command takes it.
 //!
 //! The most used items are re-exported here.
 
 pub mod candidate;
+pub mod credentials;
 pub mod foundation;
 pub mod priority;
 pub mod server;
 pub mod url;
 
 pub use candidate::{Candidate, CandidateError, CandidateType, TcpType};
+pub use credentials::{resolve_credentials, Credentials, Secret, TurnEnv};
 pub use foundation::foundation;
 pub use priority::{pair_priority, priority, PriorityParts};
 pub use server::IceServer;
-pub use url::{
-    resolve_credentials, Credentials, EffectiveTransport, IceUrl, Scheme, Secret, Transport, TurnEnv,
-    UrlError,
-};
+pub use url::{EffectiveTransport, IceUrl, Scheme, Transport, UrlError};

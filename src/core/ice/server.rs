@@ -1,7 +1,8 @@
 //! A STUN or TURN server as every command takes it: its URL and, for TURN, the credentials
 //! settled from the URL, the flags or the environment.
 
-use super::url::{Credentials, EffectiveTransport, IceUrl};
+use super::credentials::Credentials;
+use super::url::{EffectiveTransport, IceUrl};
 
 /// A STUN/TURN server with its credentials settled. The URL keeps no password: that lives in
 /// `credentials` only, so printing the URL never shows it.
