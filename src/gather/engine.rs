@@ -21,18 +21,23 @@
 //! is recorded per server with what happened. When every probe has its verdict, gathering is
 //! complete ([`Event::Complete`]) and the allocations are released with a Refresh of
 //! LIFETIME 0, bounded by `Config::release_timeout`.
+//!
+//! Here: probes, their deadlines and STUN Binding. TURN probes drive core's TURN client
+//! ([`crate::core::turn::Client`]) in `engine/relay.rs`; candidates, their
+//! priorities and the srflx deduplication are in `engine/candidates.rs`.
 
 use std::collections::{HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+mod candidates;
 mod relay;
 
+use candidates::candidate;
+
 use super::report::{FailureKind, GatheredCandidate, ServerError, ServerReport, Step, UNREACHABLE_CODE};
-use crate::core::ice::priority::{
-    priority, CHROMIUM_TYPE_PREFERENCE_HOST_TCP, TYPE_PREFERENCE_HOST, TYPE_PREFERENCE_SRFLX,
-};
-use crate::core::ice::{foundation, Candidate, CandidateType, EffectiveTransport, IceServer, TcpType};
+use crate::core::ice::priority::{CHROMIUM_TYPE_PREFERENCE_HOST_TCP, TYPE_PREFERENCE_HOST};
+use crate::core::ice::{CandidateType, EffectiveTransport, IceServer, TcpType};
 use crate::core::output::millis;
 use crate::core::stun::{
     attr, describe_not_stun, frame_len, Class, Message, MessageBuilder, Method, StreamFrame,
@@ -950,56 +955,6 @@ impl Gatherer {
         }
     }
 
-    fn srflx(&mut self, p: usize, m: SocketAddr, now: Instant) {
-        let r = self.probes[p].report;
-        let Via::Udp(socket) = self.probes[p].via else { return };
-        let Some(base) = self.probes[p].base else { return };
-        if self.config.relay_only {
-            return;
-        }
-        if socket >= self.locals.len() {
-            self.reports[r].note =
-                Some("a socket of its own, not a host candidate's: no srflx from it".into());
-            return;
-        }
-        if same_address(m, base) {
-            self.reports[r].note =
-                Some("mapped address = local address (no NAT): no srflx candidate, as in browsers".into());
-            return;
-        }
-        if !self.srflx_seen.insert((socket, m)) {
-            self.reports[r].note = Some("same mapped address as another server: srflx not repeated".into());
-            return;
-        }
-        let c = candidate(
-            CandidateType::Srflx,
-            "udp",
-            m,
-            base.ip(),
-            Some(self.probes[p].destination.ip()),
-            Some(base),
-            TYPE_PREFERENCE_SRFLX,
-            self.probes[p].preference,
-        );
-        let url = Some(self.config.servers[self.probes[p].server].label());
-        let interface = self.probes[p].interface.clone();
-        self.add_candidate(c, url, None, interface, now);
-        self.reports[r].note = Some("srflx candidate".into());
-    }
-
-    fn add_candidate(
-        &mut self,
-        candidate: Candidate,
-        url: Option<String>,
-        relay_protocol: Option<&'static str>,
-        interface: Option<String>,
-        now: Instant,
-    ) {
-        let elapsed_ms = self.ms(now);
-        self.candidates.push(GatheredCandidate { candidate, url, relay_protocol, interface, elapsed_ms });
-        self.events.push_back(Event::Candidate(self.candidates.len() - 1));
-    }
-
     fn succeed(&mut self, r: usize, now: Instant) {
         let at = self.ms(now);
         let report = &mut self.reports[r];
@@ -1161,33 +1116,4 @@ fn unanswered(
         ),
         Unanswered::Silent(t) => (FailureKind::Timeout, format!("{method} to {destination}: {t}")),
     }
-}
-
-/// A gathered candidate, component 1, with its foundation and priority computed the way
-/// Chromium does (`transport` feeds the foundation: relays reached over UDP, TCP and TLS
-/// differ; the candidate's own protocol is UDP except for TCP host candidates).
-#[allow(clippy::too_many_arguments)]
-fn candidate(
-    typ: CandidateType,
-    transport: &str,
-    address: SocketAddr,
-    base_ip: IpAddr,
-    server_ip: Option<IpAddr>,
-    related: Option<SocketAddr>,
-    type_preference: u8,
-    local_preference: u16,
-) -> Candidate {
-    let protocol = if typ == CandidateType::Host { transport } else { "udp" };
-    let mut c = Candidate::new(
-        foundation(typ, base_ip, server_ip, transport),
-        1,
-        protocol.to_string(),
-        priority(type_preference, local_preference, 1),
-        address.ip().to_canonical().to_string(),
-        address.port(),
-        typ,
-    );
-    c.related_address = related.map(|r| r.ip().to_canonical().to_string());
-    c.related_port = related.map(|r| r.port());
-    c
 }
