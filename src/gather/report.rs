@@ -210,11 +210,6 @@ impl ServerReport {
             steps: Vec::new(),
         }
     }
-
-    /// Whether a verdict was reached (ok or an error).
-    pub fn is_decided(&self) -> bool {
-        self.ok || self.error.is_some()
-    }
 }
 
 /// Candidates gathered, by type.

@@ -159,11 +159,6 @@ impl<W: Write + Send + 'static> Decoder<W> {
         self.pending.clear();
     }
 
-    /// Whether the output was closed (e.g. a closed pipe); the caller stops reading then.
-    pub fn output_closed(&self) -> bool {
-        self.error.is_some()
-    }
-
     /// The error that ended the output, if any (known after [`Decoder::finish`]).
     pub fn io_error(&self) -> Option<&std::io::Error> {
         self.error.as_ref()

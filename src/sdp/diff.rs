@@ -760,15 +760,6 @@ pub(crate) fn base_key_display(c: &Codec<'_>) -> String {
     }
 }
 
-/// How many changes of each kind, for summaries.
-pub fn count_by_kind(changes: &[Change]) -> Vec<(&'static str, usize)> {
-    let mut counts: HashMap<&'static str, usize> = HashMap::new();
-    for c in changes {
-        *counts.entry(c.kind).or_insert(0) += 1;
-    }
-    KINDS.iter().filter_map(|(k, _)| counts.get(k).map(|n| (*k, *n))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -686,11 +686,6 @@ impl<'a> Sdp<'a> {
         super::parse::parse(text)
     }
 
-    /// The m-section with this mid.
-    pub fn media_by_mid(&self, mid: &str) -> Option<&Media<'a>> {
-        self.media.iter().find(|m| m.mid() == Some(mid))
-    }
-
     /// Effective ICE ufrag of a section (its own, else the session's).
     pub fn ufrag(&self, m: &Media<'a>) -> Option<&'a str> {
         m.ice.ufrag.or(self.session.ice.ufrag).map(|l| l.value)

@@ -196,11 +196,6 @@ pub fn name(typ: u16) -> Cow<'static, str> {
     }
 }
 
-/// Whether an attribute type is comprehension-required (below 0x8000).
-pub fn is_comprehension_required(typ: u16) -> bool {
-    typ < 0x8000
-}
-
 /// The reason phrase RFC 8489/8656/6062/8445 give an error code.
 pub fn error_reason(code: u16) -> Option<&'static str> {
     Some(match code {
