@@ -9,6 +9,7 @@ mod common {
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use rtctool::core::ice::credentials::rest_credentials;
 use rtctool::core::transact::{AuthFailure, LongTermAuth, TransactionId};
 use rtctool::core::turn::{Allocation, Carrier, Client, Config, Event, Failure, Input, Phase, Request};
 
@@ -20,9 +21,13 @@ struct Peer {
 
 impl Peer {
     fn new(server: SocketAddr, password: &str) -> Peer {
+        Peer::with(server, LongTermAuth::new("alice", password))
+    }
+
+    fn with(server: SocketAddr, auth: LongTermAuth) -> Peer {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         let mut config = Config::new(server, Carrier::Datagram);
-        config.auth = Some(LongTermAuth::new("alice", password));
+        config.auth = Some(auth);
         config.software = Some("rtctool test".into());
         Peer { client: Client::new(config, TransactionId::random()), socket, events: Vec::new() }
     }
@@ -152,4 +157,48 @@ fn a_wrong_password_is_a_typed_failure() {
     assert_eq!(failure.code(), Some(401));
     assert!(matches!(failure, Failure::Auth { failure: AuthFailure::Rejected { .. }, .. }), "{failure:?}");
     assert_eq!(a.client.phase(), Phase::Closed);
+}
+
+#[test]
+fn turn_rest_credentials_allocate_until_they_expire() {
+    if !common::coturn::available() {
+        return;
+    }
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = common::coturn::dir_for("turn-rest", port);
+    let args = common::coturn::args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--listening-port",
+        &port.to_string(),
+        "--allow-loopback-peers",
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--use-auth-secret",
+        "--static-auth-secret",
+        "s3cr3t",
+        "-r",
+        "rtctool.test",
+    ]);
+    let _coturn = common::coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]);
+    let server: SocketAddr = ([127, 0, 0, 1], port).into();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let auth = |expiry: u64, secret: &str| {
+        let c = rest_credentials(secret, "alice", expiry);
+        LongTermAuth::new(c.username, c.password.expose())
+    };
+    assert!(Peer::with(server, auth(now + 3600, "s3cr3t")).allocate().relayed.ip().is_loopback());
+    for (expiry, secret, why) in [(now - 60, "s3cr3t", "expired"), (now + 3600, "other", "wrong secret")] {
+        let mut peer = Peer::with(server, auth(expiry, secret));
+        let t = Instant::now();
+        peer.client.allocate(t, t + Duration::from_secs(5));
+        let event = peer.until(|e| matches!(e, Event::Allocated(_) | Event::Failed { .. }));
+        let Event::Failed { failure, .. } = event else { panic!("{why}: {event:?}") };
+        assert_eq!(failure.code(), Some(401), "{why}: {failure:?}");
+    }
 }

@@ -123,9 +123,47 @@ pub fn resolve_credentials(
     Some(Credentials { username, password: Secret(password) })
 }
 
+/// TURN REST API credentials (draft-uberti-behave-turn-rest, coturn's `use-auth-secret` with
+/// `static-auth-secret`): the username is `EXPIRY:USER` (EXPIRY in seconds since the epoch; a
+/// bare `EXPIRY` when `user` is empty), the password base64(HMAC-SHA1(secret, username)).
+/// The secret never leaves this function; the password is a [`Secret`].
+///
+/// ```
+/// use rtctool::core::ice::credentials::rest_credentials;
+/// let c = rest_credentials("s3cr3t", "alice", 1_700_000_000);
+/// assert_eq!(c.username, "1700000000:alice");
+/// assert_eq!(c.password.expose().len(), 28); // 20 bytes of HMAC-SHA1 in base64
+/// ```
+pub fn rest_credentials(secret: &str, user: &str, expiry_unix: u64) -> Credentials {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let username = if user.is_empty() { expiry_unix.to_string() } else { format!("{expiry_unix}:{user}") };
+    let password = match <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(secret.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(username.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+        }
+        // HMAC takes keys of any length.
+        Err(_) => String::new(),
+    };
+    Credentials { username, password: Secret::new(password) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const EXPECTED: &str = "81mjszbESz91Gv1n2xG/SVLX+uY=";
+
+    #[test]
+    fn rest_credentials_as_coturn_computes_them() {
+        // Computed with `printf '%s' 1700000000:alice | openssl dgst -sha1 -hmac s3cr3t -binary | base64`.
+        let c = rest_credentials("s3cr3t", "alice", 1_700_000_000);
+        assert_eq!(c.username, "1700000000:alice");
+        assert_eq!(c.password.expose(), EXPECTED);
+        assert_eq!(rest_credentials("s3cr3t", "", 1_700_000_000).username, "1700000000");
+        assert!(!format!("{c:?}").contains(EXPECTED), "the password is never printed");
+    }
 
     #[test]
     fn secret_is_never_printed() {
