@@ -172,9 +172,43 @@ enum Phase {
     Done,
 }
 
+/// A probe: one server from one socket or connection (an index into `Gatherer::probes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProbeId(usize);
+
+/// A server report (an index into `Gatherer::reports`, as [`Event::Verdict`] gives it out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReportId(usize);
+
+impl std::ops::Index<ProbeId> for Vec<Probe> {
+    type Output = Probe;
+    fn index(&self, id: ProbeId) -> &Probe {
+        &self[id.0]
+    }
+}
+
+impl std::ops::IndexMut<ProbeId> for Vec<Probe> {
+    fn index_mut(&mut self, id: ProbeId) -> &mut Probe {
+        &mut self[id.0]
+    }
+}
+
+impl std::ops::Index<ReportId> for Vec<ServerReport> {
+    type Output = ServerReport;
+    fn index(&self, id: ReportId) -> &ServerReport {
+        &self[id.0]
+    }
+}
+
+impl std::ops::IndexMut<ReportId> for Vec<ServerReport> {
+    fn index_mut(&mut self, id: ReportId) -> &mut ServerReport {
+        &mut self[id.0]
+    }
+}
+
 #[derive(Debug)]
 struct Probe {
-    report: usize,
+    report: ReportId,
     server: usize,
     via: Via,
     /// The base: the local socket's address, or the connection's local end.
@@ -194,7 +228,7 @@ struct Probe {
 
 #[derive(Debug)]
 struct Conn {
-    probe: usize,
+    probe: ProbeId,
     remote: SocketAddr,
     buffer: Vec<u8>,
     open: bool,
@@ -398,16 +432,21 @@ impl Gatherer {
         millis(now.saturating_duration_since(self.start))
     }
 
-    fn step(&mut self, report: usize, now: Instant, what: impl Into<String>) {
+    /// Every probe, by id (a range: the probes can be changed while it runs).
+    fn probe_ids(&self) -> impl Iterator<Item = ProbeId> {
+        (0..self.probes.len()).map(ProbeId)
+    }
+
+    fn step(&mut self, report: ReportId, now: Instant, what: impl Into<String>) {
         let at_ms = self.ms(now);
         self.reports[report].steps.push(Step { at_ms, what: what.into() });
     }
 
-    fn new_report(&mut self, server: usize) -> usize {
+    fn new_report(&mut self, server: usize) -> ReportId {
         let s = &self.config.servers[server];
         let kind = if s.is_turn() { "turn" } else { "stun" };
         self.reports.push(ServerReport::new(s.label(), kind, s.transport().as_str()));
-        self.reports.len() - 1
+        ReportId(self.reports.len() - 1)
     }
 
     /// A server's name resolved (or failed to): probes start from every local socket that can
@@ -465,7 +504,7 @@ impl Gatherer {
                         redirects: 0,
                         earlier_transmissions: 0,
                     });
-                    let p = self.probes.len() - 1;
+                    let p = ProbeId(self.probes.len() - 1);
                     started += 1;
                     if shared {
                         self.reports[r].local_address = Some(local.address);
@@ -512,7 +551,7 @@ impl Gatherer {
                         redirects: 0,
                         earlier_transmissions: 0,
                     });
-                    let p = self.probes.len() - 1;
+                    let p = ProbeId(self.probes.len() - 1);
                     self.connect(p, Some(local.address.ip()), now);
                     started += 1;
                 }
@@ -540,7 +579,7 @@ impl Gatherer {
     }
 
     /// Ask the caller for a connection for probe `p`.
-    fn connect(&mut self, p: usize, local: Option<IpAddr>, now: Instant) {
+    fn connect(&mut self, p: ProbeId, local: Option<IpAddr>, now: Instant) {
         let conn = self.conns.len();
         let remote = self.probes[p].destination;
         self.conns.push(Conn { probe: p, remote, buffer: Vec::new(), open: true });
@@ -566,6 +605,7 @@ impl Gatherer {
         else {
             return;
         };
+        let p = ProbeId(p);
         let r = self.probes[p].report;
         match result {
             Ok(address) => {
@@ -657,7 +697,7 @@ impl Gatherer {
         }
     }
 
-    fn protocol_violation(&mut self, p: usize, why: String, now: Instant) {
+    fn protocol_violation(&mut self, p: ProbeId, why: String, now: Instant) {
         let r = self.probes[p].report;
         match self.probes[p].phase {
             Phase::Connecting | Phase::Binding | Phase::Allocating => {
@@ -718,10 +758,11 @@ impl Gatherer {
         }) else {
             return;
         };
+        let p = ProbeId(p);
         self.input(p, bytes, from, now);
     }
 
-    fn input(&mut self, p: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+    fn input(&mut self, p: ProbeId, bytes: &[u8], from: SocketAddr, now: Instant) {
         if self.probes[p].turn.is_some() {
             self.turn_input(p, bytes, from, now);
             return self.check_complete(now);
@@ -762,7 +803,7 @@ impl Gatherer {
     }
 
     fn fail_sends(&mut self, via: Via, destination: SocketAddr, kind: FailureKind, why: &str, now: Instant) {
-        for p in 0..self.probes.len() {
+        for p in self.probe_ids() {
             if self.probes[p].via != via || !same_address(self.probes[p].destination, destination) {
                 continue;
             }
@@ -785,7 +826,7 @@ impl Gatherer {
         if self.finished {
             return;
         }
-        for p in 0..self.probes.len() {
+        for p in self.probe_ids() {
             if self.probes[p].turn.is_some() {
                 self.turn_timeout(p, now);
                 continue;
@@ -817,7 +858,7 @@ impl Gatherer {
                     );
                 }
             }
-            for p in 0..self.probes.len() {
+            for p in self.probe_ids() {
                 if self.probes[p].phase == Phase::Connecting {
                     self.probes[p].phase = Phase::Done;
                     let r = self.probes[p].report;
@@ -841,7 +882,7 @@ impl Gatherer {
         self.check_complete(now);
     }
 
-    fn on_timeout(&mut self, p: usize, t: &TimedOut, strays: &[Stray], now: Instant) {
+    fn on_timeout(&mut self, p: ProbeId, t: &TimedOut, strays: &[Stray], now: Instant) {
         let r = self.probes[p].report;
         self.drop_tx(p);
         let destination = self.probes[p].destination;
@@ -858,7 +899,7 @@ impl Gatherer {
     }
 
     /// Start (or restart, after a redirection) the probe's first request.
-    fn begin(&mut self, p: usize, now: Instant) {
+    fn begin(&mut self, p: ProbeId, now: Instant) {
         if self.config.servers[self.probes[p].server].is_turn() {
             return self.begin_turn(p, now);
         }
@@ -873,7 +914,7 @@ impl Gatherer {
         self.start_tx(p, b.finish(), self.deadline, now);
     }
 
-    fn start_tx(&mut self, p: usize, request: Vec<u8>, until: Instant, now: Instant) {
+    fn start_tx(&mut self, p: ProbeId, request: Vec<u8>, until: Instant, now: Instant) {
         let left = until.saturating_duration_since(now);
         // Over a stream the request is sent once (RFC 8489 §6.2.2): the transport retransmits.
         let schedule = match self.probes[p].via {
@@ -895,7 +936,7 @@ impl Gatherer {
         self.probes[p].tx = Some(tx);
     }
 
-    fn on_response(&mut self, p: usize, response: Response, now: Instant) {
+    fn on_response(&mut self, p: ProbeId, response: Response, now: Instant) {
         let r = self.probes[p].report;
         self.record_answer(r, &response);
         let error = response.error().map(|(code, reason)| (code, reason.trim().to_string()));
@@ -944,7 +985,7 @@ impl Gatherer {
 
     /// Forget the probe's transaction (or abandon its allocation), counting its transmissions.
     /// Late answers to its retransmissions are then nobody's and ignored.
-    fn drop_tx(&mut self, p: usize) {
+    fn drop_tx(&mut self, p: ProbeId) {
         if let Some(tx) = self.probes[p].tx.take() {
             let r = self.probes[p].report;
             self.reports[r].transmissions += tx.transmissions();
@@ -955,40 +996,40 @@ impl Gatherer {
         }
     }
 
-    fn succeed(&mut self, r: usize, now: Instant) {
+    fn succeed(&mut self, r: ReportId, now: Instant) {
         let at = self.ms(now);
         let report = &mut self.reports[r];
         report.ok = true;
         report.elapsed_ms = Some(at);
-        self.events.push_back(Event::Verdict(r));
+        self.events.push_back(Event::Verdict(r.0));
     }
 
-    fn fail(&mut self, r: usize, code: Option<u16>, kind: FailureKind, reason: String, now: Instant) {
+    fn fail(&mut self, r: ReportId, code: Option<u16>, kind: FailureKind, reason: String, now: Instant) {
         let at = self.ms(now);
         self.step(r, now, format!("failed: {reason}"));
         let report = &mut self.reports[r];
         report.ok = false;
         report.elapsed_ms = Some(at);
         report.error = Some(ServerError::new(code.unwrap_or(UNREACHABLE_CODE), reason, kind));
-        self.events.push_back(Event::Verdict(r));
+        self.events.push_back(Event::Verdict(r.0));
     }
 
     /// Facts for the diagnosis beside a verdict's words: the server's own reason phrase, or
     /// what a request that got no answer did.
-    fn error_facts(&mut self, r: usize, server_reason: Option<String>, unanswered: Option<TimedOut>) {
+    fn error_facts(&mut self, r: ReportId, server_reason: Option<String>, unanswered: Option<TimedOut>) {
         if let Some(e) = self.reports[r].error.as_mut() {
             e.server_reason = server_reason;
             e.unanswered = unanswered;
         }
     }
 
-    fn released(&mut self, r: usize, ok: bool, why: Option<String>) {
+    fn released(&mut self, r: ReportId, ok: bool, why: Option<String>) {
         self.reports[r].released = Some(ok);
         self.reports[r].release_error = why;
-        self.events.push_back(Event::Released(r));
+        self.events.push_back(Event::Released(r.0));
     }
 
-    fn close(&mut self, p: usize) {
+    fn close(&mut self, p: ProbeId) {
         if let Via::Stream(conn) = self.probes[p].via {
             if let Some(c) = self.conns.get_mut(conn) {
                 if c.open {
@@ -1024,7 +1065,7 @@ impl Gatherer {
                 );
             }
         }
-        for p in 0..self.probes.len() {
+        for p in self.probe_ids() {
             let doing = match self.probes[p].phase {
                 Phase::Connecting => "connecting",
                 Phase::Binding => "Binding",
@@ -1041,7 +1082,7 @@ impl Gatherer {
         self.check_complete(now);
     }
 
-    fn close_if_done(&mut self, p: usize) {
+    fn close_if_done(&mut self, p: ProbeId) {
         if self.probes[p].phase == Phase::Done {
             self.close(p);
         }
@@ -1064,14 +1105,14 @@ impl Gatherer {
             self.events.push_back(Event::Complete);
             let until = now + self.config.release_timeout;
             self.release_deadline = Some(until);
-            for p in 0..self.probes.len() {
+            for p in self.probe_ids() {
                 if self.probes[p].phase == Phase::Allocated {
                     self.release(p, until, now);
                 }
             }
         }
         if self.probes.iter().all(|p| p.phase != Phase::Releasing) {
-            for p in 0..self.probes.len() {
+            for p in self.probe_ids() {
                 self.close(p);
             }
             self.finished = true;

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::{candidate, unanswered, Gatherer, Phase, Via};
+use super::{candidate, unanswered, Gatherer, Phase, ProbeId, ReportId, Via};
 use crate::core::ice::priority::{
     CHROMIUM_TYPE_PREFERENCE_RELAY_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
     CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
@@ -18,7 +18,7 @@ use crate::gather::report::FailureKind;
 
 impl Gatherer {
     /// Start the probe's allocation (again, after a redirection).
-    pub(super) fn begin_turn(&mut self, p: usize, now: Instant) {
+    pub(super) fn begin_turn(&mut self, p: ProbeId, now: Instant) {
         let server = &self.config.servers[self.probes[p].server];
         let carrier = match self.probes[p].via {
             Via::Udp(_) => Carrier::Datagram,
@@ -44,28 +44,28 @@ impl Gatherer {
     }
 
     /// Bytes for the probe's TURN client.
-    pub(super) fn turn_input(&mut self, p: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+    pub(super) fn turn_input(&mut self, p: ProbeId, bytes: &[u8], from: SocketAddr, now: Instant) {
         let Some(client) = self.probes[p].turn.as_mut() else { return };
         client.handle_input(bytes, from, now);
         self.pump(p, now);
     }
 
     /// Time for the probe's TURN client.
-    pub(super) fn turn_timeout(&mut self, p: usize, now: Instant) {
+    pub(super) fn turn_timeout(&mut self, p: ProbeId, now: Instant) {
         let Some(client) = self.probes[p].turn.as_mut() else { return };
         client.handle_timeout(now);
         self.pump(p, now);
     }
 
     /// The transport to the probe's server failed.
-    pub(super) fn turn_transport_error(&mut self, p: usize, why: &str, now: Instant) {
+    pub(super) fn turn_transport_error(&mut self, p: ProbeId, why: &str, now: Instant) {
         let Some(client) = self.probes[p].turn.as_mut() else { return };
         client.handle_transport_error(why, now);
         self.pump(p, now);
     }
 
     /// Release the probe's allocation, bounded by `until`.
-    pub(super) fn release(&mut self, p: usize, until: Instant, now: Instant) {
+    pub(super) fn release(&mut self, p: ProbeId, until: Instant, now: Instant) {
         let Some(client) = self.probes[p].turn.as_mut() else { return };
         if client.release(now, until) {
             self.probes[p].phase = Phase::Releasing;
@@ -74,21 +74,21 @@ impl Gatherer {
     }
 
     /// The report's count of transmissions, from the client.
-    pub(super) fn sync_transmissions(&mut self, p: usize) {
+    pub(super) fn sync_transmissions(&mut self, p: ProbeId) {
         if let Some(client) = &self.probes[p].turn {
             let r = self.probes[p].report;
             self.reports[r].transmissions = self.probes[p].earlier_transmissions + client.transmissions();
         }
     }
 
-    fn pump(&mut self, p: usize, now: Instant) {
+    fn pump(&mut self, p: ProbeId, now: Instant) {
         while let Some(event) = self.probes[p].turn.as_mut().and_then(|c| c.poll_event()) {
             self.on_turn_event(p, event, now);
         }
         self.sync_transmissions(p);
     }
 
-    fn on_turn_event(&mut self, p: usize, event: Event, now: Instant) {
+    fn on_turn_event(&mut self, p: ProbeId, event: Event, now: Instant) {
         let r = self.probes[p].report;
         let destination = self.probes[p].destination;
         match event {
@@ -159,7 +159,7 @@ impl Gatherer {
     }
 
     /// What every answer tells about the server, whatever the request.
-    pub(super) fn record_answer(&mut self, r: usize, response: &Response) {
+    pub(super) fn record_answer(&mut self, r: ReportId, response: &Response) {
         let report = &mut self.reports[r];
         if report.rtt_ms.is_none() {
             report.rtt_ms = response.rtt.map(millis);
@@ -175,7 +175,7 @@ impl Gatherer {
         }
     }
 
-    fn allocated(&mut self, p: usize, allocation: Allocation, now: Instant) {
+    fn allocated(&mut self, p: ProbeId, allocation: Allocation, now: Instant) {
         let r = self.probes[p].report;
         let Allocation { relayed, mapped, lifetime } = allocation;
         self.probes[p].phase = Phase::Allocated;
@@ -218,7 +218,7 @@ impl Gatherer {
         });
     }
 
-    fn allocate_failed(&mut self, p: usize, failure: Failure, now: Instant) {
+    fn allocate_failed(&mut self, p: ProbeId, failure: Failure, now: Instant) {
         let r = self.probes[p].report;
         let destination = self.probes[p].destination;
         let code = failure.code();
@@ -275,7 +275,7 @@ impl Gatherer {
         self.close(p);
     }
 
-    fn redirect(&mut self, p: usize, alternate: Option<SocketAddr>, now: Instant) {
+    fn redirect(&mut self, p: ProbeId, alternate: Option<SocketAddr>, now: Instant) {
         let r = self.probes[p].report;
         let from = self.probes[p].destination;
         let fail = |g: &mut Self, why: String| {
