@@ -172,7 +172,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     let live = Live { out, spinner };
 
     let setup_start = Instant::now();
-    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<PeerEvent>();
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel::<PeerEvent>();
     let (cand_o_tx, cand_o_rx) = mpsc::unbounded_channel();
     let (cand_a_tx, cand_a_rx) = mpsc::unbounded_channel();
     let mut rng = Rng::new(Rng::seed_from_time());
@@ -288,34 +288,18 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         .map_err(|e| neg("giving the answer to the offerer", e))?;
     let _ = ready_o_tx.send(true);
 
-    // Connect.
-    live.status("connecting".into());
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let mut interrupted = false;
-    let connect_deadline = tokio::time::Instant::from_std(t0 + cfg.timeout);
     let wants_dc = dc.is_some();
-    let mut running = running;
-    loop {
-        if p.failure.is_some() || (p.both_connected() && (!wants_dc || p.dc_open.iter().all(Option::is_some)))
-        {
-            break;
-        }
-        tokio::select! {
-            Some(ev) = ev_rx.recv() => handle(&mut p, &live, ev, &running, &ev_tx),
-            _ = tokio::time::sleep_until(connect_deadline) => break,
-            _ = &mut ctrl_c => { interrupted = true; break; }
-        }
-    }
-    let connected = p.both_connected();
+    let mut call = Phases { cfg, live, p, running, ev_rx, ev_tx, phase_tx, phase_rx, t0 };
+    let mut interrupted = call.connect(wants_dc).await;
+    let connected = call.p.both_connected();
     let mut error = None;
-    if !connected && p.failure.is_none() {
+    if !connected && call.p.failure.is_none() {
         let what =
             if interrupted { "interrupted before the call connected" } else { "the call did not connect" };
-        error = Some(format!("{what} within {:?}: {}", cfg.timeout.min(t0.elapsed()), p.how_far()));
-    } else if let Some(f) = &p.failure {
-        error = Some(format!("{f}: {}", p.how_far()));
-    } else if wants_dc && p.dc_open[0].is_none() {
+        error = Some(format!("{what} within {:?}: {}", cfg.timeout.min(t0.elapsed()), call.p.how_far()));
+    } else if let Some(f) = &call.p.failure {
+        error = Some(format!("{f}: {}", call.p.how_far()));
+    } else if wants_dc && call.p.dc_open[0].is_none() {
         error = Some(format!("the data channel did not open within {:?}", cfg.timeout));
     }
 
@@ -325,62 +309,15 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         if let Some(relay) = &relay {
             relay.set_lossy(true);
         }
-        start_media(cfg, &[&offerer, &answerer], t0, &phase_rx, &mut running).await;
-        let start = Instant::now();
-        let _ = phase_tx.send(Phase::Running);
-        push(&mut p, &live, start, None, "media-start", Some(format!("for {:?}", cfg.duration)));
-        live.status(format!("connected; media and data for {:?}", cfg.duration));
-        let end = tokio::time::Instant::from_std(start + cfg.duration);
-        // A fresh signal future per phase: a completed one must not be polled again.
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        let mut tick = tokio::time::interval_at(
-            tokio::time::Instant::now() + Duration::from_secs(1),
-            Duration::from_secs(1),
-        );
-        loop {
-            tokio::select! {
-                Some(ev) = ev_rx.recv() => handle(&mut p, &live, ev, &running, &ev_tx),
-                _ = tokio::time::sleep_until(end) => break,
-                _ = tick.tick() => live_stats(&p, &live, &running, start),
-                _ = &mut ctrl_c => { interrupted = true; break; }
-            }
-            if let Some(f) = &p.failure {
-                error = Some(format!("{f} during the call"));
-                break;
-            }
-        }
-        let stop = Instant::now();
-        let _ = phase_tx.send(Phase::Stopping);
-        push(&mut p, &live, stop, None, "media-stop", interrupted.then(|| "interrupted".to_owned()));
-        media_window = Some((start, stop));
-
-        // Drain: what is in flight (delayed, retransmitted) still arrives and counts.
-        live.status("draining".into());
-        let slack = 2 * (cfg.impairment.delay + cfg.impairment.jitter) + Duration::from_millis(300);
-        let min_end = stop + slack;
-        // SCTP resends a lost message after its retransmission timeout (a second or more), so
-        // under loss the last pings or bulk messages may need that long to arrive.
-        let patience = Duration::from_secs(if cfg.impairment.loss > 0.0 { 6 } else { 2 });
-        let max_end = tokio::time::Instant::from_std(stop + slack + patience);
-        // A second Ctrl-C skips the rest of the drain.
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
-        loop {
-            if Instant::now() >= min_end && dc_settled(&running.dc, cfg.datachannel) {
-                break;
-            }
-            tokio::select! {
-                Some(ev) = ev_rx.recv() => handle(&mut p, &live, ev, &running, &ev_tx),
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-                _ = tokio::time::sleep_until(max_end) => break,
-                _ = &mut ctrl_c => break,
-            }
-        }
+        let (window, stopped, failed) = call.media(&[&offerer, &answerer]).await;
+        media_window = Some(window);
+        interrupted |= stopped;
+        error = failed.or(error);
     }
-    while let Ok(ev) = ev_rx.try_recv() {
-        handle(&mut p, &live, ev, &running, &ev_tx);
+    while let Ok(ev) = call.ev_rx.try_recv() {
+        call.handle(ev);
     }
+    let Phases { live, p, running, .. } = call;
 
     live.status("collecting statistics".into());
     let stats_o = stats(&offerer.pc).await;
@@ -459,6 +396,119 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     let failure =
         (!connected).then(|| Error::network(error.unwrap_or_else(|| "the call did not connect".into())));
     Ok((report, failure))
+}
+
+/// What the phases of a call share once both peers are built and negotiating: the events,
+/// the progression so far, the media counters, the phase broadcast.
+struct Phases<'c> {
+    cfg: &'c Config,
+    live: Live<'c>,
+    p: Progression,
+    running: Running,
+    ev_rx: mpsc::UnboundedReceiver<PeerEvent>,
+    ev_tx: mpsc::UnboundedSender<PeerEvent>,
+    phase_tx: watch::Sender<Phase>,
+    phase_rx: watch::Receiver<Phase>,
+    t0: Instant,
+}
+
+impl Phases<'_> {
+    fn handle(&mut self, ev: PeerEvent) {
+        handle(&mut self.p, &self.live, ev, &self.running, &self.ev_tx);
+    }
+
+    /// Wait for ICE, DTLS (and the data channel when there is one), a failure, the timeout or
+    /// Ctrl-C; whether Ctrl-C ended it.
+    async fn connect(&mut self, wants_dc: bool) -> bool {
+        self.live.status("connecting".into());
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let deadline = tokio::time::Instant::from_std(self.t0 + self.cfg.timeout);
+        loop {
+            let p = &self.p;
+            if p.failure.is_some()
+                || (p.both_connected() && (!wants_dc || p.dc_open.iter().all(Option::is_some)))
+            {
+                return false;
+            }
+            tokio::select! {
+                Some(ev) = self.ev_rx.recv() => self.handle(ev),
+                _ = tokio::time::sleep_until(deadline) => return false,
+                _ = &mut ctrl_c => return true,
+            }
+        }
+    }
+
+    /// Media and data for the duration, then the drain: the media window, whether Ctrl-C
+    /// ended it, and a failure during the call.
+    async fn media(&mut self, peers: &[&Peer; 2]) -> ((Instant, Instant), bool, Option<String>) {
+        let cfg = self.cfg;
+        let mut interrupted = false;
+        let mut error = None;
+        start_media(cfg, peers, self.t0, &self.phase_rx, &mut self.running).await;
+        let start = Instant::now();
+        let _ = self.phase_tx.send(Phase::Running);
+        push(&mut self.p, &self.live, start, None, "media-start", Some(format!("for {:?}", cfg.duration)));
+        self.live.status(format!("connected; media and data for {:?}", cfg.duration));
+        let end = tokio::time::Instant::from_std(start + cfg.duration);
+        // A fresh signal future per phase: a completed one must not be polled again.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        loop {
+            tokio::select! {
+                Some(ev) = self.ev_rx.recv() => self.handle(ev),
+                _ = tokio::time::sleep_until(end) => break,
+                _ = tick.tick() => live_stats(&self.p, &self.live, &self.running, start),
+                _ = &mut ctrl_c => { interrupted = true; break; }
+            }
+            if let Some(f) = &self.p.failure {
+                error = Some(format!("{f} during the call"));
+                break;
+            }
+        }
+        let stop = Instant::now();
+        let _ = self.phase_tx.send(Phase::Stopping);
+        push(
+            &mut self.p,
+            &self.live,
+            stop,
+            None,
+            "media-stop",
+            interrupted.then(|| "interrupted".to_owned()),
+        );
+        self.drain(stop).await;
+        ((start, stop), interrupted, error)
+    }
+
+    /// What is in flight (delayed, retransmitted) still arrives and counts.
+    async fn drain(&mut self, stop: Instant) {
+        let cfg = self.cfg;
+        self.live.status("draining".into());
+        let slack = 2 * (cfg.impairment.delay + cfg.impairment.jitter) + Duration::from_millis(300);
+        let min_end = stop + slack;
+        // SCTP resends a lost message after its retransmission timeout (a second or more), so
+        // under loss the last pings or bulk messages may need that long to arrive.
+        let patience = Duration::from_secs(if cfg.impairment.loss > 0.0 { 6 } else { 2 });
+        let max_end = tokio::time::Instant::from_std(stop + slack + patience);
+        // A second Ctrl-C skips the rest of the drain.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            if Instant::now() >= min_end && dc_settled(&self.running.dc, cfg.datachannel) {
+                break;
+            }
+            tokio::select! {
+                Some(ev) = self.ev_rx.recv() => self.handle(ev),
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                _ = tokio::time::sleep_until(max_end) => break,
+                _ = &mut ctrl_c => break,
+            }
+        }
+    }
 }
 
 fn both(v: [Option<f64>; 2]) -> Option<f64> {
