@@ -161,31 +161,9 @@ fn a_wrong_password_is_a_typed_failure() {
 
 #[test]
 fn turn_rest_credentials_allocate_until_they_expire() {
-    if !common::coturn::available() {
-        return;
-    }
-    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = common::coturn::dir_for("turn-rest", port);
-    let args = common::coturn::args([
-        "-n",
-        "--listening-ip",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--listening-port",
-        &port.to_string(),
-        "--allow-loopback-peers",
-        "--no-tcp",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--use-auth-secret",
-        "--static-auth-secret",
-        "s3cr3t",
-        "-r",
-        "rtctool.test",
-    ]);
-    let _coturn = common::coturn::start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]);
+    let auth_args = ["--use-auth-secret", "--static-auth-secret", "s3cr3t", "-r", "rtctool.test"];
+    let Some(coturn) = common::coturn::loopback_relay_with("turn-rest", &auth_args) else { return };
+    let port = coturn.port;
     let server: SocketAddr = ([127, 0, 0, 1], port).into();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let auth = |expiry: u64, secret: &str| {

@@ -97,12 +97,18 @@ pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(items: I) -> Vec<String>
 /// credential alice:wonderland in realm rtctool.test; None (the test skips) without coturn.
 #[allow(dead_code)] // not every test crate that includes this module starts a relay
 pub fn loopback_relay(name: &str) -> Option<Coturn> {
+    loopback_relay_with(name, &["-a", "-u", "alice:wonderland", "-r", "rtctool.test"])
+}
+
+/// The same relay with other authentication arguments (TURN REST secrets, say).
+#[allow(dead_code)]
+pub fn loopback_relay_with(name: &str, auth: &[&str]) -> Option<Coturn> {
     if !available() {
         return None;
     }
     let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = dir_for(name, port);
-    let args = args([
+    let mut args = args([
         "-n",
         "--listening-ip",
         "127.0.0.1",
@@ -116,11 +122,7 @@ pub fn loopback_relay(name: &str) -> Option<Coturn> {
         "--no-dtls",
         "--no-cli",
         "--no-tcp-relay",
-        "-a",
-        "-u",
-        "alice:wonderland",
-        "-r",
-        "rtctool.test",
     ]);
+    args.extend(auth.iter().map(|a| a.to_string()));
     Some(start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
 }
