@@ -197,7 +197,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__call)
-            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --relay-only --duration --timeout --media --datachannel --media-source --media-file --bind --max-loss --dtls-role --nat-check --color --quiet --verbose --json --ndjson --help"
+            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --auth-secret --auth-secret-file --auth-ttl --relay-only --duration --timeout --media --datachannel --media-source --media-file --bind --max-loss --dtls-role --nat-check --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,6 +224,18 @@ _rtctool() {
                     return 0
                     ;;
                 --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -301,7 +313,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__gather)
-            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --relay-only --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --insecure --ca-file --engine --color --quiet --verbose --json --ndjson --help"
+            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --relay-only --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --insecure --ca-file --engine --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,6 +340,18 @@ _rtctool() {
                     return 0
                     ;;
                 --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -629,7 +653,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__loopback)
-            opts="-6 -q -v -h --duration --media --media-file --bitrate --fps --datachannel --throughput --ice-server --username --password --relay-only --ipv6 --loss --delay --jitter --lossless-setup --max-loss --timeout --stock-timers --color --quiet --verbose --json --ndjson --help"
+            opts="-6 -q -v -h --duration --media --media-file --bitrate --fps --datachannel --throughput --ice-server --username --password --auth-secret --auth-secret-file --auth-ttl --relay-only --ipv6 --loss --delay --jitter --lossless-setup --max-loss --timeout --stock-timers --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -668,6 +692,18 @@ _rtctool() {
                     return 0
                     ;;
                 --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

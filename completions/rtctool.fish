@@ -182,11 +182,14 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s v -l verbos
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand nat-type" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l stun -d 'A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l stun -d 'A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable); --stun alone is the Trickle ICE page\'s default, stun:stun.l.google.com:19302' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l turn -d 'A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp], or turns:... over TLS (port 5349 by default) (repeatable)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s u -l username -d 'TURN username (when the URL has none)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password -d 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password-file -d 'Read the TURN password from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l auth-ttl -d 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s i -l interface -d 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l timeout -d 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l ca-file -d 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system\'s' -r -F
@@ -221,6 +224,9 @@ none\t'No data channel'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l ice-server -d 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l username -d 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l password -d 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l auth-ttl -d 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l loss -d 'Drop this percentage of packets in each direction (0 to 100)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l delay -d 'Delay every packet by this much one way: 40ms, 0.1s (a bare number is milliseconds)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand loopback" -l jitter -d 'Vary each packet\'s delay within +/- this (without reordering): 10ms' -r
@@ -245,6 +251,9 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l to -d 'Call thi
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l ice-server -d 'A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs relays over UDP only: no turns: or ?transport=tcp). Repeatable' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l username -d 'TURN username when not in the URL (else RTCTOOL_TURN_USERNAME)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l password -d 'TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l auth-ttl -d 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l duration -d 'How long media and data flow once the call is up' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l timeout -d 'How long signing in, finding the peer and connecting may take' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media -d 'Which media we send' -r -f -a "none\t'No media: data channel only'

@@ -601,6 +601,38 @@ pub struct WebrtcIceArgs {
     /// TURN password when not in the URL (else RTCTOOL_TURN_PASSWORD). Never printed.
     #[arg(long, value_name = "PASSWORD")]
     pub password: Option<String>,
+
+    #[command(flatten)]
+    pub rest: RestArgs,
+}
+
+/// TURN REST API credentials (coturn's `use-auth-secret`): a shared secret instead of a password.
+#[derive(Debug, Args)]
+pub struct RestArgs {
+    /// TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER
+    /// (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)),
+    /// as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed.
+    #[arg(long, value_name = "SECRET", conflicts_with_all = ["password", "auth_secret_file"])]
+    pub auth_secret: Option<String>,
+
+    /// Read the TURN REST secret from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "password")]
+    pub auth_secret_file: Option<PathBuf>,
+
+    /// How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...
+    #[arg(long, value_name = "DURATION", default_value = "86400", value_parser = parse_duration)]
+    pub auth_ttl: std::time::Duration,
+}
+
+impl RestArgs {
+    /// Where the secret comes from, for the command modules.
+    pub fn options(&self) -> crate::core::ice::RestOptions {
+        crate::core::ice::RestOptions {
+            secret: self.auth_secret.clone().map(crate::core::ice::Secret::new),
+            secret_file: self.auth_secret_file.clone(),
+            ttl: self.auth_ttl,
+        }
+    }
 }
 
 /// Arguments of `rtctool loopback`.
@@ -690,6 +722,7 @@ impl WebrtcIceArgs {
             username: self.username.clone(),
             password: self.password.clone(),
             turn_env: turn_env(),
+            rest: self.rest.options(),
         }
     }
 }
@@ -729,8 +762,9 @@ fn parse_ice_url(s: &str) -> std::result::Result<crate::core::ice::IceUrl, Strin
 /// Arguments of `rtctool gather`.
 #[derive(Debug, Args)]
 pub struct GatherArgs {
-    /// A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable).
-    #[arg(long = "stun", value_name = "URL")]
+    /// A STUN server: stun:HOST[:PORT], stuns:HOST[:PORT] (TLS) or HOST[:PORT] (repeatable);
+    /// --stun alone is the Trickle ICE page's default, stun:stun.l.google.com:19302.
+    #[arg(long = "stun", value_name = "URL", num_args = 0..=1, default_missing_value = "stun:stun.l.google.com:19302")]
     pub stun: Vec<String>,
 
     /// A TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=udp|tcp], or turns:... over TLS
@@ -748,8 +782,11 @@ pub struct GatherArgs {
     pub password: Option<String>,
 
     /// Read the TURN password from the first line of this file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["auth_secret", "auth_secret_file"])]
     pub password_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub rest: RestArgs,
 
     /// Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused.
     #[arg(long)]
@@ -809,6 +846,7 @@ impl GatherArgs {
             password: self.password,
             password_file: self.password_file,
             turn_env: turn_env(),
+            rest: self.rest.options(),
             relay_only: self.relay_only,
             tcp: self.tcp,
             timeout: self.timeout,
@@ -828,10 +866,11 @@ impl GatherArgs {
 /// RTCTOOL_TURN_USERNAME and RTCTOOL_TURN_PASSWORD: the one place the environment is read for
 /// TURN credentials (the library takes them as options).
 pub fn turn_env() -> crate::core::ice::TurnEnv {
-    use crate::core::ice::credentials::{ENV_TURN_PASSWORD, ENV_TURN_USERNAME};
+    use crate::core::ice::credentials::{ENV_TURN_PASSWORD, ENV_TURN_SECRET, ENV_TURN_USERNAME};
     crate::core::ice::TurnEnv {
         username: std::env::var(ENV_TURN_USERNAME).ok(),
         password: std::env::var(ENV_TURN_PASSWORD).ok().map(crate::core::ice::Secret::new),
+        secret: std::env::var(ENV_TURN_SECRET).ok().map(crate::core::ice::Secret::new),
     }
 }
 
@@ -1148,4 +1187,35 @@ fn completions(args: CompletionsArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gather(args: &[&str]) -> GatherArgs {
+        let mut all = vec!["rtctool", "gather"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).unwrap().command {
+            Command::Gather(g) => g,
+            _ => unreachable!("gather parses as gather"),
+        }
+    }
+
+    #[test]
+    fn stun_alone_is_the_trickle_ice_default() {
+        assert_eq!(gather(&["--stun"]).stun, ["stun:stun.l.google.com:19302"]);
+        assert_eq!(gather(&["--stun", "--turn", "turn:h"]).stun, ["stun:stun.l.google.com:19302"]);
+        assert_eq!(gather(&["--stun", "stun.example.org"]).stun, ["stun.example.org"]);
+        assert!(gather(&[]).stun.is_empty());
+    }
+
+    #[test]
+    fn a_rest_secret_excludes_a_password() {
+        let g = gather(&["--turn", "turn:h", "--auth-secret", "s", "--auth-ttl", "10m"]);
+        assert_eq!(g.rest.options().ttl, std::time::Duration::from_secs(600));
+        assert_eq!(gather(&[]).rest.options().ttl, std::time::Duration::from_secs(86_400));
+        let both = ["rtctool", "gather", "--turn", "turn:h", "--auth-secret", "s", "--password", "p"];
+        assert!(Cli::try_parse_from(both).is_err());
+    }
 }

@@ -21,7 +21,10 @@ mod tests;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::core::ice::{resolve_credentials, url::parse_server, IceServer, IceUrl, Scheme, TurnEnv};
+use crate::core::ice::credentials::read_secret_file;
+use crate::core::ice::{
+    turn_credentials, url::parse_server, IceServer, IceUrl, RestOptions, Scheme, TurnEnv,
+};
 use crate::core::output::{self, Mode, Output};
 use crate::{Error, Outcome, Result};
 
@@ -79,8 +82,10 @@ pub struct GatherOptions {
     pub password: Option<String>,
     /// Read the TURN password from the first line of this file.
     pub password_file: Option<std::path::PathBuf>,
-    /// RTCTOOL_TURN_USERNAME / RTCTOOL_TURN_PASSWORD, the last resort.
+    /// RTCTOOL_TURN_USERNAME / RTCTOOL_TURN_PASSWORD / RTCTOOL_TURN_SECRET, the last resort.
     pub turn_env: TurnEnv,
+    /// A TURN REST secret instead of a password.
+    pub rest: RestOptions,
     /// Relay candidates only.
     pub relay_only: bool,
     /// Also TCP host candidates.
@@ -99,18 +104,28 @@ pub struct GatherOptions {
 pub fn servers(args: &GatherOptions) -> Result<Vec<IceServer>> {
     let password = match (&args.password, &args.password_file) {
         (Some(p), _) => Some(p.clone()),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::input(format!("reading the password file {}: {e}", path.display())))?;
-            Some(text.lines().next().unwrap_or("").to_string())
-        }
+        (None, Some(path)) => Some(
+            read_secret_file(path)
+                .map_err(|e| Error::input(format!("the password file: {e}")))?
+                .expose()
+                .to_string(),
+        ),
         (None, None) => None,
     };
+    let rest = args.rest.settle(&args.turn_env).map_err(Error::input)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let mut list = Vec::new();
     for (value, turn) in args.stun.iter().map(|v| (v, false)).chain(args.turn.iter().map(|v| (v, true))) {
         let url = parse_server_url(value, turn).map_err(Error::usage)?;
         let credentials = if turn {
-            resolve_credentials(&url, args.username.as_deref(), password.as_deref(), &args.turn_env)
+            turn_credentials(
+                &url,
+                args.username.as_deref(),
+                password.as_deref(),
+                &args.turn_env,
+                rest.as_ref(),
+                now,
+            )
         } else {
             None
         };

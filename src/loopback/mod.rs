@@ -20,7 +20,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::core::ice::{resolve_credentials, IceServer, IceUrl, Scheme, TurnEnv};
+use crate::core::ice::{turn_credentials, IceServer, IceUrl, RestOptions, Scheme, TurnEnv};
 use crate::core::output::{self, Mode, Output};
 use crate::error::{Error, Outcome, Result};
 
@@ -122,8 +122,10 @@ pub struct IceOptions {
     pub username: Option<String>,
     /// The TURN password when a URL has none.
     pub password: Option<String>,
-    /// RTCTOOL_TURN_USERNAME / RTCTOOL_TURN_PASSWORD, the last resort.
+    /// RTCTOOL_TURN_USERNAME / RTCTOOL_TURN_PASSWORD / RTCTOOL_TURN_SECRET, the last resort.
     pub turn_env: TurnEnv,
+    /// A TURN REST secret instead of a password.
+    pub rest: RestOptions,
 }
 
 /// What `rtctool loopback` is asked.
@@ -353,10 +355,13 @@ pub fn load_media_files(paths: &[std::path::PathBuf], media: MediaKind) -> Resul
 /// Settle each STUN/TURN URL's credentials (from the URL, the flags or the environment) and
 /// refuse what webrtc-rs cannot use (TLS, TURN over TCP), for loopback and call alike.
 pub fn settle_ice_servers(ice: &IceOptions) -> Result<Vec<IceServer>> {
+    let rest = ice.rest.settle(&ice.turn_env).map_err(Error::input)?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let mut ice_servers = Vec::new();
     for url in &ice.urls {
         let credentials = if url.scheme.is_turn() {
-            let c = resolve_credentials(url, ice.username.as_deref(), ice.password.as_deref(), &ice.turn_env);
+            let (user, pass) = (ice.username.as_deref(), ice.password.as_deref());
+            let c = turn_credentials(url, user, pass, &ice.turn_env, rest.as_ref(), now);
             if c.is_none() {
                 return Err(Error::usage(format!(
                     "{url} needs a username and a password: in the URL (turn:user:pass@host), \

@@ -10,6 +10,8 @@ use super::url::IceUrl;
 pub const ENV_TURN_USERNAME: &str = "RTCTOOL_TURN_USERNAME";
 /// Environment variable consulted for the TURN password when neither the URL nor a flag has one.
 pub const ENV_TURN_PASSWORD: &str = "RTCTOOL_TURN_PASSWORD";
+/// Environment variable consulted for a TURN REST secret when no flag gives one.
+pub const ENV_TURN_SECRET: &str = "RTCTOOL_TURN_SECRET";
 
 /// A password or other secret: `Debug` and `Display` print `***`, so it cannot leak into
 /// logs, error messages or `--json` output by accident; [`Secret::expose`] is the one way in.
@@ -75,6 +77,8 @@ pub struct TurnEnv {
     pub username: Option<String>,
     /// `RTCTOOL_TURN_PASSWORD`, never printed.
     pub password: Option<Secret>,
+    /// `RTCTOOL_TURN_SECRET`: a TURN REST secret, never printed.
+    pub secret: Option<Secret>,
 }
 
 /// Finds the TURN credentials for a server, field by field: the URL's username and password
@@ -89,7 +93,7 @@ pub struct TurnEnv {
 /// use rtctool::core::ice::{resolve_credentials, IceUrl, Secret, TurnEnv};
 ///
 /// let url = IceUrl::parse("turn:alice@turn.example.com")?;
-/// let env = TurnEnv { username: None, password: Some(Secret::new("from-env")) };
+/// let env = TurnEnv { username: None, password: Some(Secret::new("from-env")), secret: None };
 /// let credentials = resolve_credentials(&url, Some("bob"), None, &env).ok_or("none")?;
 /// assert_eq!(credentials.username, "alice");
 /// assert_eq!(credentials.password.expose(), "from-env");
@@ -149,11 +153,122 @@ pub fn rest_credentials(secret: &str, user: &str, expiry_unix: u64) -> Credentia
     Credentials { username, password: Secret::new(password) }
 }
 
+/// Where the TURN REST secret comes from and how long the credentials made with it live.
+#[derive(Debug, Clone)]
+pub struct RestOptions {
+    /// `--auth-secret`.
+    pub secret: Option<Secret>,
+    /// `--auth-secret-file`: the first line.
+    pub secret_file: Option<std::path::PathBuf>,
+    /// `--auth-ttl`: how long from now the credentials are valid.
+    pub ttl: std::time::Duration,
+}
+
+impl Default for RestOptions {
+    fn default() -> Self {
+        RestOptions { secret: None, secret_file: None, ttl: std::time::Duration::from_secs(86_400) }
+    }
+}
+
+/// A TURN REST secret, settled: credentials are made from it per server.
+#[derive(Debug, Clone)]
+pub struct RestAuth {
+    /// The shared secret (coturn's `static-auth-secret`).
+    pub secret: Secret,
+    /// Lifetime of the credentials made from it.
+    pub ttl: std::time::Duration,
+}
+
+impl RestOptions {
+    /// The secret to use: `--auth-secret`, else the file's first line, else
+    /// `RTCTOOL_TURN_SECRET`; `None` when there is none (long-term credentials then).
+    pub fn settle(&self, env: &TurnEnv) -> Result<Option<RestAuth>, String> {
+        let secret = match (&self.secret, &self.secret_file, &env.secret) {
+            (Some(s), _, _) => s.clone(),
+            (None, Some(path), _) => read_secret_file(path)?,
+            (None, None, Some(s)) => s.clone(),
+            (None, None, None) => return Ok(None),
+        };
+        if secret.is_empty() {
+            return Err("the TURN REST secret is empty".into());
+        }
+        Ok(Some(RestAuth { secret, ttl: self.ttl }))
+    }
+}
+
+/// How much of a secret or password file is read: its first line is all that counts, and a
+/// file that never ends (`/dev/zero`) must not be read to the end.
+const SECRET_FILE_CAP: u64 = 64 << 10;
+
+/// The first line of a secret or password file, reading at most 64 KiB of it.
+pub fn read_secret_file(path: &std::path::Path) -> Result<Secret, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(SECRET_FILE_CAP)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let line = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() as u64 == SECRET_FILE_CAP {
+        return Err(format!("{}: no line end in the first {SECRET_FILE_CAP} bytes", path.display()));
+    }
+    let text =
+        std::str::from_utf8(line).map_err(|_| format!("{}: the first line is not UTF-8", path.display()))?;
+    Ok(Secret::new(text))
+}
+
+/// The TURN credentials of a server: REST credentials made from `rest` when there is a secret
+/// (the user part from the URL, the flag or the environment, possibly empty), else
+/// [`resolve_credentials`].
+pub fn turn_credentials(
+    url: &IceUrl,
+    flag_user: Option<&str>,
+    flag_pass: Option<&str>,
+    env: &TurnEnv,
+    rest: Option<&RestAuth>,
+    now_unix: u64,
+) -> Option<Credentials> {
+    let Some(rest) = rest else { return resolve_credentials(url, flag_user, flag_pass, env) };
+    let user = [url.username.as_deref(), flag_user, env.username.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|u| !u.is_empty())
+        .unwrap_or("");
+    Some(rest_credentials(rest.secret.expose(), user, now_unix.saturating_add(rest.ttl.as_secs())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const EXPECTED: &str = "81mjszbESz91Gv1n2xG/SVLX+uY=";
+
+    #[test]
+    fn rest_secrets_come_from_the_flag_the_file_or_the_environment() {
+        let env = TurnEnv { secret: Some(Secret::new("from-env")), ..TurnEnv::default() };
+        let none = RestOptions::default();
+        assert_eq!(none.settle(&TurnEnv::default()).unwrap().map(|r| r.secret), None);
+        assert_eq!(none.settle(&env).unwrap().unwrap().secret, Secret::new("from-env"));
+        let dir = std::env::temp_dir().join(format!("rtctool-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secret");
+        std::fs::write(&file, "from-file\r\nsecond line\n").unwrap();
+        let from_file = RestOptions { secret_file: Some(file.clone()), ..RestOptions::default() };
+        assert_eq!(from_file.settle(&env).unwrap().unwrap().secret, Secret::new("from-file"));
+        let flag = RestOptions { secret: Some(Secret::new("flag")), ..from_file };
+        assert_eq!(flag.settle(&env).unwrap().unwrap().secret, Secret::new("flag"));
+        std::fs::write(&file, vec![b'x'; 100_000]).unwrap();
+        assert!(read_secret_file(&file).unwrap_err().contains("no line end"));
+        #[cfg(unix)]
+        assert!(read_secret_file(std::path::Path::new("/dev/zero")).is_err(), "bounded, and refused");
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = IceUrl::parse("turn:bob@h").unwrap();
+        let rest = RestAuth { secret: Secret::new("s3cr3t"), ttl: std::time::Duration::from_secs(100) };
+        let c = turn_credentials(&url, Some("alice"), None, &TurnEnv::default(), Some(&rest), 1_699_999_900)
+            .unwrap();
+        assert_eq!(c.username, "1700000000:bob", "the URL's user first");
+    }
 
     #[test]
     fn rest_credentials_as_coturn_computes_them() {
@@ -181,7 +296,11 @@ mod tests {
 
     #[test]
     fn credentials_precedence_url_then_flags_then_env() {
-        let env = TurnEnv { username: Some("env-user".into()), password: Some(Secret::new("env-pass")) };
+        let env = TurnEnv {
+            username: Some("env-user".into()),
+            password: Some(Secret::new("env-pass")),
+            secret: None,
+        };
         let resolve = |input: &str, user: Option<&str>, pass: Option<&str>| {
             resolve_credentials(&IceUrl::parse(input).unwrap(), user, pass, &env)
                 .map(|credentials| (credentials.username, credentials.password.expose().to_string()))
@@ -205,7 +324,7 @@ mod tests {
         assert_eq!(resolve_credentials(&IceUrl::parse("turn:h").unwrap(), None, None, &none), None);
         assert_eq!(resolve_credentials(&IceUrl::parse("turn:u@h").unwrap(), None, None, &none), None);
         assert_eq!(resolve_credentials(&IceUrl::parse("turn:h").unwrap(), None, Some("p"), &none), None);
-        let empty = TurnEnv { username: Some(String::new()), password: Some(Secret::new("")) };
+        let empty = TurnEnv { username: Some(String::new()), password: Some(Secret::new("")), secret: None };
         assert_eq!(resolve_credentials(&IceUrl::parse("turn:h").unwrap(), None, None, &empty), None);
         let found = resolve_credentials(&IceUrl::parse("turn:h").unwrap(), Some("u"), Some("p"), &none);
         assert_eq!(found, Some(Credentials { username: "u".into(), password: Secret::new("p") }));

@@ -22,7 +22,9 @@ pub mod server;
 pub mod url;
 
 pub use candidate::{Candidate, CandidateError, CandidateType, TcpType};
-pub use credentials::{resolve_credentials, Credentials, Secret, TurnEnv};
+pub use credentials::{
+    resolve_credentials, turn_credentials, Credentials, RestAuth, RestOptions, Secret, TurnEnv,
+};
 pub use foundation::foundation;
 pub use priority::{pair_priority, priority, PriorityParts};
 pub use server::IceServer;
