@@ -591,7 +591,7 @@ impl NatTypeArgs {
 pub struct WebrtcIceArgs {
     /// A STUN or TURN server: stun:HOST[:PORT] or turn:[USER[:PASS]@]HOST[:PORT] (webrtc-rs
     /// relays over UDP only: no turns: or ?transport=tcp). Repeatable.
-    #[arg(long = "ice-server", value_name = "URL", value_parser = parse_ice_url)]
+    #[arg(long = "ice-server", value_name = "URL", value_parser = IceUrlParser)]
     pub ice_servers: Vec<crate::core::ice::IceUrl>,
 
     /// TURN username when not in the URL (else RTCTOOL_TURN_USERNAME).
@@ -755,8 +755,28 @@ impl LoopbackArgs {
     }
 }
 
-fn parse_ice_url(s: &str) -> std::result::Result<crate::core::ice::IceUrl, String> {
-    crate::core::ice::IceUrl::parse(s).map_err(|e| e.to_string())
+/// `--ice-server URL`: parsed, and a rejected value is echoed without its credentials (clap's
+/// own "invalid value" message would print the password).
+#[derive(Debug, Clone, Copy)]
+struct IceUrlParser;
+
+impl clap::builder::TypedValueParser for IceUrlParser {
+    type Value = crate::core::ice::IceUrl;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<Self::Value, clap::Error> {
+        let text = value.to_string_lossy();
+        crate::core::ice::IceUrl::parse(&text).map_err(|e| {
+            let name =
+                arg.and_then(clap::Arg::get_long).map_or("--ice-server".to_string(), |l| format!("--{l}"));
+            let shown = crate::gather::redact(&text);
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{name} {shown}: {e}\n"))
+        })
+    }
 }
 
 /// Arguments of `rtctool gather`.

@@ -59,7 +59,7 @@ pub fn parse_server_url(value: &str, turn: bool) -> std::result::Result<IceUrl, 
 }
 
 /// A value as it may be echoed in an error: everything before an `@` (credentials) hidden.
-fn redact(value: &str) -> String {
+pub fn redact(value: &str) -> String {
     match value.rsplit_once('@') {
         Some((before, after)) => {
             let scheme = before.split_once(':').map(|(s, _)| format!("{s}:")).unwrap_or_default();

@@ -77,6 +77,12 @@ pub fn run(job: SdpJob, out: &Output) -> Result<Outcome> {
     match job {
         SdpJob::Show { input } => show_command(&input, out),
         SdpJob::Lint { input, role, list_rules } => lint_command(input, role, list_rules, out),
+        SdpJob::Diff { a, b } if a == "-" && b == "-" => {
+            Err(Error::usage("sdp diff: only one of A and B can be - (standard input is read once)"))
+        }
+        SdpJob::Check { offer, answer } if offer == "-" && answer == "-" => Err(Error::usage(
+            "sdp check: only one of OFFER and ANSWER can be - (standard input is read once)",
+        )),
         SdpJob::Diff { a, b } => diff_command(&a, &b, out),
         SdpJob::Check { offer, answer } => check_command(&offer, &answer, out),
     }
