@@ -755,6 +755,14 @@ impl LoopbackArgs {
     }
 }
 
+/// `--txid`: hex digits only (a prefix of a transaction id), lower-cased.
+fn parse_hex_prefix(s: &str) -> std::result::Result<String, String> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("'{s}' is not hex (a transaction id or a prefix of one, like b7e7a701)"));
+    }
+    Ok(s.to_ascii_lowercase())
+}
+
 /// `--ice-server URL`: parsed, and a rejected value is echoed without its credentials (clap's
 /// own "invalid value" message would print the password).
 #[derive(Debug, Clone, Copy)]
@@ -1017,7 +1025,7 @@ pub struct PcapDecodeArgs {
     pub flow: Option<crate::pcap::decode::FlowFilter>,
 
     /// Only this STUN transaction (hex, a prefix is enough).
-    #[arg(long, value_name = "HEX")]
+    #[arg(long, value_name = "HEX", value_parser = parse_hex_prefix)]
     pub txid: Option<String>,
 
     /// Only problems: error responses, bad FINGERPRINT or integrity, unanswered requests.

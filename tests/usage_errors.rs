@@ -31,3 +31,34 @@ fn standard_input_is_read_once() {
         assert!(stderr.contains("standard input is read once"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_mistyped_value_is_said_to_be_wrong() {
+    let (code, stderr) = run(&["gather", "--interface", "nosuchif0"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--interface nosuchif0: no such interface or address (the interfaces are "),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["pcap", "decode", "--txid", "zz", "x.pcap"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("'zz' is not hex"), "{stderr}");
+}
+
+#[test]
+fn an_empty_password_file_is_an_input_error_not_a_missing_credential() {
+    let file = std::env::temp_dir().join(format!("rtctool-empty-password-{}", std::process::id()));
+    std::fs::write(&file, "\nsecond line\n").unwrap();
+    let (code, stderr) = run(&[
+        "gather",
+        "--turn",
+        "turn:127.0.0.1:9",
+        "-u",
+        "alice",
+        "--password-file",
+        file.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("its first line is empty"), "{stderr}");
+}

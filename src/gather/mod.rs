@@ -104,12 +104,17 @@ pub struct GatherOptions {
 pub fn servers(args: &GatherOptions) -> Result<Vec<IceServer>> {
     let password = match (&args.password, &args.password_file) {
         (Some(p), _) => Some(p.clone()),
-        (None, Some(path)) => Some(
-            read_secret_file(path)
-                .map_err(|e| Error::input(format!("the password file: {e}")))?
-                .expose()
-                .to_string(),
-        ),
+        (None, Some(path)) => {
+            let secret =
+                read_secret_file(path).map_err(|e| Error::input(format!("the password file: {e}")))?;
+            if secret.is_empty() {
+                return Err(Error::input(format!(
+                    "the password file {}: its first line is empty",
+                    path.display()
+                )));
+            }
+            Some(secret.expose().to_string())
+        }
         (None, None) => None,
     };
     let rest = args.rest.settle(&args.turn_env).map_err(Error::input)?;

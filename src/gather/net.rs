@@ -77,6 +77,19 @@ pub fn local_addresses(filter: &Filter, config: &Config) -> Result<Vec<Interface
     if config.servers.iter().any(|s| is_loopback_host(s.host())) {
         filter.loopback = true;
     }
+    // A name that is no interface and no address of one is a typo, not an empty result.
+    for wanted in &filter.only {
+        let known = all.iter().any(|a| a.interface == *wanted || wanted.parse::<IpAddr>().ok() == Some(a.ip));
+        if !known {
+            let mut names: Vec<&str> = all.iter().map(|a| a.interface.as_str()).collect();
+            names.sort_unstable();
+            names.dedup();
+            return Err(Error::usage(format!(
+                "--interface {wanted}: no such interface or address (the interfaces are {})",
+                names.join(", ")
+            )));
+        }
+    }
     Ok(all.into_iter().filter(|a| filter.keeps(a)).collect())
 }
 
