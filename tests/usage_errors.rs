@@ -62,3 +62,11 @@ fn an_empty_password_file_is_an_input_error_not_a_missing_credential() {
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("its first line is empty"), "{stderr}");
 }
+
+#[test]
+fn a_mistyped_scheme_is_not_read_as_a_user_name() {
+    let (code, stderr) = run(&["gather", "--turn", "turnx:alice@127.0.0.1"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("unknown scheme \"turnx\""), "{stderr}");
+    assert!(!stderr.contains("alice"), "the part before @ may be a password: {stderr}");
+}

@@ -455,6 +455,8 @@ impl FromStr for IceUrl {
 /// assert_eq!((url.scheme, url.port_or_default()), (Scheme::Stun, 3478));
 /// assert_eq!(parse_server("turn:h:3479", Scheme::Stun)?.scheme, Scheme::Turn);
 /// assert_eq!(parse_server("h:3479", Scheme::Turn)?.port, Some(3479));
+/// assert!(parse_server("turnx:alice@h", Scheme::Turn).is_err()); // not the host turnx
+/// assert_eq!(parse_server("fe80::1", Scheme::Stun)?.host, "fe80::1");
 /// # Ok::<(), rtctool::core::ice::UrlError>(())
 /// ```
 pub fn parse_server(value: &str, default_scheme: Scheme) -> Result<IceUrl, UrlError> {
@@ -464,6 +466,16 @@ pub fn parse_server(value: &str, default_scheme: Scheme) -> Result<IceUrl, UrlEr
         return IceUrl::parse(value);
     }
     let bare_ipv6 = value.parse::<std::net::Ipv6Addr>().is_ok();
+    // `turnx:alice@host` is a mistyped scheme, not the host `turnx` with a user: a word before
+    // the first `:` that is not followed by a port number is a scheme, and an unknown one.
+    if let Some((word, rest)) = value.split_once(':') {
+        let schemelike = word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        let port_follows = rest.chars().next().is_some_and(|c| c.is_ascii_digit());
+        if !bare_ipv6 && schemelike && !port_follows {
+            return Err(UrlError::UnknownScheme { scheme: word.to_string() });
+        }
+    }
     let text = if bare_ipv6 {
         format!("{}:[{value}]", default_scheme.as_str())
     } else {
