@@ -36,22 +36,27 @@ fn assert_secret_hidden(out: &Output) {
     }
 }
 
-#[test]
-fn gather_allocates_with_rest_credentials_and_explains_a_wrong_secret() {
-    let Some(coturn) = relay("rest-gather") else { return };
-    let turn = format!("turn:127.0.0.1:{}", coturn.port);
-    let out = rtctool(&[
+/// `rtctool --json gather` on the loopback, as alice, with this REST secret.
+fn gather_as_alice(turn: &str, secret: &str) -> Output {
+    rtctool(&[
         "--json",
         "gather",
         "--interface",
         "lo",
         "--turn",
-        &turn,
+        turn,
         "-u",
         "alice",
         "--auth-secret",
-        SECRET,
-    ]);
+        secret,
+    ])
+}
+
+#[test]
+fn gather_allocates_with_rest_credentials_and_explains_a_wrong_secret() {
+    let Some(coturn) = relay("rest-gather") else { return };
+    let turn = format!("turn:127.0.0.1:{}", coturn.port);
+    let out = gather_as_alice(&turn, SECRET);
     assert_secret_hidden(&out);
     let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(out.status.code(), Some(0), "{j:#}");
@@ -60,18 +65,7 @@ fn gather_allocates_with_rest_credentials_and_explains_a_wrong_secret() {
     assert!(server["relayed_address"].as_str().is_some(), "{j:#}");
 
     // (Expired credentials are refused too: tests/turn_client.rs, with an expiry in the past.)
-    let out = rtctool(&[
-        "--json",
-        "gather",
-        "--interface",
-        "lo",
-        "--turn",
-        &turn,
-        "-u",
-        "alice",
-        "--auth-secret",
-        "not the secret",
-    ]);
+    let out = gather_as_alice(&turn, "not the secret");
     let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(out.status.code(), Some(1), "a wrong secret: {j:#}");
     assert_eq!(j["servers"][0]["error"]["code"], 401, "{j:#}");

@@ -226,6 +226,26 @@ struct Probe {
     earlier_transmissions: u32,
 }
 
+impl Probe {
+    /// What its Binding transaction or its TURN client has to send.
+    fn poll_transmit(&mut self) -> Option<&[u8]> {
+        match (self.tx.as_mut(), self.turn.as_mut()) {
+            (Some(tx), _) => tx.poll_transmit(),
+            (None, Some(client)) => client.poll_transmit(),
+            (None, None) => None,
+        }
+    }
+
+    /// When its Binding transaction or its TURN client wants the time.
+    fn poll_timeout(&self) -> Option<Instant> {
+        match (&self.tx, &self.turn) {
+            (Some(tx), _) => tx.poll_timeout(),
+            (None, Some(client)) => client.poll_timeout(),
+            (None, None) => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Conn {
     probe: ProbeId,
@@ -396,12 +416,7 @@ impl Gatherer {
     pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
         for p in &mut self.probes {
             let (via, destination) = (p.via, p.destination);
-            let contents = match (p.tx.as_mut(), p.turn.as_mut()) {
-                (Some(tx), _) => tx.poll_transmit(),
-                (None, Some(client)) => client.poll_transmit(),
-                (None, None) => None,
-            };
-            if let Some(contents) = contents {
+            if let Some(contents) = p.poll_transmit() {
                 return Some(Transmit { via, destination, contents });
             }
         }
@@ -413,15 +428,7 @@ impl Gatherer {
         if self.finished {
             return None;
         }
-        let tx = self
-            .probes
-            .iter()
-            .filter_map(|p| match (&p.tx, &p.turn) {
-                (Some(tx), _) => tx.poll_timeout(),
-                (None, Some(client)) => client.poll_timeout(),
-                (None, None) => None,
-            })
-            .min();
+        let tx = self.probes.iter().filter_map(Probe::poll_timeout).min();
         let waiting_outside =
             self.dns_pending.iter().any(|&d| d) || self.probes.iter().any(|p| p.phase == Phase::Connecting);
         let deadline = waiting_outside.then_some(self.deadline);
@@ -685,8 +692,8 @@ impl Gatherer {
         }
         // Gathering binds no channel: ChannelData cannot come, and an HTTP response looks like it.
         match frame_len(&c.buffer) {
-            Ok(Some(frame @ StreamFrame::Stun { .. })) if c.buffer.len() >= frame.len() => {
-                Some(Ok(c.buffer.drain(..frame.len()).collect()))
+            Ok(Some(frame @ StreamFrame::Stun { .. })) if c.buffer.len() >= frame.size() => {
+                Some(Ok(c.buffer.drain(..frame.size()).collect()))
             }
             Ok(Some(StreamFrame::Stun { .. }) | None) => None,
             Ok(Some(StreamFrame::ChannelData { .. })) | Err(_) => {

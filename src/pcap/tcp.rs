@@ -241,7 +241,7 @@ impl TcpStreams {
                 Framing::Rfc4571 => rest.get(..2).map(|h| 2 + usize::from(u16::from_be_bytes([h[0], h[1]]))),
                 // A first byte above 3 is a STUN type no method has: junk, as in `stun_at`.
                 Framing::Plain => match frame_len(rest) {
-                    Ok(frame) if rest[0] <= 3 || starts_channel_data(rest[0]) => frame.map(StreamFrame::len),
+                    Ok(frame) if rest[0] <= 3 || starts_channel_data(rest[0]) => frame.map(StreamFrame::size),
                     _ => {
                         // Lost framing: report once, then look for the next STUN header
                         // (the resync step keeps a possible partial header and waits).

@@ -35,15 +35,10 @@ pub enum StreamFrame {
 
 impl StreamFrame {
     /// How many bytes of the stream the frame takes.
-    pub fn len(self) -> usize {
+    pub fn size(self) -> usize {
         match self {
             StreamFrame::Stun { len } | StreamFrame::ChannelData { len } => len,
         }
-    }
-
-    /// Whether the frame is empty (never: a header is at least 4 bytes).
-    pub fn is_empty(self) -> bool {
-        false
     }
 }
 

@@ -384,7 +384,6 @@ pub struct Client {
     ids: TransactionId,
     phase: Phase,
     pending: Vec<Pending>,
-    allocation: Option<Allocation>,
     refresh_at: Option<Instant>,
     permissions: Vec<Permission>,
     channels: Vec<Channel>,
@@ -409,7 +408,6 @@ impl Client {
             ids,
             phase: Phase::Idle,
             pending: Vec::new(),
-            allocation: None,
             refresh_at: None,
             permissions: Vec::new(),
             channels: Vec::new(),
@@ -430,16 +428,6 @@ impl Client {
     /// Where the client is.
     pub fn phase(&self) -> Phase {
         self.phase
-    }
-
-    /// The allocation, once made (kept after the release, for the record).
-    pub fn allocation(&self) -> Option<&Allocation> {
-        self.allocation.as_ref()
-    }
-
-    /// The credentials' state (realm, nonce, algorithm), when there are credentials.
-    pub fn auth(&self) -> Option<&LongTermAuth> {
-        self.auth.as_ref()
     }
 
     /// How many times requests were sent, retransmissions included, over the client's life.
@@ -874,17 +862,12 @@ impl Client {
                     );
                 };
                 let mapped = response.mapped_address();
-                let allocation = Allocation { relayed, mapped, lifetime };
                 self.phase = Phase::Allocated;
-                self.allocation = Some(allocation);
                 self.refresh_at = Some(now + refresh_after(lifetime.unwrap_or(DEFAULT_LIFETIME)));
-                self.events.push_back(Event::Allocated(allocation));
+                self.events.push_back(Event::Allocated(Allocation { relayed, mapped, lifetime }));
             }
             Request::Refresh => {
                 let lifetime = lifetime.unwrap_or(DEFAULT_LIFETIME);
-                if let Some(a) = self.allocation.as_mut() {
-                    a.lifetime = Some(lifetime);
-                }
                 self.refresh_at = Some(now + refresh_after(lifetime));
                 self.events.push_back(Event::Refreshed { lifetime });
             }
