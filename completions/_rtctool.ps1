@@ -277,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--engine', '--engine', [CompletionResultType]::ParameterName, 'Who gathers: diag (rtctool''s own STUN/TURN client, every failure explained) or webrtc (a real WebRTC stack, webrtc-rs: what an application sees, and no more)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
             [CompletionResult]::new('--relay-only', '--relay-only', [CompletionResultType]::ParameterName, 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused')
+            [CompletionResult]::new('--no-relay-test', '--no-relay-test', [CompletionResultType]::ParameterName, 'Do not test that each allocation relays (by default data goes through it both ways, to and from a UDP socket of ours, for up to 2 s after the allocation)')
             [CompletionResult]::new('-4', '-4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('--ipv4', '--ipv4', [CompletionResultType]::ParameterName, 'IPv4 only')
             [CompletionResult]::new('-6', '-6', [CompletionResultType]::ParameterName, 'IPv6 only')

@@ -313,7 +313,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__gather)
-            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --relay-only --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --insecure --ca-file --engine --color --quiet --verbose --json --ndjson --help"
+            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --relay-only --no-relay-test --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --insecure --ca-file --engine --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

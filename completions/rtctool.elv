@@ -249,6 +249,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --engine 'Who gathers: diag (rtctool''s own STUN/TURN client, every failure explained) or webrtc (a real WebRTC stack, webrtc-rs: what an application sees, and no more)'
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand --relay-only 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused'
+            cand --no-relay-test 'Do not test that each allocation relays (by default data goes through it both ways, to and from a UDP socket of ours, for up to 2 s after the allocation)'
             cand -4 'IPv4 only'
             cand --ipv4 'IPv4 only'
             cand -6 'IPv6 only'

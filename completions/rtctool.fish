@@ -199,6 +199,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l color -d 'Whe
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l relay-only -d 'Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused'
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l no-relay-test -d 'Do not test that each allocation relays (by default data goes through it both ways, to and from a UDP socket of ours, for up to 2 s after the allocation)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s 4 -l ipv4 -d 'IPv4 only'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s 6 -l ipv6 -d 'IPv6 only'
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l loopback -d 'Include loopback addresses (127.0.0.1, ::1)'

@@ -820,6 +820,11 @@ pub struct GatherArgs {
     #[arg(long)]
     pub relay_only: bool,
 
+    /// Do not test that each allocation relays (by default data goes through it both ways,
+    /// to and from a UDP socket of ours, for up to 2 s after the allocation).
+    #[arg(long)]
+    pub no_relay_test: bool,
+
     /// IPv4 only.
     #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
     pub ipv4: bool,
@@ -876,6 +881,7 @@ impl GatherArgs {
             turn_env: turn_env(),
             rest: self.rest.options(),
             relay_only: self.relay_only,
+            relay_test: !self.no_relay_test,
             tcp: self.tcp,
             timeout: self.timeout,
             filter: crate::gather::interfaces::Filter {

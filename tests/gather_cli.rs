@@ -251,6 +251,16 @@ fn loopback_stun_and_turn_udp() {
     assert_eq!(t["relayed_address"], format!("127.0.0.1:{}", relay["port"]));
     assert!(t["lifetime_s"].as_u64().unwrap() > 0);
     assert_eq!(t["released"], true, "released before exit: {t:#}");
+    // The relay test: data went through the relay both ways, to the socket's mapped address.
+    let rt = &t["relay_test"];
+    assert_eq!(rt["ok"], true, "{t:#}");
+    assert_eq!(rt["via"], "channel");
+    assert_eq!(rt["peer"], t["mapped_address"]);
+    assert_eq!(rt["seen_from"], t["mapped_address"]);
+    assert_eq!(rt["relay_source"], Value::Null, "the relay sends from its relayed address");
+    assert!(rt["rtt_ms"].as_f64().unwrap() > 0.0 && rt["inbound_ms"].as_f64().unwrap() > 0.0, "{rt:#}");
+    assert_eq!(rt["error"], Value::Null);
+    assert_eq!(s["relay_test"], Value::Null, "no relay test for a STUN server");
     assert!(j["done_ms"].as_f64().unwrap() > 0.0);
     assert_eq!(
         j["counts"],
@@ -284,6 +294,94 @@ fn loopback_turn_tcp_and_ipv6() {
     }
     let t = j["servers"].as_array().unwrap().iter().find(|s| s["transport"] == "tcp").unwrap();
     assert!(t["local_address"].as_str().unwrap().starts_with("127.0.0.1:"));
+    // Over TCP the relay test's peer is the UDP socket on the same address (loopback: its own
+    // address, which the server reaches); ChannelData comes back over the stream.
+    for s in j["servers"].as_array().unwrap() {
+        let rt = &s["relay_test"];
+        assert_eq!(rt["ok"], true, "{s:#}");
+        assert_eq!(rt["via"], "channel", "{s:#}");
+    }
+    let host = |family_v6: bool| {
+        candidates_of(&j, "host")
+            .into_iter()
+            .find(|c| c["address"].as_str().unwrap().contains(':') == family_v6)
+            .map(|c| format!("{}:{}", c["address"], c["port"]).replace('"', ""))
+            .unwrap()
+    };
+    assert_eq!(t["relay_test"]["peer"], host(false), "{t:#}");
+}
+
+/// coturn that advertises another relayed address than it relays from (`--external-ip`, as a
+/// server behind NAT set up wrongly would): every Allocate succeeds, nothing relays inbound.
+fn coturn_advertising(advertised: &str) -> Option<Coturn> {
+    if !coturn::available() {
+        return None;
+    }
+    let port = free_port();
+    let dir = coturn::dir_for("gather-relay-test", port);
+    let args = coturn::args([
+        "-n",
+        "-L",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--external-ip",
+        &format!("{advertised}/127.0.0.1"),
+        "--listening-port",
+        &port.to_string(),
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+        "-a",
+        "-u",
+        &format!("{USER}:{PASSWORD}"),
+        "-r",
+        "gather.test",
+        "--allow-loopback-peers",
+    ]);
+    Some(coturn::start(port, dir, &args, &[std::net::SocketAddr::from(([127, 0, 0, 1], port))], &[]))
+}
+
+#[test]
+fn relay_test_finds_a_relay_that_allocates_but_does_not_relay() {
+    let Some(server) = coturn_advertising("127.0.0.2") else { return };
+    let turn = format!("turn:{USER}:{PASSWORD}@127.0.0.1:{}", server.port);
+    let out = rtctool(&["--json", "gather", "--turn", &turn, "--interface", "lo", "-4", "--timeout", "1s"]);
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(1), "allocation ok, relay broken: exit 1\n{j:#}");
+    let t = &j["servers"][0];
+    assert_eq!(t["ok"], false, "{t:#}");
+    assert_eq!(t["error"]["kind"], "relay-broken", "{t:#}");
+    let relayed = t["relayed_address"].as_str().unwrap();
+    assert!(relayed.starts_with("127.0.0.2:"), "{t:#}");
+    let rt = &t["relay_test"];
+    assert_eq!(rt["ok"], false);
+    assert_eq!(rt["inbound_ms"], Value::Null, "nothing sent to {relayed} came back: {rt:#}");
+    assert!(rt["rtt_ms"].as_f64().is_some(), "the relay does send: {rt:#}");
+    let port = relayed.rsplit(':').next().unwrap();
+    assert_eq!(rt["relay_source"], format!("127.0.0.1:{port}"), "where it really sends from: {rt:#}");
+    let reason = t["error"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("allocation ok, relay broken"), "{reason}");
+    assert!(reason.contains(relayed) && reason.contains("within 1000 ms"), "{reason}");
+    // The candidate is still reported (a browser would offer it), but no relay "works".
+    assert_eq!(candidates_of(&j, "relay").len(), 1);
+    let diagnosis = j["diagnosis"].to_string();
+    assert!(diagnosis.contains("relays from 127.0.0.1:"), "{diagnosis}");
+    assert!(!diagnosis.contains("relay works"), "{diagnosis}");
+    assert_eq!(t["released"], true, "{t:#}");
+
+    // The table says it in a word; --no-relay-test skips the test and the run is clean.
+    let human = rtctool(&["gather", "--turn", &turn, "--interface", "lo", "-4", "--timeout", "1s"]);
+    assert_eq!(human.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("relay broken"), "{text}");
+    let skipped = rtctool(&["--json", "gather", "--turn", &turn, "-i", "lo", "-4", "--no-relay-test"]);
+    let j = json(&skipped);
+    assert_eq!(skipped.status.code(), Some(0), "{j:#}");
+    assert_eq!(j["servers"][0]["relay_test"], Value::Null);
+    assert_eq!(j["servers"][0]["ok"], true);
 }
 
 #[test]

@@ -130,11 +130,30 @@ fn symmetric_nat_gives_each_server_another_mapping() {
         return;
     }
     let lab = Lab::up("symmetric");
-    let run = gather(&lab, &["-4", "--stun", "stun:203.0.113.10", "--stun", "stun:203.0.113.11"]);
+    let run = gather(
+        &lab,
+        &[
+            "-4",
+            "--stun",
+            "stun:203.0.113.10",
+            "--stun",
+            "stun:203.0.113.11",
+            "--turn",
+            "turn:lab:lab@203.0.113.10",
+        ],
+    );
     let j = &run.json;
     assert_eq!(run.code, 0, "{j:#}");
     let srflx = of_type(j, "srflx");
     assert_eq!(srflx.len(), 2, "{j:#}");
+    // The relay test passes behind a symmetric NAT: the relay sees our datagram come from
+    // another port than our mapping towards the server, and the outbound probe goes there.
+    let t = server(j, "turn:lab@203.0.113.10");
+    let rt = &t["relay_test"];
+    assert_eq!(rt["ok"], true, "{t:#}");
+    assert_eq!(rt["peer"], t["mapped_address"]);
+    assert_ne!(rt["seen_from"], rt["peer"], "a symmetric NAT maps the relay apart: {rt:#}");
+    assert_eq!(rt["via"], "send-indication", "no channel is bound to that port: {rt:#}");
     assert_ne!(srflx[0]["port"], srflx[1]["port"]);
     assert!(
         j["diagnosis"].as_array().unwrap().iter().any(|d| d.as_str().unwrap().contains("symmetric")),
@@ -168,6 +187,12 @@ fn udp_blocked_but_tcp_relays() {
     let relays = of_type(j, "relay");
     assert_eq!(relays.len(), 1);
     assert_eq!(relays[0]["relay_protocol"], "tcp");
+    // With UDP blocked no address of ours the relay could reach is known: the relay test
+    // over TCP is skipped, and says why.
+    let tcp = server(j, "turn:lab@203.0.113.10?transport=tcp");
+    assert_eq!(tcp["ok"], true, "{tcp:#}");
+    assert_eq!(tcp["relay_test"], Value::Null, "{tcp:#}");
+    assert!(tcp["note"].as_str().unwrap().contains("relay test skipped"), "{tcp:#}");
     let stun = server(j, "stun:203.0.113.10");
     assert_eq!(stun["error"]["kind"], "timeout");
     assert!(
@@ -229,4 +254,109 @@ fn webrtc_engine_behind_the_nat() {
     let relays = of_type(j, "relay");
     assert_eq!(relays.len(), 1, "{j:#}");
     assert!(relays[0]["address"].as_str().unwrap().starts_with("203.0.113.1"), "{j:#}");
+}
+
+#[test]
+fn relay_ports_dropped_by_a_firewall_fail_the_relay_test() {
+    if !lab::available("gather's relay test with the relay ports dropped") {
+        return;
+    }
+    let lab = Lab::up("port-restricted");
+    let turn =
+        ["-4", "--timeout", "1s", "--turn", "turn:lab:lab@203.0.113.10", "--stun", "stun:203.0.113.10"];
+    let before = gather(&lab, &turn);
+    assert_eq!(before.code, 0, "{:#}", before.json);
+    assert_eq!(server(&before.json, "turn:lab@203.0.113.10")["relay_test"]["ok"], true);
+    // The server's firewall drops everything that comes to coturn's relay ports.
+    for rule in [
+        "add table inet relaydrop",
+        "add chain inet relaydrop input { type filter hook input priority 0; }",
+        "add rule inet relaydrop input udp dport 49152-65535 drop",
+    ] {
+        let args: Vec<&str> = rule.split(' ').collect();
+        let nft = lab.server("nft", &args);
+        assert!(nft.status.success(), "nft {rule}: {}", String::from_utf8_lossy(&nft.stderr));
+    }
+    let run = gather(&lab, &turn);
+    let j = &run.json;
+    assert_eq!(run.code, 1, "allocation ok, relay broken: exit 1\n{j:#}");
+    let t = server(j, "turn:lab@203.0.113.10");
+    assert_eq!(t["error"]["kind"], "relay-broken", "{t:#}");
+    assert!(
+        t["relayed_address"].as_str().unwrap().starts_with("203.0.113.10:"),
+        "the allocation worked: {t:#}"
+    );
+    let rt = &t["relay_test"];
+    assert_eq!(rt["inbound_ms"], Value::Null, "{rt:#}");
+    assert!(rt["rtt_ms"].as_f64().is_some(), "the relay still sends out: {rt:#}");
+    let reason = t["error"]["reason"].as_str().unwrap();
+    assert!(reason.contains("never came back through the server within 1000 ms"), "{reason}");
+    assert_eq!(server(j, "stun:203.0.113.10")["ok"], true, "STUN is fine");
+    assert_eq!(t["released"], true);
+}
+
+#[test]
+fn a_private_relayed_address_is_a_warning_and_a_broken_relay() {
+    if !lab::available("gather's relay test against a server advertising a private address") {
+        return;
+    }
+    let lab = Lab::up("port-restricted");
+    // A second coturn that believes it is behind NAT with the "public" address 10.9.9.9: it
+    // advertises that as the relayed address, which nobody outside can reach.
+    let dir = std::env::temp_dir().join(format!("rtctool-{}-private-relay", lab.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("turnserver.log");
+    let mut coturn = lab.spawn_server(
+        "turnserver",
+        &[
+            "-n",
+            "-L",
+            "203.0.113.10",
+            "--listening-port",
+            "3490",
+            "--external-ip",
+            "10.9.9.9/203.0.113.10",
+            "--min-port",
+            "40000",
+            "--max-port",
+            "40999",
+            "--no-tcp",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--no-tcp-relay",
+            "--no-rfc5780",
+            "-a",
+            "-u",
+            "lab:lab",
+            "-r",
+            "lab.test",
+            "--simple-log",
+            "--no-stdout-log",
+            "--log-file",
+            log.to_str().unwrap(),
+            "--pidfile",
+            dir.join("pid").to_str().unwrap(),
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ss = lab.server("ss", &["-Hlun"]);
+        if String::from_utf8_lossy(&ss.stdout).contains("203.0.113.10:3490") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the second coturn did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = gather(&lab, &["-4", "--timeout", "1s", "--turn", "turn:lab:lab@203.0.113.10:3490"]);
+    let _ = coturn.kill();
+    let _ = coturn.wait();
+    let j = &run.json;
+    assert_eq!(run.code, 1, "{j:#}");
+    let t = server(j, "turn:lab@203.0.113.10:3490");
+    assert!(t["relayed_address"].as_str().unwrap().starts_with("10.9.9.9:"), "{t:#}");
+    assert_eq!(t["error"]["kind"], "relay-broken", "{t:#}");
+    let diagnosis = j["diagnosis"].to_string();
+    assert!(diagnosis.contains("a private address although the server's is public"), "{diagnosis}");
+    assert!(diagnosis.contains("external-ip"), "{diagnosis}");
 }

@@ -1,5 +1,6 @@
 //! Shared core: protocol codecs and output helpers, no subcommand logic.
 
+pub mod addr;
 pub mod dns;
 pub mod http;
 pub mod ice;

@@ -26,12 +26,15 @@
 //! ([`crate::core::turn::Client`]) in `engine/relay.rs`; candidates, their
 //! priorities and the srflx deduplication are in `engine/candidates.rs`.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 mod candidates;
 mod relay;
+mod relay_test;
+
+pub use relay_test::RELAY_TEST_BUDGET;
 
 use candidates::candidate;
 
@@ -80,6 +83,9 @@ pub struct Config {
     pub software: Option<String>,
     /// How many 300 Try Alternate redirections are followed.
     pub max_redirects: u8,
+    /// Test every allocation's relay (see `engine/relay_test.rs`): data through it both ways,
+    /// for up to [`RELAY_TEST_BUDGET`] (or `timeout`, when shorter) after the allocation.
+    pub relay_test: bool,
 }
 
 impl Config {
@@ -94,6 +100,7 @@ impl Config {
             tcp_candidates: false,
             software: None,
             max_redirects: 3,
+            relay_test: false,
         }
     }
 }
@@ -167,6 +174,8 @@ enum Phase {
     Connecting,
     Binding,
     Allocating,
+    /// Allocated, and testing that the relay relays.
+    RelayTest,
     Allocated,
     Releasing,
     Done,
@@ -224,6 +233,18 @@ struct Probe {
     redirects: u8,
     /// Transmissions of the TURN clients before a redirection.
     earlier_transmissions: u32,
+    /// The relay test of a TURN probe's allocation.
+    relay_test: Option<relay_test::RelayTest>,
+    /// Datagrams of the relay test waiting to be sent.
+    outbox: VecDeque<Datagram>,
+}
+
+/// A datagram built whole, to send as it is.
+#[derive(Debug)]
+struct Datagram {
+    via: Via,
+    to: SocketAddr,
+    bytes: Vec<u8>,
 }
 
 impl Probe {
@@ -236,13 +257,15 @@ impl Probe {
         }
     }
 
-    /// When its Binding transaction or its TURN client wants the time.
+    /// When its Binding transaction, its TURN client or its relay test wants the time.
     fn poll_timeout(&self) -> Option<Instant> {
-        match (&self.tx, &self.turn) {
+        let own = match (&self.tx, &self.turn) {
             (Some(tx), _) => tx.poll_timeout(),
             (None, Some(client)) => client.poll_timeout(),
             (None, None) => None,
-        }
+        };
+        let test = self.relay_test.as_ref().filter(|_| self.phase == Phase::RelayTest);
+        [own, test.and_then(relay_test::RelayTest::poll_timeout)].into_iter().flatten().min()
     }
 }
 
@@ -272,6 +295,11 @@ pub struct Gatherer {
     allocations: HashSet<(usize, SocketAddr)>,
     /// Sockets bound on request, by index from `locals.len()`: which local they copy.
     extra_sockets: Vec<usize>,
+    /// The first mapped address a server reported for each UDP socket: where the relay test
+    /// of a TURN probe over TCP or TLS can reach us.
+    udp_mapped: HashMap<usize, SocketAddr>,
+    /// The datagram [`Gatherer::poll_transmit`] last handed out.
+    held: Option<Datagram>,
     events: VecDeque<Event>,
     commands: VecDeque<Command>,
     complete_at: Option<Instant>,
@@ -305,6 +333,8 @@ impl Gatherer {
             srflx_seen: HashSet::new(),
             allocations: HashSet::new(),
             extra_sockets: Vec::new(),
+            udp_mapped: HashMap::new(),
+            held: None,
             events: VecDeque::new(),
             commands: VecDeque::new(),
             complete_at: None,
@@ -414,6 +444,10 @@ impl Gatherer {
 
     /// The next bytes to send, if any are due.
     pub fn poll_transmit(&mut self) -> Option<Transmit<'_>> {
+        if let Some(d) = self.probes.iter_mut().find_map(|p| p.outbox.pop_front()) {
+            let d = self.held.insert(d);
+            return Some(Transmit { via: d.via, destination: d.to, contents: &d.bytes });
+        }
         for p in &mut self.probes {
             let (via, destination) = (p.via, p.destination);
             if let Some(contents) = p.poll_transmit() {
@@ -510,6 +544,8 @@ impl Gatherer {
                         turn: None,
                         redirects: 0,
                         earlier_transmissions: 0,
+                        relay_test: None,
+                        outbox: VecDeque::new(),
                     });
                     let p = ProbeId(self.probes.len() - 1);
                     started += 1;
@@ -557,6 +593,8 @@ impl Gatherer {
                         turn: None,
                         redirects: 0,
                         earlier_transmissions: 0,
+                        relay_test: None,
+                        outbox: VecDeque::new(),
                     });
                     let p = ProbeId(self.probes.len() - 1);
                     self.connect(p, Some(local.address.ip()), now);
@@ -671,7 +709,8 @@ impl Gatherer {
         while let Some(frame) = self.next_frame(conn) {
             match frame {
                 Ok(message) => {
-                    if message[0] >> 6 == 0 {
+                    // STUN (00) and, for a relay test, ChannelData (01).
+                    if message[0] >> 6 <= 1 {
                         self.input(p, &message, remote, now);
                     }
                 }
@@ -686,16 +725,24 @@ impl Gatherer {
     /// The next complete frame buffered on a connection: a STUN message, a ChannelData frame
     /// (see [`frame_len`]), or why the bytes are not STUN (judged on a whole header).
     fn next_frame(&mut self, conn: usize) -> Option<std::result::Result<Vec<u8>, String>> {
+        let channels = self.conns.get(conn).is_some_and(|c| self.probes[c.probe].relay_test.is_some());
         let c = self.conns.get_mut(conn)?;
         if c.buffer.len() < 4 {
             return None;
         }
-        // Gathering binds no channel: ChannelData cannot come, and an HTTP response looks like it.
+        // ChannelData comes only once a relay test bound a channel; before that, bytes that
+        // look like it are not TURN (an HTTP response does).
         match frame_len(&c.buffer) {
             Ok(Some(frame @ StreamFrame::Stun { .. })) if c.buffer.len() >= frame.size() => {
                 Some(Ok(c.buffer.drain(..frame.size()).collect()))
             }
+            Ok(Some(frame @ StreamFrame::ChannelData { .. }))
+                if channels && c.buffer.len() >= frame.size() =>
+            {
+                Some(Ok(c.buffer.drain(..frame.size()).collect()))
+            }
             Ok(Some(StreamFrame::Stun { .. }) | None) => None,
+            Ok(Some(StreamFrame::ChannelData { .. })) if channels => None,
             Ok(Some(StreamFrame::ChannelData { .. })) | Err(_) => {
                 let what = describe_not_stun(&c.buffer);
                 c.buffer.clear();
@@ -742,7 +789,11 @@ impl Gatherer {
                     now,
                 );
             }
-            Phase::Allocated | Phase::Releasing => {
+            Phase::RelayTest | Phase::Allocated | Phase::Releasing => {
+                if self.probes[p].phase == Phase::RelayTest {
+                    let why = format!("the server closed the connection during the relay test: {why}");
+                    self.end_relay_test(p, Some((FailureKind::RelayBroken, None, why)), now);
+                }
                 // RFC 8656 §3.7: closing the connection deletes its allocation.
                 self.drop_tx(p);
                 self.probes[p].phase = Phase::Done;
@@ -756,17 +807,29 @@ impl Gatherer {
 
     /// A datagram arrived on local socket `socket`.
     pub fn handle_datagram(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
-        let Ok(msg) = Message::new_checked(bytes) else { return };
-        let id = msg.transaction_id();
-        let Some(p) = self.probes.iter().position(|p| {
-            p.via == Via::Udp(socket)
-                && (p.tx.as_ref().is_some_and(|t| t.id() == id)
-                    || p.turn.as_ref().is_some_and(|c| c.is_waiting_for(&id)))
-        }) else {
+        if bytes.starts_with(relay_test::MAGIC) {
+            return self.relay_probe_arrived(Via::Udp(socket), bytes, from, now);
+        }
+        let id = Message::new_checked(bytes).ok().map(|m| m.transaction_id());
+        let answers = |p: &Probe| match id {
+            Some(id) => {
+                p.tx.as_ref().is_some_and(|t| t.id() == id)
+                    || p.turn.as_ref().is_some_and(|c| c.is_waiting_for(&id))
+            }
+            None => false,
+        };
+        // Besides answers, a relay test's ChannelData and Data indications from its server.
+        let relays = |p: &Probe| p.relay_test.is_some() && same_address(p.destination, from);
+        let on_socket = |p: &&Probe| p.via == Via::Udp(socket);
+        let Some(p) = self
+            .probes
+            .iter()
+            .position(|p| on_socket(&p) && answers(p))
+            .or_else(|| self.probes.iter().position(|p| on_socket(&p) && p.turn.is_some() && relays(p)))
+        else {
             return;
         };
-        let p = ProbeId(p);
-        self.input(p, bytes, from, now);
+        self.input(ProbeId(p), bytes, from, now);
     }
 
     fn input(&mut self, p: ProbeId, bytes: &[u8], from: SocketAddr, now: Instant) {
@@ -969,7 +1032,8 @@ impl Gatherer {
                         Some(m) => {
                             self.reports[r].mapped_address = Some(m);
                             self.succeed(r, now);
-                            if matches!(self.probes[p].via, Via::Udp(_)) {
+                            if let Via::Udp(socket) = self.probes[p].via {
+                                self.udp_mapped.entry(socket).or_insert(m);
                                 self.srflx(p, m, now);
                             } else {
                                 self.reports[r].note =
@@ -1073,6 +1137,11 @@ impl Gatherer {
             }
         }
         for p in self.probe_ids() {
+            if self.probes[p].phase == Phase::RelayTest {
+                let why = "interrupted (Ctrl-C) during the relay test".to_string();
+                self.end_relay_test(p, Some((FailureKind::Interrupted, None, why)), now);
+                continue;
+            }
             let doing = match self.probes[p].phase {
                 Phase::Connecting => "connecting",
                 Phase::Binding => "Binding",
@@ -1101,10 +1170,12 @@ impl Gatherer {
         }
         if self.complete_at.is_none() {
             let busy = self.dns_pending.iter().any(|&d| d)
-                || self
-                    .probes
-                    .iter()
-                    .any(|p| matches!(p.phase, Phase::Connecting | Phase::Binding | Phase::Allocating));
+                || self.probes.iter().any(|p| {
+                    matches!(
+                        p.phase,
+                        Phase::Connecting | Phase::Binding | Phase::Allocating | Phase::RelayTest
+                    )
+                });
             if busy {
                 return;
             }

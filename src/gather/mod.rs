@@ -88,6 +88,8 @@ pub struct GatherOptions {
     pub rest: RestOptions,
     /// Relay candidates only.
     pub relay_only: bool,
+    /// Test each allocation's relay.
+    pub relay_test: bool,
     /// Also TCP host candidates.
     pub tcp: bool,
     /// Bound on the whole gathering.
@@ -146,6 +148,7 @@ pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
     config.timeout = args.timeout;
     config.release_timeout = args.timeout.min(Duration::from_secs(1));
     config.relay_only = args.relay_only;
+    config.relay_test = args.relay_test;
     config.tcp_candidates = args.tcp;
     config.software = Some(format!("rtctool {}", env!("CARGO_PKG_VERSION")));
     let opts = net::Options { filter: args.filter.clone(), tls: args.tls.clone() };

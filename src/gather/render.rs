@@ -125,6 +125,14 @@ impl Live {
                     let n = s.transmissions;
                     facts.push(format!("{n} request{} sent", if n == 1 { "" } else { "s" }));
                 }
+                if let Some(t) = &s.relay_test {
+                    facts.push(match (&t.error, t.rtt_ms) {
+                        (None, Some(rtt)) => {
+                            format!("relay test ok ({rtt:.1} ms over {}, peer {})", t.via, t.peer)
+                        }
+                        _ => format!("relay test failed (peer {})", t.peer),
+                    });
+                }
                 if let Some(n) = &s.note {
                     facts.push(n.clone());
                 }
@@ -206,12 +214,14 @@ pub fn verdict_table(servers: &[ServerReport]) -> Table {
         "From",
         "Result",
         "RTT ms",
+        "Relay ms",
         "Mapped",
         "Relayed",
         "Lifetime",
         "Software",
     ]);
     t.align(4, Align::Right);
+    t.align(5, Align::Right);
     for s in servers {
         let result = match (&s.error, s.released) {
             (Some(e), _) => match e.kind {
@@ -232,6 +242,11 @@ pub fn verdict_table(servers: &[ServerReport]) -> Table {
             or_dash(s.local_address),
             result,
             s.rtt_ms.map_or("-".into(), |r| format!("{r:.1}")),
+            match &s.relay_test {
+                Some(t) if t.ok => t.rtt_ms.map_or("-".into(), |r| format!("{r:.1}")),
+                Some(_) => "broken".red().to_string(),
+                None => "-".into(),
+            },
             or_dash(s.mapped_address),
             or_dash(s.relayed_address),
             s.lifetime_s.map_or("-".into(), |l| format!("{l} s")),
@@ -259,6 +274,7 @@ pub fn kind_name(kind: FailureKind) -> &'static str {
         FailureKind::Unsupported => "unsupported",
         FailureKind::Unreported => "no candidate",
         FailureKind::Interrupted => "interrupted",
+        FailureKind::RelayBroken => "relay broken",
     }
 }
 
@@ -333,7 +349,8 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
             | FailureKind::Protocol
             | FailureKind::Unsupported
             | FailureKind::Unreported
-            | FailureKind::Interrupted => format!("{who}: {}", e.reason),
+            | FailureKind::Interrupted
+            | FailureKind::RelayBroken => format!("{who}: {}", e.reason),
         };
         if line.is_empty() {
             silent_detail = e.unanswered.as_ref().map_or_else(|| e.reason.clone(), ToString::to_string);
@@ -349,6 +366,21 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
         );
     }
 
+    // A relayed address peers cannot reach, and a relay that sends from another address
+    // than it advertises: a server behind NAT without its external address.
+    for s in servers {
+        let who = format!("{} {}", server_word(s), s.url);
+        if let (Some(relayed), Some(server)) = (s.relayed_address, s.server_address) {
+            if let Some(why) = crate::core::addr::unreachable_beside(relayed.ip(), server.ip()) {
+                push(&mut lines, format!("warning: {who} gives the relayed address {relayed}, {why}: peers elsewhere cannot reach it (a server behind NAT without its public address set; coturn: external-ip)"));
+            }
+        }
+        if let Some(source) = s.relay_test.as_ref().and_then(|t| t.relay_source) {
+            let relayed = or_dash(s.relayed_address);
+            push(&mut lines, format!("warning: {who} relays from {source}, not from its relayed address {relayed}: a NAT in front of the server rewrites it (coturn: external-ip)"));
+        }
+    }
+
     // A NAT that maps each destination to another port (seen as one base with two srflx).
     let mut by_base: BTreeMap<String, Vec<&GatheredCandidate>> = BTreeMap::new();
     for c in candidates.iter().filter(|c| c.typ() == CandidateType::Srflx) {
@@ -358,8 +390,19 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
     if by_base.values().any(|v| v.len() > 1) {
         push(&mut lines, "the NAT gives each server another mapping (address-dependent mapping, \"symmetric\"): srflx candidates will rarely connect peer-to-peer; rely on TURN".into());
     }
+    // A relay candidate whose relay test failed is no relay that works.
+    let broken = |c: &GatheredCandidate| {
+        servers.iter().any(|s| {
+            s.relay_test.as_ref().is_some_and(|t| !t.ok)
+                && c.url.as_deref() == Some(s.url.as_str())
+                && c.relay_protocol == Some(s.transport)
+                && s.relayed_address
+                    .is_some_and(|r| Some(r.ip()) == c.candidate.ip() && r.port() == c.candidate.port)
+        })
+    };
     let relays: Vec<&'static str> = {
-        let mut v: Vec<&'static str> = candidates.iter().filter_map(|c| c.relay_protocol).collect();
+        let mut v: Vec<&'static str> =
+            candidates.iter().filter(|c| !broken(c)).filter_map(|c| c.relay_protocol).collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -386,7 +429,9 @@ pub fn diagnose(servers: &[ServerReport], candidates: &[GatheredCandidate], rela
             good.push(format!("every server answered ({} checked)", servers.len()));
         }
         if has_relay {
-            good.push(format!("relay works over {}", relays.join(", ")));
+            let tested = servers.iter().any(|s| s.relay_test.as_ref().is_some_and(|t| t.ok));
+            let how = if tested { " (tested: data through it both ways)" } else { "" };
+            good.push(format!("relay works over {}{how}", relays.join(", ")));
         }
         if any_srflx {
             good.push("srflx found".into());

@@ -69,6 +69,8 @@ pub enum FailureKind {
     Unreported,
     /// The run was interrupted (Ctrl-C) before the server answered.
     Interrupted,
+    /// The allocation works but the relay does not relay: the relay test failed.
+    RelayBroken,
 }
 
 impl FailureKind {
@@ -174,6 +176,8 @@ pub struct ServerReport {
     pub released: Option<bool>,
     /// Why the release did not work, when it did not.
     pub release_error: Option<String>,
+    /// The relay test of an allocation: whether data went through the relay both ways.
+    pub relay_test: Option<RelayTestResult>,
     /// What this probe added to the candidates, or why it added nothing.
     pub note: Option<String>,
     /// Milliseconds from the start of the run to the verdict.
@@ -205,11 +209,37 @@ impl ServerReport {
             transmissions: 0,
             released: None,
             release_error: None,
+            relay_test: None,
             note: None,
             elapsed_ms: None,
             steps: Vec::new(),
         }
     }
+}
+
+/// The relay test of one allocation (`relay_test` of a server report): a datagram from our
+/// UDP socket to the relayed address came back through the server (inbound), and data sent
+/// through the server to our socket arrived from the relay (outbound).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RelayTestResult {
+    /// Both legs arrived.
+    pub ok: bool,
+    /// The outbound leg's round trip (us, the server, the relay, us): the relay RTT.
+    pub rtt_ms: Option<f64>,
+    /// The inbound leg's round trip (us, the relayed address, the server, us).
+    pub inbound_ms: Option<f64>,
+    /// How the outbound probe went to the server: `channel` (ChannelData) or
+    /// `send-indication`.
+    pub via: &'static str,
+    /// Our address the relay was told about (the channel's peer).
+    pub peer: SocketAddr,
+    /// Our address as the relay saw the inbound probe come from, when the inbound leg arrived.
+    pub seen_from: Option<SocketAddr>,
+    /// Where the relay's packets came from, when not from the relayed address (a server
+    /// behind NAT advertising its inside address).
+    pub relay_source: Option<SocketAddr>,
+    /// What went wrong, in words, or `null`.
+    pub error: Option<String>,
 }
 
 /// Candidates gathered, by type.

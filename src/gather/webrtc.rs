@@ -280,6 +280,12 @@ fn assemble(
     if config.tcp_candidates {
         notes.push("--tcp is not supported by the webrtc engine: no TCP host candidates".into());
     }
+    if config.relay_test && config.servers.iter().any(|s| s.is_turn()) {
+        notes.push(
+            "the webrtc engine does not test relays (allocations only): use --engine diag for the relay test"
+                .into(),
+        );
+    }
     let stun_servers = config.servers.iter().filter(|s| !s.is_turn() && unsupported(s).is_none()).count();
     let srflx: Vec<&GatheredCandidate> =
         candidates.iter().filter(|c| c.typ() == CandidateType::Srflx).collect();

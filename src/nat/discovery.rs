@@ -39,6 +39,7 @@ use serde::Serialize;
 
 use super::behavior::{classify, FilteringBehavior, MappingBehavior, MappingVerdict, NatType};
 use super::lifetime::Lifetime;
+use crate::core::addr::{is_link_local, is_private};
 use crate::core::stun::{attr, Class, Message, MessageBuilder, Method, MAGIC_COOKIE};
 use crate::core::transact::{
     same_address, Client, Event, ExpectFrom, Response, Retransmit, RtoEstimator, StrayReason, TimedOut,
@@ -826,24 +827,6 @@ impl NatDiscovery {
     /// One test, as reported.
     pub fn test_report(&self, name: TestName) -> TestReport {
         test_report(self, self.test(name))
-    }
-}
-
-/// Whether an IP is in a private, shared or unique-local range.
-fn is_private(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_private() || (o[0] == 100 && (64..128).contains(&o[1]))
-        }
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
-    }
-}
-
-fn is_link_local(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
     }
 }
 

@@ -112,6 +112,28 @@ impl Lab {
             .unwrap_or_else(|e| panic!("running {program} in {}-r: {e}", self.name))
     }
 
+    /// Run a program in the server namespace.
+    #[allow(dead_code)] // not every lab test crate uses it
+    pub fn server(&self, program: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", &format!("{}-s", self.name), program])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {program} in {}-s: {e}", self.name))
+    }
+
+    /// Start a program in the server namespace, in the background (the caller kills it).
+    #[allow(dead_code)]
+    pub fn spawn_server(&self, program: &str, args: &[&str]) -> std::process::Child {
+        Command::new("ip")
+            .args(["netns", "exec", &format!("{}-s", self.name), program])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {program} in {}-s: {e}", self.name))
+    }
+
     /// Run `turnutils_natdiscovery -m -f SERVER` in the client namespace and read its verdict.
     pub fn natdiscovery(&self, server: &str) -> NatDiscoveryVerdict {
         let out = self.client("turnutils_natdiscovery", &["-m", "-f", server]);

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::{candidate, unanswered, Gatherer, Phase, ProbeId, ReportId, Via};
+use super::relay_test::{Arrival, Leg, Outgoing, RelayTest, RELAY_TEST_BUDGET};
+use super::{candidate, unanswered, Datagram, Gatherer, Phase, Probe, ProbeId, ReportId, Via};
+use crate::core::addr::unreachable_beside;
 use crate::core::ice::priority::{
     CHROMIUM_TYPE_PREFERENCE_RELAY_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
     CHROMIUM_TYPE_PREFERENCE_RELAY_UDP,
@@ -13,8 +15,8 @@ use crate::core::ice::{CandidateType, EffectiveTransport};
 use crate::core::output::millis;
 use crate::core::stun::attr;
 use crate::core::transact::{same_address, AuthFailure, LongTermAuth, Response, Unanswered};
-use crate::core::turn::{self, Allocation, Carrier, Event, Failure, Request};
-use crate::gather::report::FailureKind;
+use crate::core::turn::{self, Allocation, Carrier, Event, Failure, Input, Request};
+use crate::gather::report::{FailureKind, RelayTestResult};
 
 impl Gatherer {
     /// Start the probe's allocation (again, after a redirection).
@@ -45,16 +47,32 @@ impl Gatherer {
 
     /// Bytes for the probe's TURN client.
     pub(super) fn turn_input(&mut self, p: ProbeId, bytes: &[u8], from: SocketAddr, now: Instant) {
-        let Some(client) = self.probes[p].turn.as_mut() else { return };
-        client.handle_input(bytes, from, now);
+        let probe = &mut self.probes[p];
+        let Some(client) = probe.turn.as_mut() else { return };
+        if let Input::Data { peer, data, channel } = client.handle_input(bytes, from, now) {
+            let test = probe.relay_test.as_mut().filter(|_| probe.phase == Phase::RelayTest);
+            if let Some(arrival) = test.and_then(|t| t.handle_probe(data, Leg::Inbound, peer, channel, now)) {
+                self.relay_arrival(p, arrival, now);
+            }
+        }
         self.pump(p, now);
     }
 
-    /// Time for the probe's TURN client.
+    /// Time for the probe's TURN client (and its relay test).
     pub(super) fn turn_timeout(&mut self, p: ProbeId, now: Instant) {
         let Some(client) = self.probes[p].turn.as_mut() else { return };
         client.handle_timeout(now);
         self.pump(p, now);
+        if self.probes[p].phase == Phase::RelayTest {
+            if let Some(test) = self.probes[p].relay_test.as_mut() {
+                test.handle_timeout(now);
+                let over = test.is_over(now);
+                self.flush_relay_test(p, now);
+                if over {
+                    self.end_relay_test(p, None, now);
+                }
+            }
+        }
     }
 
     /// The transport to the probe's server failed.
@@ -130,6 +148,36 @@ impl Gatherer {
                 self.step(r, now, format!("{what} (password algorithm {algorithm:?})"));
             }
             Event::Allocated(allocation) => self.allocated(p, allocation, now),
+            Event::ChannelBound { .. } | Event::PermissionCreated(_)
+                if self.probes[p].phase == Phase::RelayTest =>
+            {
+                if let Some(test) = self.probes[p].relay_test.as_mut() {
+                    test.start(now);
+                }
+                self.flush_relay_test(p, now);
+            }
+            Event::Failed { request: Request::ChannelBind { peer, .. }, failure }
+                if self.probes[p].phase == Phase::RelayTest =>
+            {
+                // Some servers refuse channels: Send and Data indications then.
+                self.step(r, now, format!("relay test: ChannelBind failed ({failure}): CreatePermission for {} and Send indications instead", peer.ip()));
+                if let Some(client) = self.probes[p].turn.as_mut() {
+                    if let Err(e) = client.create_permission(peer.ip(), now) {
+                        self.end_relay_test(
+                            p,
+                            Some((FailureKind::RelayBroken, None, format!("relay test: {e}"))),
+                            now,
+                        );
+                    }
+                }
+            }
+            Event::Failed { request: Request::CreatePermission(peer), failure }
+                if self.probes[p].phase == Phase::RelayTest =>
+            {
+                let why =
+                    format!("allocation ok, relay not usable: CreatePermission for {peer} failed: {failure}");
+                self.end_relay_test(p, Some((FailureKind::RelayBroken, failure.code(), why)), now);
+            }
             Event::Released => {
                 self.probes[p].phase = Phase::Done;
                 self.released(r, true, None);
@@ -185,7 +233,13 @@ impl Gatherer {
             report.mapped_address = mapped;
             report.lifetime_s = lifetime;
         }
-        self.succeed(r, now);
+        if let (Via::Udp(socket), Some(m)) = (self.probes[p].via, mapped) {
+            self.udp_mapped.entry(socket).or_insert(m);
+        }
+        // With a relay test the verdict waits for it.
+        if !(self.config.relay_test && self.begin_relay_test(p, relayed, mapped, now)) {
+            self.succeed(r, now);
+        }
         let base = self.probes[p].base.unwrap_or(relayed);
         let server_ip = self.probes[p].destination.ip();
         let transport = self.config.servers[self.probes[p].server].transport();
@@ -216,6 +270,193 @@ impl Gatherer {
             Some(n) => format!("relay candidate; {n}"),
             None => "relay candidate".into(),
         });
+    }
+
+    /// Our UDP socket that plays the relay test's peer, and its address as the relay will see
+    /// it: over UDP the probe's own socket and mapped address; over TCP or TLS the UDP socket
+    /// on the same address, at the mapping a server gave it (or its own address, when that
+    /// is one the server can reach).
+    fn relay_test_peer(&self, p: ProbeId, mapped: Option<SocketAddr>) -> Result<(Via, SocketAddr), String> {
+        let probe = &self.probes[p];
+        let base = probe.base.ok_or("no local address")?;
+        match probe.via {
+            Via::Udp(_) => Ok((probe.via, mapped.unwrap_or(base))),
+            Via::Stream(_) => {
+                let Some(k) = self.locals.iter().position(|l| l.address.ip() == base.ip()) else {
+                    return Err(format!("no UDP socket of ours on {} to play the peer", base.ip()));
+                };
+                if let Some(m) = self.udp_mapped.get(&k) {
+                    return Ok((Via::Udp(k), *m));
+                }
+                let own = self.locals[k].address;
+                match unreachable_beside(own.ip(), probe.destination.ip()) {
+                    None => Ok((Via::Udp(k), own)),
+                    Some(why) => Err(format!(
+                        "no address of our UDP socket {own} the relay can reach is known ({why}, and no STUN or UDP TURN server gave its mapping: add --stun)"
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Start the relay test of a fresh allocation; false when it cannot run (said in a step).
+    fn begin_relay_test(
+        &mut self,
+        p: ProbeId,
+        relayed: SocketAddr,
+        mapped: Option<SocketAddr>,
+        now: Instant,
+    ) -> bool {
+        let r = self.probes[p].report;
+        let (peer_via, peer) = match self.relay_test_peer(p, mapped) {
+            Ok(found) => found,
+            Err(why) => {
+                self.step(r, now, format!("relay test skipped: {why}"));
+                self.reports[r].note = Some(format!("relay test skipped: {why}"));
+                return false;
+            }
+        };
+        let Some(client) = self.probes[p].turn.as_mut() else { return false };
+        let channel = match client.channel_bind(peer, now) {
+            Ok(channel) => channel,
+            Err(e) => {
+                self.step(r, now, format!("relay test skipped: {e}"));
+                return false;
+            }
+        };
+        let until = now + self.config.timeout.min(RELAY_TEST_BUDGET);
+        let test = RelayTest::new(self.ids.next_id(), peer_via, peer, relayed, self.config.rto, until);
+        self.probes[p].relay_test = Some(test);
+        self.probes[p].phase = Phase::RelayTest;
+        self.step(
+            r,
+            now,
+            format!(
+                "relay test: ChannelBind {channel:#06x} to {peer} (our UDP socket as the relay will see it)"
+            ),
+        );
+        true
+    }
+
+    /// The relay test's datagrams into the probe's outbox: plain ones as they are, relayed
+    /// ones framed by the TURN client.
+    pub(super) fn flush_relay_test(&mut self, p: ProbeId, now: Instant) {
+        let Probe { relay_test, turn, outbox, via, destination, .. } = &mut self.probes[p];
+        let (Some(test), Some(client)) = (relay_test.as_mut(), turn.as_mut()) else { return };
+        let mut refused = Vec::new();
+        while let Some(o) = test.poll_outgoing() {
+            match o {
+                Outgoing::Raw { via, to, bytes } => outbox.push_back(Datagram { via, to, bytes }),
+                Outgoing::Relayed { peer, bytes } => match client.send(peer, &bytes) {
+                    Ok(frame) => {
+                        outbox.push_back(Datagram { via: *via, to: *destination, bytes: frame.to_vec() })
+                    }
+                    Err(e) => refused.push(format!("relay test: no probe to {peer}: {e}")),
+                },
+            }
+        }
+        let r = self.probes[p].report;
+        for what in refused {
+            self.step(r, now, what);
+        }
+    }
+
+    /// A relay test datagram arrived at one of our UDP sockets: an outbound probe, from the
+    /// relay.
+    pub(super) fn relay_probe_arrived(&mut self, via: Via, bytes: &[u8], from: SocketAddr, now: Instant) {
+        let Some(i) = self.probes.iter().position(|p| {
+            p.phase == Phase::RelayTest
+                && p.relay_test.as_ref().is_some_and(|t| t.peer_via == via && t.is_ours(bytes))
+        }) else {
+            return;
+        };
+        let p = ProbeId(i);
+        let arrival = self.probes[p]
+            .relay_test
+            .as_mut()
+            .and_then(|t| t.handle_probe(bytes, Leg::Outbound, from, None, now));
+        if let Some(arrival) = arrival {
+            self.relay_arrival(p, arrival, now);
+        }
+        self.check_complete(now);
+    }
+
+    fn relay_arrival(&mut self, p: ProbeId, a: Arrival, now: Instant) {
+        let r = self.probes[p].report;
+        let Some(test) = self.probes[p].relay_test.as_ref() else { return };
+        let (relayed, passed) = (test.relayed, test.passed());
+        let what = match a.leg {
+            Leg::Inbound => format!(
+                "relay test: our datagram to the relayed address {relayed} came back through the server ({}) in {} ms; the relay saw it from {}",
+                match a.channel {
+                    Some(c) => format!("ChannelData {c:#06x}"),
+                    None => "a Data indication".into(),
+                },
+                millis(a.rtt),
+                a.from
+            ),
+            Leg::Outbound => format!("relay test: data sent through the relay arrived from {} in {} ms", a.from, millis(a.rtt)),
+        };
+        self.step(r, now, what);
+        self.flush_relay_test(p, now);
+        if passed {
+            self.end_relay_test(p, None, now);
+        }
+    }
+
+    /// The relay test is over (passed, out of time, or cut short by `cut`: its failure kind,
+    /// STUN code and words): its result into the report, and the probe's verdict.
+    pub(super) fn end_relay_test(
+        &mut self,
+        p: ProbeId,
+        cut: Option<(FailureKind, Option<u16>, String)>,
+        now: Instant,
+    ) {
+        if self.probes[p].phase != Phase::RelayTest {
+            return;
+        }
+        self.probes[p].phase = Phase::Allocated;
+        let r = self.probes[p].report;
+        let Some(test) = self.probes[p].relay_test.as_ref() else { return };
+        let via = match self.probes[p].turn.as_ref().and_then(|c| c.channel_of(test.target())) {
+            Some(_) => "channel",
+            None => "send-indication",
+        };
+        let relayed = test.relayed;
+        let relay_source = test.outbound.map(|a| a.from).filter(|&from| !same_address(from, relayed));
+        let waited = self.config.timeout.min(RELAY_TEST_BUDGET).as_millis();
+        let error = match (&cut, test.inbound, test.outbound) {
+            (Some((_, _, why)), _, _) => Some(why.clone()),
+            (None, Some(_), Some(_)) => None,
+            (None, None, None) => Some(format!(
+                "allocation ok, relay broken: nothing came through the relay within {waited} ms (datagrams to the relayed address {relayed} never came back through the server, and nothing the server relayed to {} arrived): a firewall drops the relay ports, or {relayed} is not an address the server can be reached at",
+                test.target()
+            )),
+            (None, None, Some(out)) => Some(format!(
+                "allocation ok, relay broken: the relay sends (our data came out of it from {}) but datagrams to the relayed address {relayed} never came back through the server within {waited} ms: the relay ports are closed to the outside, or the server advertises an address it cannot be reached at",
+                out.from
+            )),
+            (None, Some(_), None) => Some(format!(
+                "allocation ok, relay broken: datagrams to the relayed address come back through the server, but data sent through the relay to {} never arrived within {waited} ms",
+                test.target()
+            )),
+        };
+        let result = RelayTestResult {
+            ok: error.is_none(),
+            rtt_ms: test.outbound.map(|a| millis(a.rtt)),
+            inbound_ms: test.inbound.map(|a| millis(a.rtt)),
+            via,
+            peer: test.peer,
+            seen_from: test.inbound.map(|a| a.from),
+            relay_source,
+            error: error.clone(),
+        };
+        self.reports[r].relay_test = Some(result);
+        match (error, cut) {
+            (None, _) => self.succeed(r, now),
+            (Some(why), Some((kind, code, _))) => self.fail(r, code, kind, why, now),
+            (Some(why), None) => self.fail(r, None, FailureKind::RelayBroken, why, now),
+        }
     }
 
     fn allocate_failed(&mut self, p: ProbeId, failure: Failure, now: Instant) {
