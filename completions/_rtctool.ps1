@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('loopback', 'loopback', [CompletionResultType]::ParameterValue, 'Run a whole WebRTC call between two peers in this process, and measure it')
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it')
             [CompletionResult]::new('signal', 'signal', [CompletionResultType]::ParameterValue, 'Signalling: a server compatible with libwebrtc''s peerconnection_server')
+            [CompletionResult]::new('exporter', 'exporter', [CompletionResultType]::ParameterValue, 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -270,6 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--auth-secret', '--auth-secret', [CompletionResultType]::ParameterName, 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed')
             [CompletionResult]::new('--auth-secret-file', '--auth-secret-file', [CompletionResultType]::ParameterName, 'Read the TURN REST secret from the first line of this file')
             [CompletionResult]::new('--auth-ttl', '--auth-ttl', [CompletionResultType]::ParameterName, 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...')
+            [CompletionResult]::new('--prometheus', '--prometheus', [CompletionResultType]::ParameterName, 'Also write the results as Prometheus metrics (OpenMetrics text, the exporter''s rtctool_probe_* gauges by target and local address) to FILE, for node_exporter''s textfile collector; `-` writes them to standard output instead of the report')
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
             [CompletionResult]::new('--interface', '--interface', [CompletionResultType]::ParameterName, 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...')
@@ -407,6 +409,20 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
         'rtctool;signal;help;help' {
             break
         }
+        'rtctool;exporter' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Where to listen: ADDR:PORT')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file (TOML): modules, background targets, limits')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'rtctool;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
@@ -430,6 +446,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('loopback', 'loopback', [CompletionResultType]::ParameterValue, 'Run a whole WebRTC call between two peers in this process, and measure it')
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it')
             [CompletionResult]::new('signal', 'signal', [CompletionResultType]::ParameterValue, 'Signalling: a server compatible with libwebrtc''s peerconnection_server')
+            [CompletionResult]::new('exporter', 'exporter', [CompletionResultType]::ParameterValue, 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -488,6 +505,9 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;signal;serve' {
+            break
+        }
+        'rtctool;help;exporter' {
             break
         }
         'rtctool;help;completions' {

@@ -22,6 +22,9 @@ _rtctool() {
             rtctool,completions)
                 cmd="rtctool__subcmd__completions"
                 ;;
+            rtctool,exporter)
+                cmd="rtctool__subcmd__exporter"
+                ;;
             rtctool,gather)
                 cmd="rtctool__subcmd__gather"
                 ;;
@@ -51,6 +54,9 @@ _rtctool() {
                 ;;
             rtctool__subcmd__help,completions)
                 cmd="rtctool__subcmd__help__subcmd__completions"
+                ;;
+            rtctool__subcmd__help,exporter)
+                cmd="rtctool__subcmd__help__subcmd__exporter"
                 ;;
             rtctool__subcmd__help,gather)
                 cmd="rtctool__subcmd__help__subcmd__gather"
@@ -179,7 +185,7 @@ _rtctool() {
 
     case "${cmd}" in
         rtctool)
-            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback call signal completions help"
+            opts="-q -v -h --color --quiet --verbose --json --ndjson --version --help stun pcap sdp nat-type gather loopback call signal exporter completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -312,8 +318,34 @@ _rtctool() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rtctool__subcmd__exporter)
+            opts="-q -v -h --listen --config --color --quiet --verbose --json --ndjson --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rtctool__subcmd__gather)
-            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --relay-only --no-relay-test --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --insecure --ca-file --engine --color --quiet --verbose --json --ndjson --help"
+            opts="-u -4 -6 -i -q -v -h --stun --turn --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --relay-only --no-relay-test --prometheus --ipv4 --ipv6 --interface --loopback --link-local --tcp --timeout --insecure --ca-file --engine --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +387,10 @@ _rtctool() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --prometheus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --interface)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -387,7 +423,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help)
-            opts="stun pcap sdp nat-type gather loopback call signal completions help"
+            opts="stun pcap sdp nat-type gather loopback call signal exporter completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,6 +451,20 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rtctool__subcmd__help__subcmd__exporter)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

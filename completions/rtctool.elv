@@ -36,6 +36,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
             cand call 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
             cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
+            cand exporter 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -242,6 +243,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --auth-secret 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed'
             cand --auth-secret-file 'Read the TURN REST secret from the first line of this file'
             cand --auth-ttl 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...'
+            cand --prometheus 'Also write the results as Prometheus metrics (OpenMetrics text, the exporter''s rtctool_probe_* gauges by target and local address) to FILE, for node_exporter''s textfile collector; `-` writes them to standard output instead of the report'
             cand -i 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
             cand --interface 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses'
             cand --timeout 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...'
@@ -371,6 +373,19 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         }
         &'rtctool;signal;help;help'= {
         }
+        &'rtctool;exporter'= {
+            cand --listen 'Where to listen: ADDR:PORT'
+            cand --config 'The configuration file (TOML): modules, background targets, limits'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -393,6 +408,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand loopback 'Run a whole WebRTC call between two peers in this process, and measure it'
             cand call 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
             cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
+            cand exporter 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -435,6 +451,8 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand serve 'Run a signalling server that speaks libwebrtc''s peerconnection_server protocol'
         }
         &'rtctool;help;signal;serve'= {
+        }
+        &'rtctool;help;exporter'= {
         }
         &'rtctool;help;completions'= {
         }

@@ -41,6 +41,7 @@ complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "gather" -d 'Gather 
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "exporter" -d 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
@@ -190,6 +191,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l password-file
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l auth-ttl -d 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l prometheus -d 'Also write the results as Prometheus metrics (OpenMetrics text, the exporter\'s rtctool_probe_* gauges by target and local address) to FILE, for node_exporter\'s textfile collector; `-` writes them to standard output instead of the report' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -s i -l interface -d 'Only this interface (a name like eth0, or one of its addresses); repeatable. Naming a loopback interface includes its addresses' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l timeout -d 'How long gathering may take at most (DNS, connections and retransmissions included): 800ms, 3s...' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand gather" -l ca-file -d 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system\'s' -r -F
@@ -308,6 +310,16 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand signal; and __fish_seen_
 complete -c rtctool -n "__fish_rtctool_using_subcommand signal; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand signal; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Run a signalling server that speaks libwebrtc\'s peerconnection_server protocol'
 complete -c rtctool -n "__fish_rtctool_using_subcommand signal; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l listen -d 'Where to listen: ADDR:PORT' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l config -d 'The configuration file (TOML): modules, background targets, limits' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s o -l output -d 'Write to this file instead of stdout' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -317,16 +329,17 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l ver
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "exporter" -d 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'

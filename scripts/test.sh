@@ -10,9 +10,9 @@ set -euo pipefail
 
 # System packages the tests need, as "COMMAND:PACKAGE" pairs: PACKAGE is installed when COMMAND
 # is not on the PATH. tshark is the reference decoder of the pcap tests, chromium the browser peer of
-# tests/browser_call.rs; later issues add e.g.
+# tests/browser_call.rs, prometheus the scraper of tests/exporter.rs; later issues add e.g.
 #   turnserver:coturn tshark:tshark nft:nftables ip:iproute2
-REQUIRED_PACKAGES=(tshark:tshark turnserver:coturn nft:nftables ip:iproute2 openssl:openssl chromium:chromium)
+REQUIRED_PACKAGES=(tshark:tshark turnserver:coturn nft:nftables ip:iproute2 openssl:openssl chromium:chromium prometheus:prometheus)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

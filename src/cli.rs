@@ -256,6 +256,34 @@ connected.",
     /// Signalling: a server compatible with libwebrtc's peerconnection_server.
     #[command(subcommand)]
     Signal(SignalCommand),
+    /// A Prometheus exporter for STUN and TURN servers (blackbox-exporter style).
+    #[command(
+        long_about = "A Prometheus exporter for STUN and TURN servers, in the blackbox-exporter \
+style. GET /probe?target=URL&module=NAME runs one probe now and answers with its metrics \
+(OpenMetrics text): a Binding for stun: targets, an Allocate with the relay test for turn: \
+ones, over UDP, TCP or TLS as the URL says, with rtctool_probe_success, \
+rtctool_probe_duration_seconds, rtctool_stun_rtt_seconds, rtctool_turn_allocate_seconds, \
+rtctool_turn_relay_test_success, rtctool_turn_relay_rtt_seconds, rtctool_probe_error_code (the \
+STUN code, 701 when unreachable, 0 on success) and rtctool_probe_failure_info{kind}. \
+&debug=true adds every step of the probe. GET /metrics: the exporter's own counters, and the \
+latest results of the configuration's background targets (labels target and module).\n\n\
+The configuration (TOML, --config) has modules ([module.NAME]: username, password_file or \
+password_env, auth_secret_file or auth_secret_env with auth_ttl for TURN REST credentials, \
+timeout, relay_test, family = ipv4|ipv6|any, insecure, ca_file), targets probed in the \
+background ([[target]]: url, module, interval) and limits ([exporter]: \
+max_concurrent_probes, max_connections, request_timeout). A /probe without module uses the \
+module default: no credentials, 3s, relay test on. Secrets come from files or environment \
+variables, are read at start, and appear in no label, answer or log; a target URL with \
+credentials is refused.\n\n\
+Bounded: at most max_concurrent_probes probes run at once (default 16; a scrape that gets no \
+slot within its module's timeout is answered 503), every probe ends within its timeout plus \
+the relay test and the release, connections are capped, a request must arrive within \
+request_timeout. Bad parameters get 400 with the reason.\n\n\
+Exit codes: 0 stopped with Ctrl-C; 2 usage error; 3 a bad configuration file (the error names \
+the line); 4 the address cannot be listened on.",
+        after_help = "Examples:\n  rtctool exporter --listen 127.0.0.1:9799 --config /etc/rtctool/exporter.toml\n  curl 'http://127.0.0.1:9799/probe?target=stun:stun.example.org:3478'\n  curl 'http://127.0.0.1:9799/probe?target=turn:turn.example.org&module=turn_alice&debug=true'"
+    )]
+    Exporter(ExporterArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -396,6 +424,25 @@ Exit codes: 0 stopped cleanly; 2 usage error; 4 the address could not be bound."
         after_help = "Examples:\n  rtctool signal serve\n  rtctool signal serve --listen 127.0.0.1:8888\n  rtctool --ndjson signal serve --listen [::]:8888 --max-peers 50000"
     )]
     Serve(SignalServeArgs),
+}
+
+/// Arguments of `rtctool exporter`.
+#[derive(Debug, Args)]
+pub struct ExporterArgs {
+    /// Where to listen: ADDR:PORT.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9799")]
+    pub listen: std::net::SocketAddr,
+
+    /// The configuration file (TOML): modules, background targets, limits.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ExporterArgs {
+    /// The exporter module's options.
+    pub fn options(self) -> crate::exporter::ExporterOptions {
+        crate::exporter::ExporterOptions { listen: self.listen, config: self.config }
+    }
 }
 
 /// Arguments of `rtctool signal serve`.
@@ -825,6 +872,12 @@ pub struct GatherArgs {
     #[arg(long)]
     pub no_relay_test: bool,
 
+    /// Also write the results as Prometheus metrics (OpenMetrics text, the exporter's
+    /// rtctool_probe_* gauges by target and local address) to FILE, for node_exporter's textfile
+    /// collector; `-` writes them to standard output instead of the report.
+    #[arg(long, value_name = "FILE|-")]
+    pub prometheus: Option<PathBuf>,
+
     /// IPv4 only.
     #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
     pub ipv4: bool,
@@ -882,6 +935,7 @@ impl GatherArgs {
             rest: self.rest.options(),
             relay_only: self.relay_only,
             relay_test: !self.no_relay_test,
+            prometheus: self.prometheus,
             tcp: self.tcp,
             timeout: self.timeout,
             filter: crate::gather::interfaces::Filter {
@@ -1204,6 +1258,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Loopback(args) => crate::loopback::run(args.options(), &out),
         Command::Signal(SignalCommand::Serve(args)) => crate::signal::serve(args.options(), &out),
         Command::Call(args) => crate::call::run(args.options(), &out),
+        Command::Exporter(args) => crate::exporter::run(args.options(), &out),
         Command::Completions(args) => completions(args),
     }
 }

@@ -10,6 +10,7 @@ pub mod call;
 pub mod cli;
 pub mod core;
 pub mod error;
+pub mod exporter;
 pub mod gather;
 pub mod loopback;
 pub mod nat;

@@ -311,42 +311,15 @@ fn loopback_turn_tcp_and_ipv6() {
     assert_eq!(t["relay_test"]["peer"], host(false), "{t:#}");
 }
 
-/// coturn that advertises another relayed address than it relays from (`--external-ip`, as a
-/// server behind NAT set up wrongly would): every Allocate succeeds, nothing relays inbound.
-fn coturn_advertising(advertised: &str) -> Option<Coturn> {
-    if !coturn::available() {
-        return None;
-    }
-    let port = free_port();
-    let dir = coturn::dir_for("gather-relay-test", port);
-    let args = coturn::args([
-        "-n",
-        "-L",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--external-ip",
-        &format!("{advertised}/127.0.0.1"),
-        "--listening-port",
-        &port.to_string(),
-        "--no-tcp",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--no-tcp-relay",
-        "-a",
-        "-u",
-        &format!("{USER}:{PASSWORD}"),
-        "-r",
-        "gather.test",
-        "--allow-loopback-peers",
-    ]);
-    Some(coturn::start(port, dir, &args, &[std::net::SocketAddr::from(([127, 0, 0, 1], port))], &[]))
-}
-
 #[test]
 fn relay_test_finds_a_relay_that_allocates_but_does_not_relay() {
-    let Some(server) = coturn_advertising("127.0.0.2") else { return };
+    let Some(server) = coturn::advertising(
+        "gather-relay-test",
+        "127.0.0.2",
+        &["-a", "-u", &format!("{USER}:{PASSWORD}"), "-r", "gather.test"],
+    ) else {
+        return;
+    };
     let turn = format!("turn:{USER}:{PASSWORD}@127.0.0.1:{}", server.port);
     let out = rtctool(&["--json", "gather", "--turn", &turn, "--interface", "lo", "-4", "--timeout", "1s"]);
     let j = json(&out);
@@ -713,4 +686,41 @@ fn ctrl_c_stops_the_probes_and_still_releases_the_allocation() {
     assert_eq!(t["released"], true, "the allocation is released after Ctrl-C: {t:#}");
     assert!(j["notes"].to_string().contains("interrupted (Ctrl-C)"), "{j:#}");
     drop(silent);
+}
+
+#[test]
+fn prometheus_textfile_for_node_exporter() {
+    let Some(server) = coturn() else { return };
+    let p = server.port;
+    let turn = format!("turn:{USER}:{PASSWORD}@127.0.0.1:{p}");
+    let stun = format!("stun:127.0.0.1:{p}");
+    let dir = coturn::dir_for("gather-prometheus", p);
+    let file = dir.join("rtctool.prom");
+    let out = rtctool(
+        &["--json", "gather", "--turn", &turn, "--stun", &stun, "-i", "lo", "-4", "--prometheus"]
+            .into_iter()
+            .chain([file.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    let j = json(&out);
+    assert_eq!(out.status.code(), Some(0), "the report as usual: {j:#}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let turn_labels = format!("{{target=\"turn:127.0.0.1:{p}\",local=\"127.0.0.1\"}}");
+    assert!(text.contains(&format!("rtctool_probe_success{turn_labels} 1.0")), "{text}");
+    assert!(text.contains(&format!("rtctool_turn_relay_test_success{turn_labels} 1.0")), "{text}");
+    assert!(
+        text.contains(&format!("rtctool_probe_success{{target=\"{stun}\",local=\"127.0.0.1\"}} 1.0")),
+        "{text}"
+    );
+    assert!(!text.contains(PASSWORD) && !text.contains(USER), "no credentials in labels: {text}");
+    assert!(!dir.join("rtctool.prom.tmp").exists(), "written through a renamed temporary file");
+
+    // `-`: the metrics on standard output instead of the report.
+    let bad = format!("turn:{USER}:wrong@127.0.0.1:{p}");
+    let out = rtctool(&["gather", "--turn", &bad, "-i", "lo", "-4", "--prometheus", "-"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("# HELP rtctool_probe_success") && text.ends_with("# EOF\n"), "{text}");
+    assert!(text.contains(&format!("rtctool_probe_error_code{turn_labels} 401.0")), "{text}");
+    assert!(text.contains("kind=\"auth\"} 1.0"), "{text}");
 }

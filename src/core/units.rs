@@ -1,6 +1,6 @@
-//! Quantities as people type them on a command line: durations (`800ms`, `2s`, `1m`).
+//! Quantities as people type them on a command line: durations (`800ms`, `2s`, `1m`, `24h`).
 
-/// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, or a number of seconds.
+/// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, `24h`, or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
@@ -10,7 +10,8 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "ms" => n / 1000.0,
         "" | "s" => n,
         "m" | "min" => n * 60.0,
-        other => return Err(format!("unknown unit '{other}' in '{s}' (ms, s or m)")),
+        "h" => n * 3600.0,
+        other => return Err(format!("unknown unit '{other}' in '{s}' (ms, s, m or h)")),
     };
     std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("'{s}': {e}"))
 }
@@ -27,6 +28,7 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("3h").is_err());
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("3d").is_err());
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod engine;
 pub mod interfaces;
+pub mod metrics;
 pub mod net;
 pub mod render;
 pub mod report;
@@ -90,6 +91,9 @@ pub struct GatherOptions {
     pub relay_only: bool,
     /// Test each allocation's relay.
     pub relay_test: bool,
+    /// Also write the results as Prometheus metrics to this file (`-`: to standard output,
+    /// instead of the report).
+    pub prometheus: Option<std::path::PathBuf>,
     /// Also TCP host candidates.
     pub tcp: bool,
     /// Bound on the whole gathering.
@@ -151,7 +155,7 @@ pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
     config.relay_test = args.relay_test;
     config.tcp_candidates = args.tcp;
     config.software = Some(format!("rtctool {}", env!("CARGO_PKG_VERSION")));
-    let opts = net::Options { filter: args.filter.clone(), tls: args.tls.clone() };
+    let opts = net::Options { filter: args.filter.clone(), tls: args.tls.clone(), ctrl_c: true };
     if args.engine == Engine::Webrtc {
         return run_webrtc(&config, &opts, out);
     }
@@ -162,6 +166,7 @@ pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
         return Err(Error::usage("--relay-only gathers relay candidates only: give a --turn server"));
     }
 
+    let metrics_only = args.prometheus.as_deref() == Some(std::path::Path::new("-"));
     let stdout = io::stdout();
     let mut write_error: Option<io::Error> = None;
     let mut live: Option<render::Live> = None;
@@ -172,6 +177,7 @@ pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
             render::Live::new(out, width)
         });
         let written = match (out.mode, event) {
+            _ if metrics_only => Ok(()),
             (Mode::Ndjson, _) => ndjson_event(&mut w, g, event),
             (Mode::Human, Event::Candidate(i)) => live.candidate(&mut w, &g.candidates()[i]),
             (Mode::Human, Event::Verdict(r)) => live.verdict(&mut w, &g.reports()[r]),
@@ -186,8 +192,12 @@ pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
     }
 
     let report = report_of(&g);
+    if let Some(path) = &args.prometheus {
+        write_prometheus(path, &report)?;
+    }
     let mut w = stdout.lock();
     let written = match out.mode {
+        _ if metrics_only => Ok(()),
         Mode::Json => output::write_json(&mut w, &report),
         Mode::Ndjson => {
             let done = serde_json::json!({
@@ -252,6 +262,35 @@ fn run_webrtc(config: &Config, opts: &net::Options, out: &Output) -> Result<Outc
     };
     written.map_err(Error::output)?;
     outcome(&report)
+}
+
+/// `--prometheus`: the run's metrics, one series per server report (labels `target`, the URL
+/// without credentials, and `local`, the address probed from), to standard output for `-`,
+/// else to the file through a temporary one renamed over it (what node_exporter's textfile
+/// collector wants: it never reads half a file).
+fn write_prometheus(path: &std::path::Path, report: &GatherReport) -> Result<()> {
+    let results: Vec<(metrics::Labels, metrics::ProbeResult)> = report
+        .servers
+        .iter()
+        .map(|s| {
+            let labels = vec![
+                ("target".to_string(), metrics::target_label(&s.url)),
+                ("local".to_string(), s.local_address.map(|a| a.ip().to_string()).unwrap_or_default()),
+            ];
+            let took = Duration::from_secs_f64(s.elapsed_ms.unwrap_or(report.done_ms).max(0.0) / 1000.0);
+            (labels, metrics::ProbeResult::of(&[s], took))
+        })
+        .collect();
+    let text = metrics::results_text(&results);
+    if path == std::path::Path::new("-") {
+        return io::stdout().lock().write_all(text.as_bytes()).map_err(Error::output);
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::input(format!("writing {}: {e}", path.display())))
 }
 
 /// The report of a finished run.

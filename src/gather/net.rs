@@ -30,6 +30,9 @@ pub struct Options {
     pub filter: Filter,
     /// TLS settings for `turns:`/`stuns:`.
     pub tls: TlsOptions,
+    /// Whether Ctrl-C interrupts the run (the command line); a server that probes on request
+    /// (the exporter) handles the signal itself.
+    pub ctrl_c: bool,
 }
 
 enum Incoming {
@@ -331,7 +334,9 @@ pub fn gather(
         }
     }
 
-    watch_ctrl_c(tx.clone());
+    if opts.ctrl_c {
+        watch_ctrl_c(tx.clone());
+    }
     let mut writers: Vec<Option<Writer>> = Vec::new();
     loop {
         // Sending can fail, and a failure can make more to send (a release): until it settles.

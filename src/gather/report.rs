@@ -154,6 +154,8 @@ pub struct ServerReport {
     pub relayed_address: Option<SocketAddr>,
     /// The allocation's lifetime in seconds.
     pub lifetime_s: Option<u32>,
+    /// Milliseconds from the start of the run to the allocation (before any relay test).
+    pub allocated_ms: Option<f64>,
     /// The server's SOFTWARE.
     pub software: Option<String>,
     /// What went wrong, or `null`.
@@ -198,6 +200,7 @@ impl ServerReport {
             mapped_address: None,
             relayed_address: None,
             lifetime_s: None,
+            allocated_ms: None,
             software: None,
             error: None,
             local_address: None,

@@ -126,3 +126,34 @@ pub fn loopback_relay_with(name: &str, auth: &[&str]) -> Option<Coturn> {
     args.extend(auth.iter().map(|a| a.to_string()));
     Some(start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
 }
+
+/// coturn on 127.0.0.1 that advertises another relayed address (`advertised`) than it relays
+/// from (`--external-ip`, as a server behind NAT set up wrongly would): every Allocate
+/// succeeds, and nothing sent to the relayed address comes back. `auth`: its credentials.
+#[allow(dead_code)]
+pub fn advertising(name: &str, advertised: &str, auth: &[&str]) -> Option<Coturn> {
+    if !available() {
+        return None;
+    }
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = dir_for(name, port);
+    let mut args = args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--external-ip",
+        &format!("{advertised}/127.0.0.1"),
+        "--listening-port",
+        &port.to_string(),
+        "--allow-loopback-peers",
+        "--no-tcp",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+    ]);
+    args.extend(auth.iter().map(|a| a.to_string()));
+    Some(start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
+}

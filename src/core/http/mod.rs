@@ -126,6 +126,16 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> {
     }))
 }
 
+/// The value of header `name` (any case) in the complete request head at the start of `buf`,
+/// for the rare header a server needs beside those [`RequestHead`] keeps.
+pub fn request_header<'a>(buf: &'a [u8], name: &str) -> Option<&'a str> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    req.parse(buf).ok()?;
+    let h = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name))?;
+    std::str::from_utf8(h.value).ok().map(str::trim)
+}
+
 /// A response in the native server's layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -281,6 +291,13 @@ mod tests {
         assert_eq!(r.content_length, Some(5));
         assert_eq!(r.content_type.as_deref(), Some("text/plain"));
         assert_eq!(&post[r.head_len..], b"hello");
+    }
+
+    #[test]
+    fn other_headers_on_request() {
+        let buf = b"GET /probe HTTP/1.1\r\nX-Prometheus-Scrape-Timeout-Seconds: 9.5 \r\n\r\n";
+        assert_eq!(request_header(buf, "x-prometheus-scrape-timeout-seconds"), Some("9.5"));
+        assert_eq!(request_header(buf, "Host"), None);
     }
 
     #[test]

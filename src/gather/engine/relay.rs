@@ -233,6 +233,7 @@ impl Gatherer {
             report.mapped_address = mapped;
             report.lifetime_s = lifetime;
         }
+        self.reports[r].allocated_ms = Some(self.ms(now));
         if let (Via::Udp(socket), Some(m)) = (self.probes[p].via, mapped) {
             self.udp_mapped.entry(socket).or_insert(m);
         }
