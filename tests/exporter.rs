@@ -431,3 +431,87 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Probe slots are bounded: a scrape that gets none within its module's timeout is answered
+/// 503 at once rather than queued behind the others.
+#[test]
+fn a_full_house_answers_503() {
+    let d = dir("slots");
+    let text = "[exporter]\nmax_concurrent_probes = 1\n\n[module.slow]\ntimeout = \"2s\"\n\n[module.quick]\ntimeout = \"300ms\"\n";
+    let exporter = Exporter::start(&d, text, &[]);
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let url = encode(&format!("stun:{}", silent.local_addr().unwrap()));
+    let addr = exporter.addr;
+    let slow_url = url.clone();
+    let holder = std::thread::spawn(move || get(addr, &format!("/probe?target={slow_url}&module=slow")));
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let (code, body) = exporter.get(&format!("/probe?target={url}&module=quick"));
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("every probe slot is busy (max_concurrent_probes = 1)"), "{body}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "refused after the module's timeout: {:?}",
+        started.elapsed()
+    );
+    let (code, body) = holder.join().unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(value(&body, "rtctool_probe_failure_info{kind=\"timeout\"}"), Some(1.0), "{body}");
+    let (_, metrics) = exporter.get("/metrics");
+    assert_eq!(value(&metrics, "rtctool_exporter_probes_rejected_total"), Some(1.0), "{metrics}");
+    assert_eq!(value(&metrics, "rtctool_exporter_probes_in_flight"), Some(0.0), "{metrics}");
+}
+
+/// The alert rule of the README, as written there, fires with the words it promises
+/// (`promtool test rules`).
+#[test]
+fn the_readme_alert_rule_works() {
+    if !Path::new("/usr/bin/promtool").exists() {
+        assert!(std::env::var("CI").is_err(), "promtool is not installed (apt-get install prometheus)");
+        eprintln!("skipped: promtool is not installed");
+        return;
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("groups:\n  - name: turn").expect("the alert rule in the README");
+    let rules = &readme[start..start + readme[start..].find("```").unwrap()];
+    let d = dir("rules");
+    std::fs::write(d.join("rules.yml"), rules).unwrap();
+    let test = r#"
+rule_files: [rules.yml]
+evaluation_interval: 30s
+tests:
+  - interval: 30s
+    input_series:
+      - series: 'rtctool_probe_success{job="turn",instance="turn:turn1.example.org"}'
+        values: '0x10'
+      - series: 'rtctool_probe_failure_info{job="turn",instance="turn:turn1.example.org",kind="relay-broken"}'
+        values: '1x10'
+      - series: 'rtctool_probe_error_code{job="turn",instance="turn:turn1.example.org"}'
+        values: '701x10'
+      - series: 'rtctool_probe_success{job="turn",instance="turn:turn2.example.org"}'
+        values: '1x10'
+    alert_rule_test:
+      - eval_time: 1m
+        alertname: TurnRelayBroken
+        exp_alerts: []
+      - eval_time: 3m
+        alertname: TurnRelayBroken
+        exp_alerts:
+          - exp_labels: {severity: page, job: turn, instance: "turn:turn1.example.org"}
+            exp_annotations:
+              summary: "TURN turn:turn1.example.org fails"
+              description: "relay-broken (STUN code 701): relay-broken means allocations work but nothing relays, timeout that the server does not answer, auth that the credentials were refused."
+"#;
+    std::fs::write(d.join("rules_test.yml"), test).unwrap();
+    let out = Command::new("/usr/bin/promtool")
+        .args(["test", "rules", "rules_test.yml"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -285,7 +285,7 @@ impl Exporter {
                     503,
                     "503 Service Unavailable",
                     format!(
-                        "{n} probes already running (max_concurrent_probes); none ended within {:?}",
+                        "every probe slot is busy (max_concurrent_probes = {n}) and none freed within {:?}",
                         module.timeout
                     ),
                 );
