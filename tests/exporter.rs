@@ -399,8 +399,14 @@ scrape_configs:
     assert_eq!(code_of(&broken), "701", "relay broken: nothing came back");
     let kinds = query("rtctool_probe_failure_info{job=\"rtctool_turn\"}");
     assert_eq!(kinds["data"]["result"][0]["metric"]["kind"], "relay-broken", "{kinds}");
-    // The exporter's own job is scraped too.
-    let own = query("rtctool_exporter_max_concurrent_probes");
+    // The exporter's own job is scraped too (on its own schedule: wait for it).
+    let own = loop {
+        let own = query("rtctool_exporter_max_concurrent_probes");
+        if own["data"]["result"][0]["value"][1].is_string() || Instant::now() > deadline {
+            break own;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
     assert_eq!(own["data"]["result"][0]["value"][1], "4", "{own}");
 
     // Nothing Prometheus stored, nor anything the exporter said, holds a secret.
