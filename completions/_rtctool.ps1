@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it')
             [CompletionResult]::new('signal', 'signal', [CompletionResultType]::ParameterValue, 'Signalling: a server compatible with libwebrtc''s peerconnection_server')
             [CompletionResult]::new('exporter', 'exporter', [CompletionResultType]::ParameterValue, 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)')
+            [CompletionResult]::new('turn', 'turn', [CompletionResultType]::ParameterValue, 'TURN: a load generator')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -423,6 +424,66 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'rtctool;turn' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rtctool;turn;load' {
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none)')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the TURN password from the first line of this file')
+            [CompletionResult]::new('--auth-secret', '--auth-secret', [CompletionResultType]::ParameterName, 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed')
+            [CompletionResult]::new('--auth-secret-file', '--auth-secret-file', [CompletionResultType]::ParameterName, 'Read the TURN REST secret from the first line of this file')
+            [CompletionResult]::new('--auth-ttl', '--auth-ttl', [CompletionResultType]::ParameterName, 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...')
+            [CompletionResult]::new('--clients', '--clients', [CompletionResultType]::ParameterName, 'Allocations (each on a UDP socket of its own)')
+            [CompletionResult]::new('--alloc-rate', '--alloc-rate', [CompletionResultType]::ParameterName, 'Allocations started per second (default: as fast as answered, 64 outstanding)')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Packets per second each client sends')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Bytes per packet (TURN payload)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'How long to send (each step, with --ramp), or to hold the allocations')
+            [CompletionResult]::new('--ramp-step', '--ramp-step', [CompletionResultType]::ParameterName, 'Packets per second added per client at each step (default: --rate)')
+            [CompletionResult]::new('--ramp-until', '--ramp-until', [CompletionResultType]::ParameterName, 'The ramp ends after a step with more loss than this (percent)')
+            [CompletionResult]::new('--ramp-steps', '--ramp-steps', [CompletionResultType]::ParameterName, 'Steps of the ramp, at most')
+            [CompletionResult]::new('--max-loss', '--max-loss', [CompletionResultType]::ParameterName, 'Exit 1 when more than this percentage of packets is lost (the first step''s, with --ramp)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bounds each request, and the allocation, binding and release stages')
+            [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'The local address to send from')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
+            [CompletionResult]::new('--alloc-only', '--alloc-only', [CompletionResultType]::ParameterName, 'Only allocate: hold the allocations for --duration, then release them')
+            [CompletionResult]::new('--send-indication', '--send-indication', [CompletionResultType]::ParameterName, 'Relay with Send and Data indications instead of channels')
+            [CompletionResult]::new('--ramp', '--ramp', [CompletionResultType]::ParameterName, 'Raise the rate step by step until a step loses more than --ramp-until')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Allow a --duration over 300 s')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout when the command ends')
+            [CompletionResult]::new('--ndjson', '--ndjson', [CompletionResultType]::ParameterName, 'Stream one JSON object per line on stdout as things happen')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'rtctool;turn;help' {
+            [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rtctool;turn;help;load' {
+            break
+        }
+        'rtctool;turn;help;help' {
+            break
+        }
         'rtctool;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout')
@@ -447,6 +508,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it')
             [CompletionResult]::new('signal', 'signal', [CompletionResultType]::ParameterValue, 'Signalling: a server compatible with libwebrtc''s peerconnection_server')
             [CompletionResult]::new('exporter', 'exporter', [CompletionResultType]::ParameterValue, 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)')
+            [CompletionResult]::new('turn', 'turn', [CompletionResultType]::ParameterValue, 'TURN: a load generator')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -508,6 +570,13 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;help;exporter' {
+            break
+        }
+        'rtctool;help;turn' {
+            [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency')
+            break
+        }
+        'rtctool;help;turn;load' {
             break
         }
         'rtctool;help;completions' {

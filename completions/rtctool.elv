@@ -37,6 +37,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand call 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
             cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
             cand exporter 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
+            cand turn 'TURN: a load generator'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -386,6 +387,61 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'rtctool;turn'= {
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand load 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;turn;load'= {
+            cand --server 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP)'
+            cand -u 'TURN username (when the URL has none)'
+            cand --username 'TURN username (when the URL has none)'
+            cand --password 'TURN password (when the URL has none)'
+            cand --password-file 'Read the TURN password from the first line of this file'
+            cand --auth-secret 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed'
+            cand --auth-secret-file 'Read the TURN REST secret from the first line of this file'
+            cand --auth-ttl 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...'
+            cand --clients 'Allocations (each on a UDP socket of its own)'
+            cand --alloc-rate 'Allocations started per second (default: as fast as answered, 64 outstanding)'
+            cand --rate 'Packets per second each client sends'
+            cand --size 'Bytes per packet (TURN payload)'
+            cand --duration 'How long to send (each step, with --ramp), or to hold the allocations'
+            cand --ramp-step 'Packets per second added per client at each step (default: --rate)'
+            cand --ramp-until 'The ramp ends after a step with more loss than this (percent)'
+            cand --ramp-steps 'Steps of the ramp, at most'
+            cand --max-loss 'Exit 1 when more than this percentage of packets is lost (the first step''s, with --ramp)'
+            cand --timeout 'Bounds each request, and the allocation, binding and release stages'
+            cand --bind 'The local address to send from'
+            cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
+            cand --alloc-only 'Only allocate: hold the allocations for --duration, then release them'
+            cand --send-indication 'Relay with Send and Data indications instead of channels'
+            cand --ramp 'Raise the rate step by step until a step loses more than --ramp-until'
+            cand --yes 'Allow a --duration over 300 s'
+            cand -q 'Print only results and errors'
+            cand --quiet 'Print only results and errors'
+            cand -v 'More detail (repeat for more)'
+            cand --verbose 'More detail (repeat for more)'
+            cand --json 'Print one JSON document on stdout when the command ends'
+            cand --ndjson 'Stream one JSON object per line on stdout as things happen'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'rtctool;turn;help'= {
+            cand load 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rtctool;turn;help;load'= {
+        }
+        &'rtctool;turn;help;help'= {
+        }
         &'rtctool;completions'= {
             cand -o 'Write to this file instead of stdout'
             cand --output 'Write to this file instead of stdout'
@@ -409,6 +465,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand call 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
             cand signal 'Signalling: a server compatible with libwebrtc''s peerconnection_server'
             cand exporter 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
+            cand turn 'TURN: a load generator'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -453,6 +510,11 @@ set edit:completion:arg-completer[rtctool] = {|@words|
         &'rtctool;help;signal;serve'= {
         }
         &'rtctool;help;exporter'= {
+        }
+        &'rtctool;help;turn'= {
+            cand load 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
+        }
+        &'rtctool;help;turn;load'= {
         }
         &'rtctool;help;completions'= {
         }

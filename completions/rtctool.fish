@@ -42,6 +42,7 @@ complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "loopback" -d 'Run a
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "exporter" -d 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
+complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "turn" -d 'TURN: a load generator'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rtctool -n "__fish_rtctool_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand stun; and not __fish_seen_subcommand_from decode help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
@@ -320,6 +321,48 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -s v -l verbos
 complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand exporter" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "load" -d 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l server -d 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s u -l username -d 'TURN username (when the URL has none)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password -d 'TURN password (when the URL has none)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password-file -d 'Read the TURN password from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l auth-ttl -d 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l clients -d 'Allocations (each on a UDP socket of its own)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l alloc-rate -d 'Allocations started per second (default: as fast as answered, 64 outstanding)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l rate -d 'Packets per second each client sends' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l size -d 'Bytes per packet (TURN payload)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l duration -d 'How long to send (each step, with --ramp), or to hold the allocations' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ramp-step -d 'Packets per second added per client at each step (default: --rate)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ramp-until -d 'The ramp ends after a step with more loss than this (percent)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ramp-steps -d 'Steps of the ramp, at most' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l max-loss -d 'Exit 1 when more than this percentage of packets is lost (the first step\'s, with --ramp)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l timeout -d 'Bounds each request, and the allocation, binding and release stages' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l bind -d 'The local address to send from' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
+always\t'Always colour, even into a pipe'
+never\t'Never colour'"
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l alloc-only -d 'Only allocate: hold the allocations for --duration, then release them'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l send-indication -d 'Relay with Send and Data indications instead of channels'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ramp -d 'Raise the rate step by step until a step loses more than --ramp-until'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l yes -d 'Allow a --duration over 300 s'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s q -l quiet -d 'Print only results and errors'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s v -l verbose -d 'More detail (repeat for more)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l json -d 'Print one JSON document on stdout when the command ends'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from help" -f -a "load" -d 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s o -l output -d 'Write to this file instead of stdout' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
@@ -329,17 +372,18 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s v -l ver
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l json -d 'Print one JSON document on stdout when the command ends'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -l ndjson -d 'Stream one JSON object per line on stdout as things happen'
 complete -c rtctool -n "__fish_rtctool_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "exporter" -d 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "stun" -d 'Decode and verify STUN/TURN messages'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "pcap" -d 'Dissect STUN/TURN (and the DTLS/RTP/RTCP beside it) in pcap/pcapng captures'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "sdp" -d 'Show, lint, diff and check SDP offers and answers'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "nat-type" -d 'Find out what NAT (if any) is between this host and the Internet (RFC 5780)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "gather" -d 'Gather ICE candidates like a browser, with a verdict on every STUN/TURN server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "loopback" -d 'Run a whole WebRTC call between two peers in this process, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "call" -d 'Call a peer (or wait for its call) through a peerconnection signalling server, and measure it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "signal" -d 'Signalling: a server compatible with libwebrtc\'s peerconnection_server'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "exporter" -d 'A Prometheus exporter for STUN and TURN servers (blackbox-exporter style)'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "turn" -d 'TURN: a load generator'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and not __fish_seen_subcommand_from stun pcap sdp nat-type gather loopback call signal exporter turn completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from stun" -f -a "decode" -d 'Decode one STUN/TURN message or TURN ChannelData frame (hex, base64, raw file or stdin)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "decode" -d 'One line per STUN/TURN/DTLS/RTP/RTCP message, or full trees (-V), or JSON records'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from pcap" -f -a "summary" -d 'Flows, STUN transactions, TURN allocations, ICE checks, DTLS handshakes, RTP streams'
@@ -348,3 +392,4 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_su
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from sdp" -f -a "diff" -d 'What changed between two SDPs, semantically (ICE restart, codecs, direction...)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from sdp" -f -a "check" -d 'Check an answer against its offer (m-sections, mids, codecs, rtcp-fb, BUNDLE, roles)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from signal" -f -a "serve" -d 'Run a signalling server that speaks libwebrtc\'s peerconnection_server protocol'
+complete -c rtctool -n "__fish_rtctool_using_subcommand help; and __fish_seen_subcommand_from turn" -f -a "load" -d 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'

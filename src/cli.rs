@@ -284,6 +284,9 @@ the line); 4 the address cannot be listened on.",
         after_help = "Examples:\n  rtctool exporter --listen 127.0.0.1:9799 --config /etc/rtctool/exporter.toml\n  curl 'http://127.0.0.1:9799/probe?target=stun:stun.example.org:3478'\n  curl 'http://127.0.0.1:9799/probe?target=turn:turn.example.org&module=turn_alice&debug=true'"
     )]
     Exporter(ExporterArgs),
+    /// TURN: a load generator.
+    #[command(subcommand)]
+    Turn(TurnCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -424,6 +427,180 @@ Exit codes: 0 stopped cleanly; 2 usage error; 4 the address could not be bound."
         after_help = "Examples:\n  rtctool signal serve\n  rtctool signal serve --listen 127.0.0.1:8888\n  rtctool --ndjson signal serve --listen [::]:8888 --max-peers 50000"
     )]
     Serve(SignalServeArgs),
+}
+
+/// `rtctool turn ...`.
+#[derive(Debug, Subcommand)]
+pub enum TurnCommand {
+    /// Load a TURN server: N allocations relaying paced traffic to each other; delivered,
+    /// lost, duplicated and reordered packets, one-way delay, jitter, allocation latency.
+    #[command(
+        long_about = "A TURN load generator that measures delivered relay traffic at a controlled \
+rate. --clients allocations (each on a UDP socket of its own) are opened (at --alloc-rate per \
+second, or as fast as answered, 64 at a time), with long-term or TURN REST credentials; then \
+they are paired and each pair relays to the other through the server, over ChannelData \
+(default) or Send/Data indications (--send-indication). Every client sends --rate packets a \
+second of --size bytes for --duration, paced on a timer wheel; each packet carries a sequence \
+number and its send time, so the receiver (this process, one clock) counts delivered, lost, \
+duplicated and reordered packets and measures one-way delay and jitter in microseconds; one \
+packet in 50 is echoed back for a round trip. --ramp repeats the step with the rate raised by \
+--ramp-step until a step loses more than --ramp-until percent (or --ramp-steps steps), and \
+reports the highest rate relayed under it. --alloc-only opens the allocations, holds them for \
+--duration (refreshing as needed) and releases them.\n\n\
+Every allocation is released at the end (Ctrl-C too: sending stops, the allocations are \
+released, the figures so far are reported). A live line per second on a terminal; --json the \
+report; --ndjson a record a second and the report. --duration is at most 300 s per step \
+unless --yes. Load only servers you run.\n\n\
+Exit codes: 0 loss (of the first step) within --max-loss, or every allocation made with \
+--alloc-only; 1 otherwise; 2 usage error; 3 unreadable password or secret file; 4 no allocation \
+could be made.",
+        after_help = "Examples:\n  rtctool turn load --server turn:127.0.0.1:3478 -u alice --password-file pass\n  rtctool turn load --server turn:alice:pw@198.51.100.7 --clients 100 --rate 50 --size 120 --duration 30s\n  rtctool turn load --server turn:alice:pw@198.51.100.7 --ramp --rate 500 --ramp-step 500 --ramp-until 1\n  rtctool --json turn load --server turn:alice:pw@198.51.100.7 --alloc-only --clients 500 --alloc-rate 100"
+    )]
+    Load(TurnLoadArgs),
+}
+
+/// Arguments of `rtctool turn load`.
+#[derive(Debug, Args)]
+pub struct TurnLoadArgs {
+    /// The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP).
+    #[arg(long, value_name = "URL", value_parser = IceUrlParser)]
+    pub server: crate::core::ice::IceUrl,
+
+    /// TURN username (when the URL has none).
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// TURN password (when the URL has none).
+    #[arg(long, value_name = "PASSWORD", conflicts_with = "password_file")]
+    pub password: Option<String>,
+
+    /// Read the TURN password from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["auth_secret", "auth_secret_file"])]
+    pub password_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub rest: RestArgs,
+
+    /// Allocations (each on a UDP socket of its own).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub clients: u32,
+
+    /// Allocations started per second (default: as fast as answered, 64 outstanding).
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_positive)]
+    pub alloc_rate: Option<f64>,
+
+    /// Only allocate: hold the allocations for --duration, then release them.
+    #[arg(long)]
+    pub alloc_only: bool,
+
+    /// Relay with Send and Data indications instead of channels.
+    #[arg(long)]
+    pub send_indication: bool,
+
+    /// Packets per second each client sends.
+    #[arg(long, value_name = "PPS", default_value = "50", value_parser = parse_positive)]
+    pub rate: f64,
+
+    /// Bytes per packet (TURN payload).
+    #[arg(long, value_name = "BYTES", default_value_t = 120, value_parser = clap::value_parser!(u32).range(26..=8192))]
+    pub size: u32,
+
+    /// How long to send (each step, with --ramp), or to hold the allocations.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+
+    /// Raise the rate step by step until a step loses more than --ramp-until.
+    #[arg(long)]
+    pub ramp: bool,
+
+    /// Packets per second added per client at each step (default: --rate).
+    #[arg(long, value_name = "PPS", requires = "ramp", value_parser = parse_positive)]
+    pub ramp_step: Option<f64>,
+
+    /// The ramp ends after a step with more loss than this (percent).
+    #[arg(long, value_name = "PCT", default_value = "1", requires = "ramp", value_parser = crate::loopback::parse_percent)]
+    pub ramp_until: f64,
+
+    /// Steps of the ramp, at most.
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "ramp", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub ramp_steps: u32,
+
+    /// Exit 1 when more than this percentage of packets is lost (the first step's, with --ramp).
+    #[arg(long, value_name = "PCT", default_value = "1", value_parser = crate::loopback::parse_percent)]
+    pub max_loss: f64,
+
+    /// Bounds each request, and the allocation, binding and release stages.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// The local address to send from.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::IpAddr>,
+
+    /// Allow a --duration over 300 s.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+fn parse_positive(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e7 => Ok(v),
+        _ => Err(format!("'{s}' is not a positive number")),
+    }
+}
+
+impl TurnLoadArgs {
+    /// The turn load module's options.
+    pub fn options(self) -> crate::Result<crate::turnload::TurnLoadOptions> {
+        if self.duration > crate::turnload::MAX_DURATION && !self.yes {
+            return Err(crate::Error::usage(format!(
+                "--duration {:?} is over {} s: give --yes to load the server that long",
+                self.duration,
+                crate::turnload::MAX_DURATION.as_secs()
+            )));
+        }
+        if self.duration.is_zero() {
+            return Err(crate::Error::usage("--duration must be more than 0"));
+        }
+        if !self.server.scheme.is_turn() {
+            return Err(crate::Error::usage("--server takes a turn: URL"));
+        }
+        let password = match (&self.password, &self.password_file) {
+            (Some(p), _) => Some(p.clone()),
+            (None, Some(path)) => {
+                let secret = crate::core::ice::credentials::read_secret_file(path)
+                    .map_err(|e| crate::Error::input(format!("the password file: {e}")))?;
+                if secret.is_empty() {
+                    return Err(crate::Error::input(format!(
+                        "the password file {}: its first line is empty",
+                        path.display()
+                    )));
+                }
+                Some(secret.expose().to_string())
+            }
+            (None, None) => None,
+        };
+        Ok(crate::turnload::TurnLoadOptions {
+            server: self.server,
+            username: self.username,
+            password,
+            turn_env: turn_env(),
+            rest: self.rest.options(),
+            clients: self.clients as usize,
+            alloc_rate: self.alloc_rate,
+            alloc_only: self.alloc_only,
+            send_indication: self.send_indication,
+            rate: self.rate,
+            size: self.size as usize,
+            duration: self.duration,
+            ramp: self.ramp.then(|| self.ramp_step.unwrap_or(self.rate)),
+            ramp_until: self.ramp_until,
+            ramp_steps: self.ramp_steps as usize,
+            max_loss: self.max_loss,
+            timeout: self.timeout,
+            bind: self.bind,
+        })
+    }
 }
 
 /// Arguments of `rtctool exporter`.
@@ -1259,6 +1436,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Signal(SignalCommand::Serve(args)) => crate::signal::serve(args.options(), &out),
         Command::Call(args) => crate::call::run(args.options(), &out),
         Command::Exporter(args) => crate::exporter::run(args.options(), &out),
+        Command::Turn(TurnCommand::Load(args)) => crate::turnload::run(args.options()?, &out),
         Command::Completions(args) => completions(args),
     }
 }

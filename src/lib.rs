@@ -18,5 +18,6 @@ pub mod pcap;
 pub mod sdp;
 pub mod signal;
 pub mod stun;
+pub mod turnload;
 
 pub use error::{Error, ErrorKind, Outcome, Result};

@@ -59,7 +59,6 @@ impl Progress {
         self.bar.println(line);
     }
 
-    /// Remove the indicator from the terminal.
     pub fn finish(&self) {
         self.bar.finish_and_clear();
     }
