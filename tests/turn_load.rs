@@ -1,11 +1,13 @@
 //! `rtctool turn load` against coturn on the loopback: every packet delivered and counted over
 //! channels and over Send/Data indications, a wrong password (every allocation 401, exit 4),
 //! coturn's user quota (486 counted), allocations only, a ramp, and Ctrl-C (everything
-//! released, the figures so far reported).
+//! released, the figures so far reported); and in the NAT lab, loss injected with nftables on
+//! the server, measured within a tolerance.
 
 mod common {
     pub mod coturn;
 }
+mod lab;
 
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -164,4 +166,50 @@ fn ctrl_c_releases_everything_and_still_reports() {
     let sent = j["traffic"]["sent"].as_u64().unwrap();
     assert!(sent > 100 && sent < 8 * 50 * 10, "the figures so far: {j:#}");
     assert!(j["traffic"]["loss_pct"].as_f64().unwrap() < 1.0, "{j:#}");
+}
+
+#[test]
+fn loss_injected_on_the_server_is_measured() {
+    if !lab::available("turn load with loss injected by nftables") {
+        return;
+    }
+    let lab = lab::Lab::up("open");
+    // One in 20 datagrams reaching coturn's relay ports (relay to relay, inside the server) is
+    // dropped on input: silently, as a lossy network would (a drop on output would fail
+    // coturn's send with EPERM instead, which is another experiment).
+    for rule in [
+        "add table inet lossy",
+        "add chain inet lossy input { type filter hook input priority 0; }",
+        "add rule inet lossy input udp dport 49152-65535 numgen random mod 20 0 drop",
+    ] {
+        let args: Vec<&str> = rule.split(' ').collect();
+        let nft = lab.server("nft", &args);
+        assert!(nft.status.success(), "nft {rule}: {}", String::from_utf8_lossy(&nft.stderr));
+    }
+    let out = lab.client(
+        BIN,
+        &[
+            "--json",
+            "turn",
+            "load",
+            "--server",
+            "turn:lab:lab@203.0.113.10",
+            "--clients",
+            "4",
+            "--rate",
+            "200",
+            "--duration",
+            "2s",
+        ],
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    assert_eq!(out.status.code(), Some(1), "over --max-loss 1%: {j:#}");
+    let t = &j["traffic"];
+    let loss = t["loss_pct"].as_f64().unwrap();
+    assert!((3.0..7.5).contains(&loss), "5% dropped, {loss}% measured: {t:#}");
+    assert_eq!(t["sent"].as_u64().unwrap(), t["delivered"].as_u64().unwrap() + t["lost"].as_u64().unwrap());
+    assert_eq!(t["duplicated"], 0);
+    assert_eq!(j["released"]["ok"], 4);
 }

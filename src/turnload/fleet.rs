@@ -74,6 +74,24 @@ pub struct Plan {
     pub software: Option<String>,
     /// A 32-bit token that marks this run's packets.
     pub token: u32,
+    /// The clock of packet timestamps.
+    pub stamps: Stamps,
+}
+
+/// The clock packets are stamped with and their arrivals measured by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamps {
+    /// Nanoseconds since the run's start by the `now` handed in (fake time in tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Monotonic,
+    /// The system's real-time clock, the one the kernel stamps received datagrams with
+    /// (SO_TIMESTAMPNS): arrivals are timed by the kernel, however late they are read.
+    Realtime,
+}
+
+/// Now by the real-time clock, in nanoseconds.
+pub fn realtime_ns() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// A ramp of steps.
@@ -197,6 +215,8 @@ pub struct Totals {
     pub errors: BTreeMap<String, u64>,
     /// Allocation latency, µs.
     pub alloc_latency: Histogram,
+    /// From the start to the last allocation's answer.
+    pub alloc_elapsed: Duration,
     /// Allocations that sent nothing: an odd one out, or a failed binding.
     pub idle: usize,
     /// Why bindings failed.
@@ -320,6 +340,14 @@ impl Fleet {
         now.saturating_duration_since(self.t0).as_nanos() as u64
     }
 
+    /// A packet timestamp for `now`.
+    fn stamp(&self, now: Instant) -> u64 {
+        match self.plan.stamps {
+            Stamps::Monotonic => self.ns(now),
+            Stamps::Realtime => realtime_ns(),
+        }
+    }
+
     /// The next instant [`Fleet::handle_timeout`] is needed.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.stage == Stage::Done {
@@ -429,18 +457,23 @@ impl Fleet {
         }
     }
 
-    /// A datagram (or a whole stream frame) from the server on client `i`'s 5-tuple.
+    /// A datagram (or a whole stream frame) from the server on client `i`'s 5-tuple; `rx` is
+    /// its arrival by the packet clock when the kernel stamped it (else `now` is).
     pub fn handle_input(
         &mut self,
         i: usize,
         bytes: &[u8],
         from: SocketAddr,
         now: Instant,
+        rx: Option<u64>,
         out: &mut impl FnMut(usize, &[u8]),
     ) {
         let Some(m) = self.members.get_mut(i) else { return };
         match m.client.handle_input(bytes, from, now) {
-            Input::Data { data, .. } => self.on_data(i, data, now, out),
+            Input::Data { data, .. } => {
+                let rx = rx.unwrap_or_else(|| self.stamp(now));
+                self.on_data(i, data, now, rx, out)
+            }
             Input::Handled => {
                 self.pump(i, now, out);
             }
@@ -515,9 +548,11 @@ impl Fleet {
                 let took = m.started.map_or(Duration::ZERO, |s| now.saturating_duration_since(s));
                 self.totals.alloc_latency.record(took.as_micros() as u64);
                 self.totals.allocated += 1;
+                self.totals.alloc_elapsed = now.saturating_duration_since(self.t0);
             }
             Event::Failed { request: Request::Allocate, failure } => {
                 m.phase = Phase::Failed;
+                self.totals.alloc_elapsed = now.saturating_duration_since(self.t0);
                 *self.totals.errors.entry(failure_key(&failure)).or_default() += 1;
             }
             Event::ChannelBound { .. } | Event::PermissionCreated(_) if m.phase == Phase::Binding => {
@@ -634,7 +669,8 @@ impl Fleet {
                 due = MAX_BURST;
             }
             for _ in 0..due {
-                self.send_packet(i, step, now_ns, out);
+                let stamp = self.stamp(now);
+                self.send_packet(i, step, stamp, out);
             }
             let m = &self.members[i];
             let next = m.step_start_ns + m.step_sent * interval_ns;
@@ -643,7 +679,7 @@ impl Fleet {
         self.wheel = wheel;
     }
 
-    fn send_packet(&mut self, i: usize, step: usize, now_ns: u64, out: &mut impl FnMut(usize, &[u8])) {
+    fn send_packet(&mut self, i: usize, step: usize, stamp: u64, out: &mut impl FnMut(usize, &[u8])) {
         let Some(p) = self.members[i].partner else { return };
         let Some(peer) = self.members[p].relayed else { return };
         let m = &mut self.members[i];
@@ -657,7 +693,7 @@ impl Fleet {
         b[12..16].copy_from_slice(&seq.to_be_bytes());
         b[16] = step as u8;
         b[17] = if seq.is_multiple_of(ECHO_EVERY) { FLAG_ECHO_ASK } else { FLAG_DATA };
-        b[18..26].copy_from_slice(&now_ns.to_be_bytes());
+        b[18..26].copy_from_slice(&stamp.to_be_bytes());
         match m.client.send(peer, b) {
             Ok(frame) => {
                 out(i, frame);
@@ -668,7 +704,7 @@ impl Fleet {
         }
     }
 
-    fn on_data(&mut self, i: usize, data: &[u8], now: Instant, out: &mut impl FnMut(usize, &[u8])) {
+    fn on_data(&mut self, i: usize, data: &[u8], now: Instant, rx: u64, out: &mut impl FnMut(usize, &[u8])) {
         if data.len() < HEADER || &data[..4] != MAGIC {
             return;
         }
@@ -683,12 +719,18 @@ impl Fleet {
         let mut sent = [0u8; 8];
         sent.copy_from_slice(&data[18..26]);
         let sent_ns = u64::from_be_bytes(sent);
-        let transit_us = self.ns(now).saturating_sub(sent_ns) / 1000;
+        let transit_us = rx.saturating_sub(sent_ns) / 1000;
         if self.members[i].partner != Some(sender) {
             return;
         }
         if flag == FLAG_ECHO_REPLY {
-            self.totals.rtt.record(transit_us);
+            // Less the time the echo waited at its receiver before it was sent back.
+            let held = if data.len() >= HEADER + 8 {
+                u64::from_be_bytes(data[HEADER..HEADER + 8].try_into().unwrap_or([0; 8]))
+            } else {
+                0
+            };
+            self.totals.rtt.record(rx.saturating_sub(sent_ns).saturating_sub(held) / 1000);
             return;
         }
         let arrival = self.members[i].stream.arrive(seq, transit_us as i64);
@@ -707,17 +749,20 @@ impl Fleet {
             }
         }
         if flag == FLAG_ECHO_ASK && arrival != Arrival::Duplicate {
-            self.echo(i, sender, data, out);
+            let held = self.stamp(now).saturating_sub(rx);
+            self.echo(i, sender, data, held, out);
         }
     }
 
-    /// Send an echo request's header back to its sender, marked as a reply.
-    fn echo(&mut self, i: usize, to: usize, data: &[u8], out: &mut impl FnMut(usize, &[u8])) {
+    /// Send an echo request's header back to its sender, marked as a reply, with how long it
+    /// was held here (ns) since it arrived.
+    fn echo(&mut self, i: usize, to: usize, data: &[u8], held: u64, out: &mut impl FnMut(usize, &[u8])) {
         let Some(peer) = self.members[to].relayed else { return };
-        let mut b = [0u8; HEADER];
-        b.copy_from_slice(&data[..HEADER]);
+        let mut b = [0u8; HEADER + 8];
+        b[..HEADER].copy_from_slice(&data[..HEADER]);
         b[8..12].copy_from_slice(&(i as u32).to_be_bytes());
         b[17] = FLAG_ECHO_REPLY;
+        b[HEADER..].copy_from_slice(&held.to_be_bytes());
         match self.members[i].client.send(peer, &b) {
             Ok(frame) => out(i, frame),
             Err(_) => self.totals.send_errors += 1,
@@ -736,5 +781,216 @@ impl Fleet {
         }
         self.stage = Stage::Releasing;
         self.stage_until = until + Duration::from_millis(50);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The fleet against a fake relay, in fake time: the fake allocates for anyone, binds
+    //! channels, installs permissions and relays between its allocations, dropping or
+    //! duplicating data packets on request.
+
+    use super::*;
+    use crate::core::stun::{attr, ChannelData, Class, Message, MessageBuilder, Method};
+
+    const SERVER: &str = "192.0.2.1:3478";
+
+    fn sa(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn relayed(i: usize) -> SocketAddr {
+        SocketAddr::from(([198, 51, 100, 1], 50_000 + i as u16))
+    }
+
+    #[derive(Default)]
+    struct Relay {
+        /// (client, channel) → the peer it is bound to.
+        channels: BTreeMap<(usize, u16), SocketAddr>,
+        /// Data packets seen, and every `drop_every`th one dropped.
+        data: u64,
+        drop_every: Option<u64>,
+        duplicate_every: Option<u64>,
+        /// Frames for clients: (client, bytes).
+        queue: Vec<(usize, Vec<u8>)>,
+        quota: Option<usize>,
+        allocations: usize,
+    }
+
+    impl Relay {
+        fn deliver(&mut self, from: usize, to_relayed: SocketAddr, data: &[u8]) {
+            let Some(to) = (0..1000).find(|&j| relayed(j) == to_relayed) else { return };
+            self.data += 1;
+            if self.drop_every.is_some_and(|k| self.data.is_multiple_of(k)) {
+                return;
+            }
+            let copies =
+                if self.duplicate_every.is_some_and(|k| self.data.is_multiple_of(k)) { 2 } else { 1 };
+            let peer = relayed(from);
+            let channel =
+                self.channels.iter().find(|(&(c, _), &p)| c == to && p == peer).map(|(&(_, n), _)| n);
+            let frame = match channel {
+                Some(n) => {
+                    let mut f = n.to_be_bytes().to_vec();
+                    f.extend_from_slice(&(data.len() as u16).to_be_bytes());
+                    f.extend_from_slice(data);
+                    f
+                }
+                None => {
+                    let mut b = MessageBuilder::new(Class::Indication, Method::DATA, [9; 12]);
+                    b.xor_address(attr::XOR_PEER_ADDRESS, peer);
+                    b.raw(attr::DATA, data);
+                    b.finish()
+                }
+            };
+            for _ in 0..copies {
+                self.queue.push((to, frame.clone()));
+            }
+        }
+
+        fn handle(&mut self, i: usize, bytes: &[u8]) {
+            if bytes[0] >> 6 == 1 {
+                let Ok(cd) = ChannelData::new_checked(bytes) else { return };
+                let Some(&peer) = self.channels.get(&(i, cd.channel())) else { return };
+                let data = cd.into_data().to_vec();
+                return self.deliver(i, peer, &data);
+            }
+            let Ok(msg) = Message::new_checked(bytes) else { return };
+            let id = msg.transaction_id();
+            if msg.class() == Class::Indication && msg.method() == Method::SEND {
+                let peer = msg.address(attr::XOR_PEER_ADDRESS).unwrap();
+                let data = msg.attribute(attr::DATA).unwrap().value.to_vec();
+                return self.deliver(i, peer, &data);
+            }
+            let mut b = MessageBuilder::new(Class::SuccessResponse, msg.method(), id);
+            match msg.method() {
+                Method::ALLOCATE => {
+                    if self.quota.is_some_and(|q| self.allocations >= q) {
+                        let mut e = MessageBuilder::new(Class::ErrorResponse, Method::ALLOCATE, id);
+                        e.error_code(486, "Allocation Quota Reached");
+                        return self.queue.push((i, e.finish()));
+                    }
+                    self.allocations += 1;
+                    b.xor_address(attr::XOR_RELAYED_ADDRESS, relayed(i));
+                    b.xor_address(attr::XOR_MAPPED_ADDRESS, sa("203.0.113.5:40000"));
+                    b.u32(attr::LIFETIME, 600);
+                }
+                Method::CHANNEL_BIND => {
+                    let n = msg.attribute(attr::CHANNEL_NUMBER).unwrap().value;
+                    let peer = msg.address(attr::XOR_PEER_ADDRESS).unwrap();
+                    self.channels.insert((i, u16::from_be_bytes([n[0], n[1]])), peer);
+                }
+                Method::REFRESH => {
+                    b.u32(attr::LIFETIME, 0);
+                }
+                _ => {}
+            }
+            self.queue.push((i, b.finish()));
+        }
+    }
+
+    fn plan(clients: usize) -> Plan {
+        Plan {
+            server: sa(SERVER),
+            carrier: Carrier::Datagram,
+            auth: None,
+            clients,
+            alloc_rate: None,
+            alloc_only: false,
+            send_indication: false,
+            rate: 100.0,
+            size: 120,
+            duration: Duration::from_secs(1),
+            ramp: None,
+            timeout: Duration::from_secs(1),
+            drain: Duration::from_millis(100),
+            software: None,
+            token: 0xfeed,
+            stamps: Stamps::Monotonic,
+        }
+    }
+
+    /// Run to the end in 1 ms steps of fake time, with a 2 ms relay.
+    fn run(plan: Plan, relay: &mut Relay) -> Fleet {
+        let t0 = Instant::now();
+        let mut ids = TransactionId::random();
+        let mut fleet = Fleet::new(plan, &mut ids, t0);
+        let mut inflight: Vec<(Instant, usize, Vec<u8>)> = Vec::new();
+        let mut now = t0;
+        for _ in 0..20_000 {
+            let mut sent: Vec<(usize, Vec<u8>)> = Vec::new();
+            fleet.handle_timeout(now, &mut |i, b: &[u8]| sent.push((i, b.to_vec())));
+            let due: Vec<_> = inflight.iter().filter(|(t, _, _)| *t <= now).cloned().collect();
+            inflight.retain(|(t, _, _)| *t > now);
+            for (_, i, bytes) in due {
+                fleet.handle_input(i, &bytes, sa(SERVER), now, None, &mut |i, b: &[u8]| {
+                    sent.push((i, b.to_vec()))
+                });
+            }
+            for (i, bytes) in sent {
+                relay.handle(i, &bytes);
+            }
+            for (i, bytes) in relay.queue.drain(..) {
+                inflight.push((now + Duration::from_millis(2), i, bytes));
+            }
+            if fleet.stage() == Stage::Done {
+                return fleet;
+            }
+            now += Duration::from_millis(1);
+        }
+        panic!("the fleet never finished: {:?}", fleet.stage());
+    }
+
+    #[test]
+    fn paced_and_counted_exactly() {
+        let mut relay = Relay { drop_every: Some(10), duplicate_every: Some(7), ..Relay::default() };
+        let fleet = run(plan(4), &mut relay);
+        let t = fleet.totals();
+        assert_eq!((t.attempted, t.allocated, t.released), (4, 4, 4));
+        let s = &t.steps[0];
+        assert_eq!(s.senders, 4);
+        // 4 clients x 100 pps x 1 s, paced to the tick.
+        assert!((400..=404).contains(&s.sent), "{s:?}");
+        // Echo replies go through the relay too and count in its drop sequence: about 10% of
+        // data packets are lost; duplicates of delivered packets are counted apart.
+        let lost = s.lost() as f64 / s.sent as f64;
+        assert!((0.08..0.12).contains(&lost), "{s:?}");
+        assert!(s.duplicated > 40, "{s:?}");
+        assert_eq!(s.reordered, 0);
+        // The relay adds 2 ms of fake time: every delay is 2 ms (1 ms ticks).
+        let p50 = s.delay.percentile(50.0).unwrap();
+        assert!((1900..=3000).contains(&p50), "{p50}");
+        assert!(t.rtt.count() > 0, "echoes came back");
+    }
+
+    #[test]
+    fn indications_a_quota_and_an_odd_one_out() {
+        let mut relay = Relay { quota: Some(3), ..Relay::default() };
+        let mut p = plan(5);
+        p.send_indication = true;
+        let fleet = run(p, &mut relay);
+        let t = fleet.totals();
+        assert_eq!(t.allocated, 3);
+        assert_eq!(t.errors.get("486"), Some(&2));
+        assert_eq!(t.steps[0].senders, 2, "three allocations make one pair");
+        assert_eq!(t.idle, 1);
+        assert_eq!(t.steps[0].lost(), 0, "{:?}", t.steps[0]);
+    }
+
+    #[test]
+    fn a_ramp_stops_at_the_loss_threshold() {
+        let mut relay = Relay::default();
+        let mut p = plan(2);
+        p.duration = Duration::from_millis(200);
+        p.ramp = Some(Ramp { step: 100.0, until_loss: 1.0, max_steps: 4 });
+        let fleet = run(p, &mut relay);
+        let rates: Vec<f64> = fleet.totals().steps.iter().map(|s| s.rate).collect();
+        assert_eq!(rates, [100.0, 200.0, 300.0, 400.0], "no loss: every step");
+        let mut lossy = Relay { drop_every: Some(20), ..Relay::default() };
+        let mut p = plan(2);
+        p.duration = Duration::from_millis(200);
+        p.ramp = Some(Ramp { step: 100.0, until_loss: 1.0, max_steps: 4 });
+        let fleet = run(p, &mut lossy);
+        assert_eq!(fleet.totals().steps.len(), 1, "5% loss ends the ramp after its first step");
     }
 }

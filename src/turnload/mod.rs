@@ -102,6 +102,9 @@ struct Allocations {
     attempted: usize,
     succeeded: usize,
     failed: usize,
+    /// From the start to the last answer, and allocations made per second over it.
+    duration_s: f64,
+    per_second: Option<f64>,
     errors: BTreeMap<String, u64>,
     latency_ms: Latency,
 }
@@ -307,6 +310,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         drain: Duration::from_millis(300),
         software: Some(format!("rtctool {} turn load", env!("CARGO_PKG_VERSION"))),
         token: u32::from_be_bytes(ids.next_id()[..4].try_into().unwrap_or([0; 4])),
+        stamps: fleet::Stamps::Realtime,
     };
     let stop = Arc::new(AtomicBool::new(false));
     watch_ctrl_c(stop.clone());
@@ -350,6 +354,9 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
         attempted: t.attempted,
         succeeded: t.allocated,
         failed: failed as usize,
+        duration_s: round(t.alloc_elapsed.as_secs_f64(), 4),
+        per_second: (t.allocated > 0 && !t.alloc_elapsed.is_zero())
+            .then(|| round(t.allocated as f64 / t.alloc_elapsed.as_secs_f64(), 1)),
         errors: t.errors.clone(),
         latency_ms: Latency::of(&t.alloc_latency),
     };
@@ -451,11 +458,13 @@ fn write_human(w: &mut impl Write, r: &Report) -> std::io::Result<()> {
     let errors: Vec<String> = a.errors.iter().map(|(k, n)| format!("{k} x{n}")).collect();
     writeln!(
         w,
-        "allocations: {} of {} ({} failed{}); latency p50/p95/p99/max {}",
+        "allocations: {} of {} ({} failed{}) in {:.3} s{}; latency p50/p95/p99/max {}",
         a.succeeded,
         a.attempted,
         a.failed,
         if errors.is_empty() { String::new() } else { format!(": {}", errors.join(", ")) },
+        a.duration_s,
+        a.per_second.map_or(String::new(), |r| format!(" ({r:.0}/s)")),
         fmt_latency(&a.latency_ms)
     )?;
     if let Some(t) = &r.traffic {

@@ -51,6 +51,11 @@ pub trait Watcher {
     fn second(&mut self, fleet: &Fleet);
 }
 
+/// How long datagrams wait in the socket buffers while the traffic flows: reading every few
+/// milliseconds lets one `recvmmsg` take several datagrams of a socket, and the kernel's
+/// receive timestamps keep the delays exact however late they are read.
+const READ_EVERY: Duration = Duration::from_millis(10);
+
 /// Drive the fleet over `sockets` until it is done; `stop` is Ctrl-C.
 pub fn drive(
     fleet: &mut Fleet,
@@ -58,10 +63,13 @@ pub fn drive(
     stop: &Arc<AtomicBool>,
     watcher: &mut dyn Watcher,
 ) -> std::io::Result<()> {
+    use nix::sys::socket::{setsockopt, sockopt::ReceiveTimestampns, ControlMessageOwned};
     let server = fleet.plan().server;
     let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+    let mut stamped = true;
     for (i, s) in sockets.iter().enumerate() {
         epoll.add(s.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, i as u64))?;
+        stamped &= setsockopt(s, ReceiveTimestampns, &true).is_ok();
     }
     let mut send = |i: usize, bytes: &[u8]| {
         // A full send buffer or an ICMP error: the packet is lost, as on a real network; the
@@ -69,10 +77,12 @@ pub fn drive(
         let _ = sockets[i].send(bytes);
     };
     let mut bufs = Box::new([[0u8; MTU]; BATCH]);
-    let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
-    let mut events = vec![EpollEvent::empty(); 256];
+    let cmsg = stamped.then(|| nix::cmsg_space!(nix::sys::time::TimeSpec));
+    let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, cmsg);
+    let mut events = vec![EpollEvent::empty(); 1024];
     let mut seconds_seen = 0;
     let mut interrupted = false;
+    let mut next_read = Instant::now();
     fleet.handle_timeout(Instant::now(), &mut send);
     loop {
         if stop.load(Ordering::Relaxed) && !interrupted {
@@ -83,34 +93,63 @@ pub fn drive(
             break;
         }
         let now = Instant::now();
-        let wait =
-            fleet.poll_timeout().map_or(Duration::from_millis(50), |t| t.saturating_duration_since(now));
-        // epoll counts milliseconds: round up, so a packet is never sent early; at most 50 ms,
-        // so Ctrl-C is seen.
-        let ms = wait.as_micros().div_ceil(1000).min(50) as u16;
-        let ready = match epoll.wait(&mut events, EpollTimeout::from(ms)) {
-            Ok(n) => n,
-            Err(nix::errno::Errno::EINTR) => 0,
-            Err(e) => return Err(e.into()),
+        let due = fleet.poll_timeout().unwrap_or(now + Duration::from_millis(50));
+        // While the traffic flows (and the kernel stamps arrivals), read on a schedule;
+        // otherwise as soon as anything comes (an allocation's latency is its answer's).
+        let steady =
+            stamped && matches!(fleet.stage(), Stage::Sending(_) | Stage::Draining(_) | Stage::Holding);
+        let ready = if steady {
+            // Sends go out in 1 ms rounds (each packet is stamped when it leaves): one wake-up
+            // per millisecond at most, not one per packet.
+            let wake = due.min(next_read).min(now + Duration::from_millis(50));
+            if wake > now {
+                std::thread::sleep((wake - now).max(Duration::from_millis(1)));
+            }
+            if Instant::now() >= next_read {
+                next_read = Instant::now() + READ_EVERY;
+                wait(&epoll, &mut events, 0)?
+            } else {
+                0
+            }
+        } else {
+            // epoll counts milliseconds: round up, so nothing is sent early; at most 50 ms,
+            // so Ctrl-C is seen.
+            let ms = due.saturating_duration_since(now).as_micros().div_ceil(1000).min(50) as u16;
+            wait(&epoll, &mut events, ms)?
         };
         for e in &events[..ready] {
             let i = e.data() as usize;
             let fd = sockets[i].as_raw_fd();
-            let mut lens = [0usize; BATCH];
-            let mut got = 0;
-            {
-                let mut iovs = bufs.each_mut().map(|b| [std::io::IoSliceMut::new(&mut b[..])]);
-                if let Ok(results) = recvmmsg(fd, &mut headers, iovs.iter_mut(), MsgFlags::MSG_DONTWAIT, None)
+            loop {
+                let mut lens = [(0usize, None::<u64>); BATCH];
+                let mut got = 0;
                 {
-                    for r in results {
-                        lens[got] = r.bytes;
-                        got += 1;
+                    let mut iovs = bufs.each_mut().map(|b| [std::io::IoSliceMut::new(&mut b[..])]);
+                    if let Ok(results) =
+                        recvmmsg(fd, &mut headers, iovs.iter_mut(), MsgFlags::MSG_DONTWAIT, None)
+                    {
+                        for r in results {
+                            let rx = r.cmsgs().ok().and_then(|mut c| {
+                                c.find_map(|m| match m {
+                                    ControlMessageOwned::ScmTimestampns(ts) => {
+                                        Some(ts.tv_sec() as u64 * 1_000_000_000 + ts.tv_nsec() as u64)
+                                    }
+                                    _ => None,
+                                })
+                            });
+                            lens[got] = (r.bytes, rx);
+                            got += 1;
+                        }
                     }
                 }
-            }
-            let now = Instant::now();
-            for (k, &n) in lens[..got].iter().enumerate() {
-                fleet.handle_input(i, &bufs[k][..n.min(MTU)], server, now, &mut send);
+                let now = Instant::now();
+                for (k, &(n, rx)) in lens[..got].iter().enumerate() {
+                    fleet.handle_input(i, &bufs[k][..n.min(MTU)], server, now, rx, &mut send);
+                }
+                // A full batch: there may be more.
+                if got < BATCH {
+                    break;
+                }
             }
         }
         let now = Instant::now();
@@ -123,4 +162,12 @@ pub fn drive(
         }
     }
     Ok(())
+}
+
+fn wait(epoll: &Epoll, events: &mut [EpollEvent], ms: u16) -> std::io::Result<usize> {
+    match epoll.wait(events, EpollTimeout::from(ms)) {
+        Ok(n) => Ok(n),
+        Err(nix::errno::Errno::EINTR) => Ok(0),
+        Err(e) => Err(e.into()),
+    }
 }
