@@ -439,7 +439,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;turn;load' {
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none)')

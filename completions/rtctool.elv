@@ -401,7 +401,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'rtctool;turn;load'= {
-            cand --server 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP)'
+            cand --server 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)'
             cand -u 'TURN username (when the URL has none)'
             cand --username 'TURN username (when the URL has none)'
             cand --password 'TURN password (when the URL has none)'

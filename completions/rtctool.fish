@@ -331,7 +331,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_see
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "load" -d 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l server -d 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l server -d 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s u -l username -d 'TURN username (when the URL has none)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password -d 'TURN password (when the URL has none)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password-file -d 'Read the TURN password from the first line of this file' -r -F

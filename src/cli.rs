@@ -462,7 +462,7 @@ could be made.",
 /// Arguments of `rtctool turn load`.
 #[derive(Debug, Args)]
 pub struct TurnLoadArgs {
-    /// The TURN server: turn:[USER[:PASS]@]HOST[:PORT] (UDP).
+    /// The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP).
     #[arg(long, value_name = "URL", value_parser = IceUrlParser)]
     pub server: crate::core::ice::IceUrl,
 

@@ -213,3 +213,48 @@ fn loss_injected_on_the_server_is_measured() {
     assert_eq!(t["duplicated"], 0);
     assert_eq!(j["released"]["ok"], 4);
 }
+
+#[test]
+fn over_tcp_too() {
+    if !coturn::available() {
+        return;
+    }
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = coturn::dir_for("turn-load-tcp", port);
+    let args = coturn::args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--listening-port",
+        &port.to_string(),
+        "--allow-loopback-peers",
+        "--no-tls",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+        "-a",
+        "-u",
+        "alice:wonderland",
+        "-r",
+        "rtctool.test",
+    ]);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let _relay = coturn::start(port, dir, &args, &[addr], &[addr]);
+    let url = format!("turn:alice:wonderland@127.0.0.1:{port}?transport=tcp");
+    let (out, j) = load(&["--server", &url, "--clients", "4", "--rate", "100", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    assert_eq!(j["transport"], "tcp");
+    assert_eq!(j["allocations"]["succeeded"], 4);
+    let t = &j["traffic"];
+    assert!(t["sent"].as_u64().unwrap() >= 395, "{t:#}");
+    assert_eq!(t["lost"], 0, "TCP to the server, UDP between the relays on the loopback: {t:#}");
+    assert_eq!(j["released"]["ok"], 4, "{j:#}");
+    let out = Command::new(BIN)
+        .args(["turn", "load", "--server", "turns:alice:wonderland@127.0.0.1:5349"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "TLS is refused as not done yet");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over TLS is not supported yet"));
+}

@@ -233,6 +233,8 @@ pub struct Totals {
     pub refresh_failed: u64,
     /// Packets the client could not frame.
     pub send_errors: u64,
+    /// Connections (TCP) that closed before the release: their allocations went with them.
+    pub connections_closed: u64,
     /// Stopped by Ctrl-C.
     pub interrupted: bool,
 }
@@ -377,6 +379,28 @@ impl Fleet {
             self.end_sending(step, now);
         }
         self.release(now, out);
+    }
+
+    /// Client `i`'s connection (TCP) ended: its allocation, if it had one, went with it
+    /// (RFC 8656 §3.7), which is its release when the run is releasing.
+    pub fn closed(&mut self, i: usize, now: Instant) {
+        let releasing = self.stage == Stage::Releasing;
+        let Some(m) = self.members.get_mut(i) else { return };
+        if m.relayed.is_some() && m.released.is_none() {
+            m.released = Some(true);
+            if releasing {
+                self.totals.released += 1;
+            } else {
+                self.totals.connections_closed += 1;
+            }
+        }
+        if m.phase == Phase::Allocating {
+            *self.totals.errors.entry("closed".into()).or_default() += 1;
+        }
+        m.client.handle_transport_error("the connection closed", now);
+        while m.client.poll_event().is_some() {}
+        m.client.abandon();
+        m.phase = Phase::Failed;
     }
 
     /// Let time pass: allocations start, retransmissions fall due, packets are sent, stages end.

@@ -10,6 +10,7 @@
 mod fleet;
 mod net;
 pub mod stats;
+mod stream;
 mod wheel;
 
 use std::collections::BTreeMap;
@@ -268,13 +269,16 @@ impl net::Watcher for Live<'_> {
 /// Run `rtctool turn load`.
 pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     let ice = IceServer::new(opts.server.clone(), None);
-    if ice.transport() != EffectiveTransport::Udp {
-        return Err(Error::usage(format!(
-            "turn load drives TURN over UDP; {} over {} is not supported yet",
-            ice.label(),
-            ice.transport().as_str()
-        )));
-    }
+    let carrier = match ice.transport() {
+        EffectiveTransport::Udp => Carrier::Datagram,
+        EffectiveTransport::Tcp => Carrier::Stream,
+        EffectiveTransport::Tls => {
+            return Err(Error::usage(format!(
+                "turn load drives TURN over UDP and TCP; {} over TLS is not supported yet",
+                ice.label()
+            )))
+        }
+    };
     let rest = opts.rest.settle(&opts.turn_env).map_err(Error::input)?;
     let now_unix =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
@@ -290,13 +294,22 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         .map_err(|e| Error::network(format!("{}: {e}", ice.host())))?;
     let server =
         *addresses.first().ok_or_else(|| Error::network(format!("{} has no address", ice.host())))?;
-    let sockets = net::sockets(opts.clients, server, opts.bind).map_err(|e| {
-        Error::network(format!("opening {} UDP sockets: {e} (raise the open-file limit?)", opts.clients))
-    })?;
+    let sockets = match carrier {
+        Carrier::Datagram => net::sockets(opts.clients, server, opts.bind).map_err(|e| {
+            Error::network(format!("opening {} UDP sockets: {e} (raise the open-file limit?)", opts.clients))
+        })?,
+        Carrier::Stream => Vec::new(),
+    };
+    let conns = match carrier {
+        Carrier::Stream => stream::connect(opts.clients, server, opts.timeout).map_err(|e| {
+            Error::network(format!("connecting {} times to {server} over TCP: {e}", opts.clients))
+        })?,
+        Carrier::Datagram => Vec::new(),
+    };
     let mut ids = TransactionId::random();
     let plan = Plan {
         server,
-        carrier: Carrier::Datagram,
+        carrier,
         auth: credentials.as_ref().map(|c| LongTermAuth::new(c.username.clone(), c.password.expose())),
         clients: opts.clients,
         alloc_rate: opts.alloc_rate,
@@ -320,8 +333,11 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     let cpu_before = cpu_seconds();
     let started = Instant::now();
     let mut fleet = Fleet::new(plan, &mut ids, started);
-    net::drive(&mut fleet, &sockets, &stop, &mut live)
-        .map_err(|e| Error::network(format!("the event loop: {e}")))?;
+    match carrier {
+        Carrier::Datagram => net::drive(&mut fleet, &sockets, &stop, &mut live),
+        Carrier::Stream => stream::drive(&mut fleet, &conns, &stop, &mut live),
+    }
+    .map_err(|e| Error::network(format!("the event loop: {e}")))?;
     if let Some(bar) = live.bar.take() {
         bar.finish();
     }
@@ -423,6 +439,12 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
             diagnosis.push(format!("loss {:.3}% is over --max-loss {}%", tr.loss_pct, opts.max_loss));
         }
     }
+    if t.connections_closed > 0 {
+        diagnosis.push(format!(
+            "{} connection(s) closed by the server during the run; their allocations went with them",
+            t.connections_closed
+        ));
+    }
     if t.interrupted {
         diagnosis.push(
             "interrupted (Ctrl-C): the allocations were released and the figures cover the run so far".into(),
@@ -430,7 +452,7 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
     }
     Report {
         server: IceServer::new(opts.server.clone(), None).label(),
-        transport: "udp",
+        transport: IceServer::new(opts.server.clone(), None).transport().as_str(),
         clients: opts.clients,
         rate_pps: opts.rate,
         size: opts.size.max(HEADER),
