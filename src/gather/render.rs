@@ -14,7 +14,7 @@ use colored::Colorize;
 
 use super::report::{FailureKind, GatherReport, GatheredCandidate, ServerReport};
 use crate::core::ice::{CandidateType, PriorityParts};
-use crate::core::output::{Align, Output, Table, Tree};
+use crate::core::output::{one_line_safe, Align, Output, Table, Tree};
 
 /// The streaming human renderer.
 #[derive(Debug)]
@@ -75,7 +75,7 @@ impl Live {
             "error".red().bold(),
             s.url,
             s.transport,
-            e.to_string().red()
+            one_line_safe(&e.to_string()).red()
         )?;
         w.flush()
     }
@@ -92,10 +92,11 @@ impl Live {
                 if let Some(e) = &s.release_error {
                     writeln!(
                         w,
-                        "{} {}: allocation {} not released: {e}",
+                        "{} {}: allocation {} not released: {}",
                         "note:".yellow(),
                         s.url,
-                        or_dash(s.relayed_address)
+                        or_dash(s.relayed_address),
+                        one_line_safe(e)
                     )?;
                 }
             }
@@ -144,7 +145,7 @@ impl Live {
         }
         if !self.quiet {
             for note in &report.notes {
-                writeln!(w, "{} {note}", "note:".yellow())?;
+                writeln!(w, "{} {}", "note:".yellow(), one_line_safe(note))?;
             }
         }
         writeln!(w)?;
@@ -160,6 +161,7 @@ impl Live {
         )?;
         let failing = report.servers.iter().any(|s| !s.ok);
         for d in &report.diagnosis {
+            let d = one_line_safe(d);
             let d = if failing { d.yellow().to_string() } else { d.green().to_string() };
             writeln!(w, "  {d}")?;
         }

@@ -186,7 +186,7 @@ pub fn render(r: &Report, out: &Output) -> String {
         s.push_str(&format!("tcp        mapping {}\n", or_unknown(t.mapping)));
     }
     if let Some(reason) = &r.reason {
-        s.push_str(&format!("why        {reason}\n"));
+        s.push_str(&format!("why        {}\n", crate::core::output::one_line_safe(reason)));
     }
     s.push_str(&format!("WebRTC     {}\n", r.webrtc));
     if out.quiet {

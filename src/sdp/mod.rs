@@ -36,7 +36,7 @@ pub use input::{decode, read_sdp, SdpInput, Wrapping};
 pub use lint::{lint, Rule, RULES};
 pub use model::{Direction, Media, Problem, Role, Sdp, Setup, Severity};
 
-use crate::core::output::{self, Mode, Output};
+use crate::core::output::{self, one_line_safe, terminal_safe, Mode, Output};
 use crate::{Error, Outcome, Result};
 
 /// An `rtctool sdp` job, as the command line asks it. Paths are files or `-` (standard input).
@@ -185,7 +185,7 @@ fn lint_command(path: Option<String>, role: Option<Role>, list_rules: bool, out:
         Mode::Ndjson => write_out(|w| problems.iter().try_for_each(|p| output::write_ndjson(w, p)))?,
         Mode::Human => write_out(|w| {
             for p in &problems {
-                writeln!(w, "{}", problem_line(&input.source, p))?;
+                writeln!(w, "{}", terminal_safe(&problem_line(&input.source, p)))?;
             }
             if !out.quiet {
                 if problems.is_empty() {
@@ -227,10 +227,10 @@ fn diff_command(a: &str, b: &str, out: &Output) -> Result<Outcome> {
                     current = Some(c.mid.as_deref());
                     match c.mid.as_deref() {
                         None => writeln!(w, "{}", "session".bold())?,
-                        Some(m) => writeln!(w, "{}", format!("mid {m}").bold().cyan())?,
+                        Some(m) => writeln!(w, "{}", format!("mid {}", one_line_safe(m)).bold().cyan())?,
                     }
                 }
-                writeln!(w, "  {}  {}", c.kind.yellow(), c.message)?;
+                writeln!(w, "  {}  {}", c.kind.yellow(), terminal_safe(&c.message))?;
             }
             if !out.quiet {
                 let n = changes.len();
@@ -258,7 +258,7 @@ fn check_command(offer: &str, answer: &str, out: &Output) -> Result<Outcome> {
         Mode::Human => write_out(|w| {
             for p in &problems {
                 let source = if p.side == Role::Offer { &io.source } else { &ia.source };
-                writeln!(w, "{}", problem_line(source, &p.problem))?;
+                writeln!(w, "{}", terminal_safe(&problem_line(source, &p.problem)))?;
             }
             if !out.quiet {
                 if problems.is_empty() {

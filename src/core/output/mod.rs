@@ -4,6 +4,7 @@
 //! freely and gets plain text when colour is off.
 
 mod progress;
+mod safe;
 mod stun;
 mod table;
 mod tree;
@@ -14,6 +15,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use progress::Progress;
+pub use safe::{one_line_safe, terminal_safe};
 pub use stun::decode_tree;
 pub use table::{Align, Table};
 pub use tree::Tree;

@@ -50,13 +50,18 @@ impl Table {
         self
     }
 
-    /// Add a row; missing cells are blank, extra cells are kept and widen the table.
+    /// Add a row; missing cells are blank, extra cells are kept and widen the table. Text a
+    /// terminal would obey is escaped (see [`super::terminal_safe`]).
     pub fn row<I, S>(&mut self, cells: I) -> &mut Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.rows.push(cells.into_iter().map(Into::into).collect());
+        let safe = |c: String| match super::one_line_safe(&c) {
+            std::borrow::Cow::Borrowed(_) => c,
+            std::borrow::Cow::Owned(s) => s,
+        };
+        self.rows.push(cells.into_iter().map(|c| safe(c.into())).collect());
         self
     }
 

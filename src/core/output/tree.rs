@@ -24,9 +24,15 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// A node with no children.
+    /// A node with no children; text that a terminal would obey is escaped (see
+    /// [`super::terminal_safe`]).
     pub fn new(label: impl Into<String>) -> Self {
-        Tree { label: label.into(), children: Vec::new() }
+        let label = label.into();
+        let label = match super::terminal_safe(&label) {
+            std::borrow::Cow::Borrowed(_) => label,
+            std::borrow::Cow::Owned(safe) => safe,
+        };
+        Tree { label, children: Vec::new() }
     }
 
     /// Add a leaf.
