@@ -1197,8 +1197,10 @@ framing). Requests are matched to responses by transaction id (RTT, retransmissi
 FINGERPRINT is checked on every message, MESSAGE-INTEGRITY when credentials are given \
 (otherwise it is `unchecked`, never `bad`).\n\n\
 Damaged packets are reported one by one and decoding goes on.\n\n\
-Exit codes: 0 decoded; 1 with --errors, when anything was found; 2 usage error; 3 the file is \
-unreadable or not a capture.",
+Exit codes: 0 decoded (a damaged capture too: its problems are in the output, as far as it \
+goes); 1 with --errors, when anything was found (an error response, a failed check, an \
+unanswered request, a damaged packet); 2 usage error; 3 the file is unreadable or not a \
+capture.",
         after_help = "Examples:\n  rtctool pcap decode call.pcapng\n  rtctool pcap decode -V --only turn --turn-user alice --turn-password secret turn.pcap\n  rtctool pcap decode --errors --sdp offer.sdp --sdp answer.sdp call.pcapng\n  rtctool --ndjson pcap decode call.pcapng | jq 'select(.rtt_ms > 100)'"
     )]
     Decode(PcapDecodeArgs),
@@ -1210,7 +1212,8 @@ lifetime, refreshes, permissions, channels, bytes relayed, how each ended), ICE 
 (checks, success, nomination, role), DTLS handshakes and RTP streams (loss from sequence gaps, \
 RFC 3550 jitter in ms: the clock rate is the payload type's static one or estimated from \
 the stream's RTP timestamps over at least half a second).\n\n\
-Exit codes: 0 summarised; 2 usage error; 3 the file is unreadable or not a capture.",
+Exit codes: 0 summarised (a damaged capture too: packets_with_problems counts them); 2 usage \
+error; 3 the file is unreadable or not a capture.",
         after_help = "Examples:\n  rtctool pcap summary call.pcapng\n  rtctool --json pcap summary call.pcapng | jq .allocations"
     )]
     Summary(PcapSummaryArgs),

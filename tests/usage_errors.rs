@@ -70,3 +70,63 @@ fn a_mistyped_scheme_is_not_read_as_a_user_name() {
     assert!(stderr.contains("unknown scheme \"turnx\""), "{stderr}");
     assert!(!stderr.contains("alice"), "the part before @ may be a password: {stderr}");
 }
+
+/// Exit code, and standard output then standard error.
+fn run_all(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(BIN).args(args).stdin(std::process::Stdio::null()).output().expect("rtctool");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+#[test]
+fn a_half_bracketed_flow_is_refused() {
+    for bad in ["[::1", "[10.0.0.1]", "::1]"] {
+        let (code, text) = run(&["pcap", "decode", "/dev/null", "--flow", bad]);
+        assert_eq!(code, Some(2), "{bad}: {text}");
+        assert!(text.contains("is not ADDR, ADDR:PORT or [IPv6]:PORT"), "{text}");
+    }
+}
+
+#[test]
+fn stun_decode_reads_fifos_and_refuses_directories() {
+    let dir = std::env::temp_dir().join(format!("rtctool-usage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, text) = run(&["stun", "decode", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("is a directory"), "{text}");
+    // A FIFO (what `<(...)` gives): read like a file, not taken for base64 text.
+    let fifo = dir.join("message.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let path = fifo.clone();
+    let writer = std::thread::spawn(move || std::fs::write(path, "000100002112a442000000000000000000000000"));
+    let (code, text) = run_all(&["stun", "decode", fifo.to_str().unwrap()]);
+    writer.join().unwrap().unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("STUN Binding Request, 20 bytes"), "{text}");
+    // A device that never ends is read up to the cap.
+    let (code, text) = run(&["stun", "decode", "/dev/zero"]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("more than 1048576 bytes"), "{text}");
+}
+
+#[test]
+fn damaged_packets_make_errors_exit_1() {
+    let dir = std::env::temp_dir().join(format!("rtctool-usage-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A pcap (little-endian, Ethernet) with one 10-byte frame: too short for Ethernet.
+    let mut pcap =
+        vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0];
+    pcap.extend_from_slice(&[0; 8]);
+    pcap.extend_from_slice(&10u32.to_le_bytes());
+    pcap.extend_from_slice(&10u32.to_le_bytes());
+    pcap.extend_from_slice(&[0xab; 10]);
+    let file = dir.join("damaged.pcap");
+    std::fs::write(&file, &pcap).unwrap();
+    let (code, text) = run_all(&["pcap", "decode", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "decoded as far as it goes: {text}");
+    assert!(text.contains("problem"), "{text}");
+    let (code, text) = run_all(&["pcap", "decode", "--errors", file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "--errors finds the damaged packet: {text}");
+}

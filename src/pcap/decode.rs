@@ -7,7 +7,7 @@
 //! record (NDJSON, JSON) or tree formatted here.
 
 use std::io::{self, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use colored::Colorize;
 
@@ -57,8 +57,16 @@ impl std::str::FromStr for FlowFilter {
         if let Ok(sock) = s.parse::<SocketAddr>() {
             return Ok(FlowFilter::Sock(sock));
         }
-        let bare = s.trim_start_matches('[').trim_end_matches(']');
-        bare.parse().map(FlowFilter::Ip).map_err(|_| format!("{s:?} is not ADDR or ADDR:PORT"))
+        let bad = || format!("{s:?} is not ADDR, ADDR:PORT or [IPv6]:PORT");
+        // Brackets go around an IPv6 address, both of them: "[::1" is a typo, not ::1.
+        let ip: IpAddr = match s.strip_prefix('[') {
+            Some(rest) => match rest.strip_suffix(']').map(str::parse::<std::net::Ipv6Addr>) {
+                Some(Ok(v6)) => IpAddr::V6(v6),
+                _ => return Err(bad()),
+            },
+            None => s.parse().map_err(|_| bad())?,
+        };
+        Ok(FlowFilter::Ip(ip))
     }
 }
 
@@ -114,6 +122,8 @@ pub struct Decoder<W: Write + Send + 'static> {
     problems: Spill,
     /// Messages that matched `--errors` criteria (error responses, failed checks).
     pub errors_found: u64,
+    /// Damaged packets (and file-level problems) reported.
+    pub problems_found: u64,
 }
 
 impl<W: Write + Send + 'static> Decoder<W> {
@@ -133,6 +143,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
             json_messages: 0,
             problems: Spill::new(PROBLEMS_IN_MEMORY),
             errors_found: 0,
+            problems_found: 0,
         }
     }
 
@@ -489,6 +500,7 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
         if self.opts.txid.is_some() || !self.opts.only.is_empty() || self.opts.flow.is_some() {
             return;
         }
+        self.problems_found += 1;
         match self.mode {
             Mode::Human => {
                 let line = problem_line(frame, message);

@@ -90,7 +90,11 @@ pub fn run(job: PcapJob, out: &Output) -> Result<Outcome> {
             if let Some(e) = decoder.io_error() {
                 return Err(Error::output(e));
             }
-            Ok(if errors_only && decoder.errors_found > 0 { Outcome::Found } else { Outcome::Clean })
+            // --errors looks for trouble: error responses, failed checks, unanswered requests,
+            // and damaged packets. Without it a damaged capture is decoded as far as it goes,
+            // exit 0, its problems in the output (as tshark does).
+            let found = errors_only && decoder.errors_found + decoder.problems_found > 0;
+            Ok(if found { Outcome::Found } else { Outcome::Clean })
         }
         PcapJob::Summary { file } => {
             let mut sink = summary::Summary::new();

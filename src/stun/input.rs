@@ -42,7 +42,11 @@ pub fn read_input(input: &str, forced: Option<Encoding>) -> Result<(Vec<u8>, Enc
             .read_to_end(&mut buf)
             .map_err(|e| Error::input(format!("reading standard input: {e}")))?;
         (buf, "standard input".into())
-    } else if std::path::Path::new(input).is_file() {
+    } else if std::path::Path::new(input).is_dir() {
+        return Err(Error::input(format!("{input} is a directory, not a message")));
+    } else if std::fs::metadata(input).is_ok() {
+        // A file, or anything else that can be read like one: a FIFO, `<(...)`, a device,
+        // read up to the same cap.
         let file = std::fs::File::open(input).map_err(|e| Error::input(format!("reading {input}: {e}")))?;
         let mut buf = Vec::new();
         file.take(MAX_INPUT)
