@@ -63,6 +63,9 @@ j = json.load(open(sys.argv[1]))
 t = j["traffic"] or {}
 print(t.get("delivered", 0), sys.argv[2], t.get("delivered_pps", 0), t.get("loss_pct", 0),
       t.get("delay_ms", {}).get("p99"))
+a = j["allocations"]
+if a["failed"]:
+    print(f"note: {a['failed']} of {a['attempted']} allocations failed {a['errors']}", file=sys.stderr)
 PY
 }
 

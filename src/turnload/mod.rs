@@ -428,6 +428,9 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
             "{n} allocation(s) refused with 486 Allocation Quota Reached (coturn user-quota/total-quota)"
         ));
     }
+    if let Some(n) = t.errors.get("437") {
+        diagnosis.push(format!("{n} allocation(s) refused with 437 Allocation Mismatch: the server still holds an allocation for that local port (an earlier client's that was not released; it expires with its lifetime)"));
+    }
     if let Some(n) = t.errors.get("401") {
         diagnosis.push(format!("{n} allocation(s) refused with 401: wrong or missing credentials"));
     }
