@@ -130,3 +130,14 @@ fn damaged_packets_make_errors_exit_1() {
     let (code, text) = run_all(&["pcap", "decode", "--errors", file.to_str().unwrap()]);
     assert_eq!(code, Some(1), "--errors finds the damaged packet: {text}");
 }
+
+#[test]
+fn credentials_in_a_stun_url_are_refused_not_dropped() {
+    let (code, text) = run(&["gather", "--stun", "stun:alice:s3cret@127.0.0.1:3478"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("credentials are not allowed in stun: URIs"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    let (code, text) = run(&["loopback", "--ice-server", "stun:alice:s3cret@127.0.0.1"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}

@@ -207,6 +207,9 @@ impl IceUrl {
 
         let (username, password) = match userinfo {
             None => (None, None),
+            // RFC 7064 has no userinfo: STUN Binding takes no credentials, and keeping them
+            // would drop them without a word.
+            Some(_) if !scheme.is_turn() => return Err(UrlError::CredentialsNotAllowed { scheme }),
             Some(userinfo) => {
                 let (user, pass) = match userinfo.split_once(':') {
                     Some((user, pass)) => (user, Some(pass)),
@@ -538,6 +541,11 @@ pub enum UrlError {
         /// The scheme.
         scheme: Scheme,
     },
+    /// `user@` on a `stun:`/`stuns:` URI.
+    CredentialsNotAllowed {
+        /// The scheme.
+        scheme: Scheme,
+    },
     /// `transport` given twice.
     DuplicateTransport,
     /// A transport other than udp or tcp.
@@ -587,6 +595,11 @@ impl fmt::Display for UrlError {
             UrlError::UnknownQueryParameter { name } => {
                 write!(f, "unknown query parameter {name:?} (only \"transport\" is allowed)")
             }
+            UrlError::CredentialsNotAllowed { scheme } => write!(
+                f,
+                "credentials are not allowed in {scheme}: URIs (RFC 7064: a STUN Binding needs none); \
+                 a TURN server's go in a turn: URI"
+            ),
             UrlError::TransportNotAllowed { scheme } => write!(
                 f,
                 "a transport parameter is not allowed in {scheme}: URIs (RFC 7064); \
@@ -824,6 +837,11 @@ mod tests {
 
     #[test]
     fn transport_rejected_on_stun() {
+        for input in ["stun:alice:pw@host", "stuns:bob@host:5349"] {
+            let error = error(input);
+            assert!(matches!(error, UrlError::CredentialsNotAllowed { .. }), "{input}");
+            assert!(!error.to_string().contains("pw"), "{error}");
+        }
         for input in ["stun:host?transport=udp", "stuns:host:5349?transport=tcp"] {
             let error = error(input);
             assert!(matches!(error, UrlError::TransportNotAllowed { .. }), "{input}");
