@@ -442,7 +442,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
-            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the TURN password from the first line of this file')
             [CompletionResult]::new('--auth-secret', '--auth-secret', [CompletionResultType]::ParameterName, 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed')
             [CompletionResult]::new('--auth-secret-file', '--auth-secret-file', [CompletionResultType]::ParameterName, 'Read the TURN REST secret from the first line of this file')

@@ -404,7 +404,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --server 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)'
             cand -u 'TURN username (when the URL has none)'
             cand --username 'TURN username (when the URL has none)'
-            cand --password 'TURN password (when the URL has none)'
+            cand --password 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)'
             cand --password-file 'Read the TURN password from the first line of this file'
             cand --auth-secret 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed'
             cand --auth-secret-file 'Read the TURN REST secret from the first line of this file'

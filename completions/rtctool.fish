@@ -333,7 +333,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_see
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l server -d 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s u -l username -d 'TURN username (when the URL has none)' -r
-complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password -d 'TURN password (when the URL has none)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password -d 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password-file -d 'Read the TURN password from the first line of this file' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F

@@ -466,20 +466,8 @@ pub struct TurnLoadArgs {
     #[arg(long, value_name = "URL", value_parser = IceUrlParser)]
     pub server: crate::core::ice::IceUrl,
 
-    /// TURN username (when the URL has none).
-    #[arg(short = 'u', long, value_name = "USER")]
-    pub username: Option<String>,
-
-    /// TURN password (when the URL has none).
-    #[arg(long, value_name = "PASSWORD", conflicts_with = "password_file")]
-    pub password: Option<String>,
-
-    /// Read the TURN password from the first line of this file.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["auth_secret", "auth_secret_file"])]
-    pub password_file: Option<PathBuf>,
-
     #[command(flatten)]
-    pub rest: RestArgs,
+    pub auth: TurnAuthArgs,
 
     /// Allocations (each on a UDP socket of its own).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=20_000))]
@@ -565,27 +553,13 @@ impl TurnLoadArgs {
         if !self.server.scheme.is_turn() {
             return Err(crate::Error::usage("--server takes a turn: URL"));
         }
-        let password = match (&self.password, &self.password_file) {
-            (Some(p), _) => Some(p.clone()),
-            (None, Some(path)) => {
-                let secret = crate::core::ice::credentials::read_secret_file(path)
-                    .map_err(|e| crate::Error::input(format!("the password file: {e}")))?;
-                if secret.is_empty() {
-                    return Err(crate::Error::input(format!(
-                        "the password file {}: its first line is empty",
-                        path.display()
-                    )));
-                }
-                Some(secret.expose().to_string())
-            }
-            (None, None) => None,
-        };
         Ok(crate::turnload::TurnLoadOptions {
             server: self.server,
-            username: self.username,
-            password,
+            username: self.auth.username,
+            password: self.auth.password,
+            password_file: self.auth.password_file,
             turn_env: turn_env(),
-            rest: self.rest.options(),
+            rest: self.auth.rest.options(),
             clients: self.clients as usize,
             alloc_rate: self.alloc_rate,
             alloc_only: self.alloc_only,
@@ -830,6 +804,27 @@ pub struct WebrtcIceArgs {
     pub rest: RestArgs,
 }
 
+/// TURN long-term credentials for the servers of a command line (gather, turn load): a
+/// username and a password or password file, or a TURN REST secret.
+#[derive(Debug, Args)]
+pub struct TurnAuthArgs {
+    /// TURN username (when the URL has none).
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub username: Option<String>,
+
+    /// TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell
+    /// history).
+    #[arg(long, value_name = "PASSWORD", conflicts_with = "password_file")]
+    pub password: Option<String>,
+
+    /// Read the TURN password from the first line of this file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["auth_secret", "auth_secret_file"])]
+    pub password_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub rest: RestArgs,
+}
+
 /// TURN REST API credentials (coturn's `use-auth-secret`): a shared secret instead of a password.
 #[derive(Debug, Args)]
 pub struct RestArgs {
@@ -1024,21 +1019,8 @@ pub struct GatherArgs {
     #[arg(long = "turn", value_name = "URL")]
     pub turn: Vec<String>,
 
-    /// TURN username (when the URL has none).
-    #[arg(short = 'u', long, value_name = "USER")]
-    pub username: Option<String>,
-
-    /// TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell
-    /// history).
-    #[arg(long, value_name = "PASSWORD", conflicts_with = "password_file")]
-    pub password: Option<String>,
-
-    /// Read the TURN password from the first line of this file.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["auth_secret", "auth_secret_file"])]
-    pub password_file: Option<PathBuf>,
-
     #[command(flatten)]
-    pub rest: RestArgs,
+    pub auth: TurnAuthArgs,
 
     /// Relay candidates only (iceTransportPolicy "relay"): no host or srflx, STUN servers unused.
     #[arg(long)]
@@ -1105,11 +1087,11 @@ impl GatherArgs {
         crate::gather::GatherOptions {
             stun: self.stun,
             turn: self.turn,
-            username: self.username,
-            password: self.password,
-            password_file: self.password_file,
+            username: self.auth.username,
+            password: self.auth.password,
+            password_file: self.auth.password_file,
             turn_env: turn_env(),
-            rest: self.rest.options(),
+            rest: self.auth.rest.options(),
             relay_only: self.relay_only,
             relay_test: !self.no_relay_test,
             prometheus: self.prometheus,
@@ -1483,8 +1465,8 @@ mod tests {
     #[test]
     fn a_rest_secret_excludes_a_password() {
         let g = gather(&["--turn", "turn:h", "--auth-secret", "s", "--auth-ttl", "10m"]);
-        assert_eq!(g.rest.options().ttl, std::time::Duration::from_secs(600));
-        assert_eq!(gather(&[]).rest.options().ttl, std::time::Duration::from_secs(86_400));
+        assert_eq!(g.auth.rest.options().ttl, std::time::Duration::from_secs(600));
+        assert_eq!(gather(&[]).auth.rest.options().ttl, std::time::Duration::from_secs(86_400));
         let both = ["rtctool", "gather", "--turn", "turn:h", "--auth-secret", "s", "--password", "p"];
         assert!(Cli::try_parse_from(both).is_err());
     }

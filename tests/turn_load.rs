@@ -216,32 +216,12 @@ fn loss_injected_on_the_server_is_measured() {
 
 #[test]
 fn over_tcp_too() {
-    if !coturn::available() {
+    let Some(relay) =
+        coturn::loopback_relay_tcp("turn-load-tcp", &["-a", "-u", "alice:wonderland", "-r", "rtctool.test"])
+    else {
         return;
-    }
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = coturn::dir_for("turn-load-tcp", port);
-    let args = coturn::args([
-        "-n",
-        "--listening-ip",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--listening-port",
-        &port.to_string(),
-        "--allow-loopback-peers",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--no-tcp-relay",
-        "-a",
-        "-u",
-        "alice:wonderland",
-        "-r",
-        "rtctool.test",
-    ]);
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-    let _relay = coturn::start(port, dir, &args, &[addr], &[addr]);
+    };
+    let port = relay.port;
     let url = format!("turn:alice:wonderland@127.0.0.1:{port}?transport=tcp");
     let (out, j) = load(&["--server", &url, "--clients", "4", "--rate", "100", "--duration", "1s"]);
     assert_eq!(out.status.code(), Some(0), "{j:#}");

@@ -22,7 +22,6 @@ mod tests;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use crate::core::ice::credentials::read_secret_file;
 use crate::core::ice::{
     turn_credentials, url::parse_server, IceServer, IceUrl, RestOptions, Scheme, TurnEnv,
 };
@@ -108,21 +107,9 @@ pub struct GatherOptions {
 
 /// The servers of a command line, with their credentials (URL, then flags, then environment).
 pub fn servers(args: &GatherOptions) -> Result<Vec<IceServer>> {
-    let password = match (&args.password, &args.password_file) {
-        (Some(p), _) => Some(p.clone()),
-        (None, Some(path)) => {
-            let secret =
-                read_secret_file(path).map_err(|e| Error::input(format!("the password file: {e}")))?;
-            if secret.is_empty() {
-                return Err(Error::input(format!(
-                    "the password file {}: its first line is empty",
-                    path.display()
-                )));
-            }
-            Some(secret.expose().to_string())
-        }
-        (None, None) => None,
-    };
+    let password =
+        crate::core::ice::credentials::password_from(args.password.as_deref(), args.password_file.as_deref())
+            .map_err(Error::input)?;
     let rest = args.rest.settle(&args.turn_env).map_err(Error::input)?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let mut list = Vec::new();

@@ -45,6 +45,8 @@ pub struct TurnLoadOptions {
     pub username: Option<String>,
     /// The password, when the URL has none.
     pub password: Option<String>,
+    /// Read the password from the first line of this file.
+    pub password_file: Option<std::path::PathBuf>,
     /// The environment's credentials.
     pub turn_env: TurnEnv,
     /// TURN REST.
@@ -279,13 +281,16 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
             )))
         }
     };
+    let password =
+        crate::core::ice::credentials::password_from(opts.password.as_deref(), opts.password_file.as_deref())
+            .map_err(Error::input)?;
     let rest = opts.rest.settle(&opts.turn_env).map_err(Error::input)?;
     let now_unix =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let credentials = turn_credentials(
         &opts.server,
         opts.username.as_deref(),
-        opts.password.as_deref(),
+        password.as_deref(),
         &opts.turn_env,
         rest.as_ref(),
         now_unix,

@@ -51,6 +51,46 @@ pub trait Watcher {
     fn second(&mut self, fleet: &Fleet);
 }
 
+/// What both drivers (UDP here, TCP in `stream.rs`) do around their waiting.
+#[derive(Default)]
+pub(super) struct Rounds {
+    interrupted: bool,
+    seconds_seen: usize,
+}
+
+impl Rounds {
+    /// Before waiting: Ctrl-C turns into the fleet's interrupt (once); false when the run is over.
+    pub fn go_on(
+        &mut self,
+        fleet: &mut Fleet,
+        stop: &AtomicBool,
+        send: &mut impl FnMut(usize, &[u8]),
+    ) -> bool {
+        if stop.load(Ordering::Relaxed) && !self.interrupted {
+            self.interrupted = true;
+            fleet.interrupt(Instant::now(), send);
+        }
+        fleet.stage() != Stage::Done
+    }
+
+    /// After the input: the fleet's timers when due, and the watcher's second when one ended.
+    pub fn after(
+        &mut self,
+        fleet: &mut Fleet,
+        watcher: &mut dyn Watcher,
+        send: &mut impl FnMut(usize, &[u8]),
+    ) {
+        let now = Instant::now();
+        if fleet.poll_timeout().is_some_and(|t| t <= now) {
+            fleet.handle_timeout(now, send);
+        }
+        if fleet.seconds().len() > self.seconds_seen {
+            self.seconds_seen = fleet.seconds().len();
+            watcher.second(fleet);
+        }
+    }
+}
+
 /// How long datagrams wait in the socket buffers while the traffic flows: reading every few
 /// milliseconds lets one `recvmmsg` take several datagrams of a socket, and the kernel's
 /// receive timestamps keep the delays exact however late they are read.
@@ -80,18 +120,10 @@ pub fn drive(
     let cmsg = stamped.then(|| nix::cmsg_space!(nix::sys::time::TimeSpec));
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, cmsg);
     let mut events = vec![EpollEvent::empty(); 1024];
-    let mut seconds_seen = 0;
-    let mut interrupted = false;
+    let mut rounds = Rounds::default();
     let mut next_read = Instant::now();
     fleet.handle_timeout(Instant::now(), &mut send);
-    loop {
-        if stop.load(Ordering::Relaxed) && !interrupted {
-            interrupted = true;
-            fleet.interrupt(Instant::now(), &mut send);
-        }
-        if fleet.stage() == Stage::Done {
-            break;
-        }
+    while rounds.go_on(fleet, stop, &mut send) {
         let now = Instant::now();
         let due = fleet.poll_timeout().unwrap_or(now + Duration::from_millis(50));
         // While the traffic flows (and the kernel stamps arrivals), read on a schedule;
@@ -152,14 +184,7 @@ pub fn drive(
                 }
             }
         }
-        let now = Instant::now();
-        if fleet.poll_timeout().is_some_and(|t| t <= now) {
-            fleet.handle_timeout(now, &mut send);
-        }
-        if fleet.seconds().len() > seconds_seen {
-            seconds_seen = fleet.seconds().len();
-            watcher.second(fleet);
-        }
+        rounds.after(fleet, watcher, &mut send);
     }
     Ok(())
 }

@@ -11,8 +11,8 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::fleet::{realtime_ns, Fleet, Stage};
-use super::net::Watcher;
+use super::fleet::{realtime_ns, Fleet};
+use super::net::{Rounds, Watcher};
 use crate::core::stun::frame_len;
 
 enum Incoming {
@@ -100,17 +100,9 @@ pub fn drive(
             let _ = conns[i].shutdown(Shutdown::Both);
         }
     };
-    let mut seconds_seen = 0;
-    let mut interrupted = false;
+    let mut rounds = Rounds::default();
     fleet.handle_timeout(Instant::now(), &mut send);
-    loop {
-        if stop.load(Ordering::Relaxed) && !interrupted {
-            interrupted = true;
-            fleet.interrupt(Instant::now(), &mut send);
-        }
-        if fleet.stage() == Stage::Done {
-            break;
-        }
+    while rounds.go_on(fleet, stop, &mut send) {
         let now = Instant::now();
         let due = fleet.poll_timeout().unwrap_or(now + Duration::from_millis(50));
         let wait = due.saturating_duration_since(now).min(Duration::from_millis(50));
@@ -128,14 +120,7 @@ pub fn drive(
             }
             next = rx.try_recv().ok();
         }
-        let now = Instant::now();
-        if fleet.poll_timeout().is_some_and(|t| t <= now) {
-            fleet.handle_timeout(now, &mut send);
-        }
-        if fleet.seconds().len() > seconds_seen {
-            seconds_seen = fleet.seconds().len();
-            watcher.second(fleet);
-        }
+        rounds.after(fleet, watcher, &mut send);
     }
     for c in conns {
         let _ = c.shutdown(Shutdown::Both);

@@ -103,28 +103,13 @@ pub fn loopback_relay(name: &str) -> Option<Coturn> {
 /// The same relay with other authentication arguments (TURN REST secrets, say).
 #[allow(dead_code)]
 pub fn loopback_relay_with(name: &str, auth: &[&str]) -> Option<Coturn> {
-    if !available() {
-        return None;
-    }
-    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = dir_for(name, port);
-    let mut args = args([
-        "-n",
-        "--listening-ip",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--listening-port",
-        &port.to_string(),
-        "--allow-loopback-peers",
-        "--no-tcp",
-        "--no-tls",
-        "--no-dtls",
-        "--no-cli",
-        "--no-tcp-relay",
-    ]);
-    args.extend(auth.iter().map(|a| a.to_string()));
-    Some(start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
+    loopback(name, &["--no-tcp"], auth, false)
+}
+
+/// The same relay taking TCP too (`?transport=tcp`), with these credentials.
+#[allow(dead_code)]
+pub fn loopback_relay_tcp(name: &str, auth: &[&str]) -> Option<Coturn> {
+    loopback(name, &[], auth, true)
 }
 
 /// coturn on 127.0.0.1 that advertises another relayed address (`advertised`) than it relays
@@ -132,6 +117,13 @@ pub fn loopback_relay_with(name: &str, auth: &[&str]) -> Option<Coturn> {
 /// succeeds, and nothing sent to the relayed address comes back. `auth`: its credentials.
 #[allow(dead_code)]
 pub fn advertising(name: &str, advertised: &str, auth: &[&str]) -> Option<Coturn> {
+    let external = format!("{advertised}/127.0.0.1");
+    loopback(name, &["--no-tcp", "--external-ip", &external], auth, false)
+}
+
+/// coturn on 127.0.0.1 at a free port relaying to loopback peers, with `extra` and `auth`
+/// arguments; ready on UDP (and TCP when `tcp`).
+fn loopback(name: &str, extra: &[&str], auth: &[&str], tcp: bool) -> Option<Coturn> {
     if !available() {
         return None;
     }
@@ -143,17 +135,16 @@ pub fn advertising(name: &str, advertised: &str, auth: &[&str]) -> Option<Coturn
         "127.0.0.1",
         "--relay-ip",
         "127.0.0.1",
-        "--external-ip",
-        &format!("{advertised}/127.0.0.1"),
         "--listening-port",
         &port.to_string(),
         "--allow-loopback-peers",
-        "--no-tcp",
         "--no-tls",
         "--no-dtls",
         "--no-cli",
         "--no-tcp-relay",
     ]);
-    args.extend(auth.iter().map(|a| a.to_string()));
-    Some(start(port, dir, &args, &[([127, 0, 0, 1], port).into()], &[]))
+    args.extend(extra.iter().chain(auth).map(|a| a.to_string()));
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let tcp_ready: &[SocketAddr] = if tcp { &[addr] } else { &[] };
+    Some(start(port, dir, &args, &[addr], tcp_ready))
 }

@@ -200,6 +200,25 @@ impl RestOptions {
 /// file that never ends (`/dev/zero`) must not be read to the end.
 const SECRET_FILE_CAP: u64 = 64 << 10;
 
+/// The TURN password of a command line: `--password`, else the first line of
+/// `--password-file` (which must not be empty).
+pub fn password_from(
+    password: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<String>, String> {
+    match (password, file) {
+        (Some(p), _) => Ok(Some(p.to_string())),
+        (None, Some(path)) => {
+            let secret = read_secret_file(path).map_err(|e| format!("the password file: {e}"))?;
+            if secret.is_empty() {
+                return Err(format!("the password file {}: its first line is empty", path.display()));
+            }
+            Ok(Some(secret.expose().to_string()))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 /// The first line of a secret or password file, reading at most 64 KiB of it.
 pub fn read_secret_file(path: &std::path::Path) -> Result<Secret, String> {
     use std::io::Read;
