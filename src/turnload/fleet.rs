@@ -50,20 +50,8 @@ pub struct Plan {
     pub carrier: Carrier,
     /// Credentials (every client uses them).
     pub auth: Option<LongTermAuth>,
-    /// Allocations.
-    pub clients: usize,
-    /// Allocations started per second; `None`: as fast as answered.
-    pub alloc_rate: Option<f64>,
-    /// Allocate, hold for `duration`, release: no traffic.
-    pub alloc_only: bool,
-    /// Send and Data indications instead of channels.
-    pub send_indication: bool,
-    /// Packets per second per client (the first step's, with a ramp).
-    pub rate: f64,
-    /// Bytes per packet (TURN payload; at least [`HEADER`]).
-    pub size: usize,
-    /// How long each step sends (or the allocations are held).
-    pub duration: Duration,
+    /// How many clients, sending what.
+    pub load: Load,
     /// Raise the rate step by step.
     pub ramp: Option<Ramp>,
     /// Bounds each request, and the allocation, binding and release stages.
@@ -92,6 +80,25 @@ pub enum Stamps {
 /// Now by the real-time clock, in nanoseconds.
 pub fn realtime_ns() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The shape of the load: allocations, and what each sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Load {
+    /// Allocations.
+    pub clients: usize,
+    /// Allocations started per second; `None`: as fast as answered.
+    pub alloc_rate: Option<f64>,
+    /// Allocate, hold for `duration`, release: no traffic.
+    pub alloc_only: bool,
+    /// Send and Data indications instead of channels.
+    pub send_indication: bool,
+    /// Packets per second per client (the first step's, with a ramp).
+    pub rate: f64,
+    /// Bytes per packet (TURN payload; at least [`HEADER`]).
+    pub size: usize,
+    /// How long each step sends (or the allocations are held).
+    pub duration: Duration,
 }
 
 /// A ramp of steps.
@@ -267,7 +274,7 @@ fn failure_key(f: &Failure) -> String {
 impl Fleet {
     /// A fleet that starts at `now` (call [`Fleet::handle_timeout`] to send the first requests).
     pub fn new(plan: Plan, ids: &mut TransactionId, now: Instant) -> Self {
-        let members = (0..plan.clients)
+        let members = (0..plan.load.clients)
             .map(|_| {
                 let mut config = turn::Config::new(plan.server, plan.carrier);
                 config.auth = plan.auth.clone();
@@ -290,10 +297,12 @@ impl Fleet {
                 }
             })
             .collect();
-        let size = plan.size.max(HEADER);
+        let size = plan.load.size.max(HEADER);
         // Allocations have the request timeout after the last one starts.
-        let start_span =
-            plan.alloc_rate.map_or(Duration::ZERO, |r| Duration::from_secs_f64(plan.clients as f64 / r));
+        let start_span = plan
+            .load
+            .alloc_rate
+            .map_or(Duration::ZERO, |r| Duration::from_secs_f64(plan.load.clients as f64 / r));
         Fleet {
             stage_until: now + start_span + plan.timeout * 2,
             plan,
@@ -362,7 +371,7 @@ impl Fleet {
             t = t.min(self.t0 + Duration::from_nanos(tick.saturating_mul(TICK_NS)));
         }
         if self.stage == Stage::Allocating && self.next_to_start < self.members.len() {
-            if let Some(rate) = self.plan.alloc_rate {
+            if let Some(rate) = self.plan.load.alloc_rate {
                 t = t.min(self.t0 + Duration::from_secs_f64(self.next_to_start as f64 / rate));
             }
         }
@@ -424,7 +433,7 @@ impl Fleet {
                         m.phase = Phase::Failed;
                         *self.totals.bind_errors.entry("timeout".into()).or_default() += 1;
                     }
-                    self.start_step(0, self.plan.rate, now);
+                    self.start_step(0, self.plan.load.rate, now);
                 }
             }
             Stage::Sending(step) => {
@@ -516,7 +525,7 @@ impl Fleet {
     }
 
     fn start_allocations(&mut self, now: Instant) {
-        let due = match self.plan.alloc_rate {
+        let due = match self.plan.load.alloc_rate {
             Some(rate) => {
                 let elapsed = now.saturating_duration_since(self.t0).as_secs_f64();
                 ((elapsed * rate).floor() as usize + 1).min(self.members.len())
@@ -610,9 +619,9 @@ impl Fleet {
             }
             m.phase = Phase::Failed;
         }
-        if self.plan.alloc_only {
+        if self.plan.load.alloc_only {
             self.stage = Stage::Holding;
-            self.stage_until = now + self.plan.duration;
+            self.stage_until = now + self.plan.load.duration;
             return;
         }
         let ready: Vec<usize> =
@@ -627,7 +636,7 @@ impl Fleet {
                 let m = &mut self.members[me];
                 m.partner = Some(other);
                 m.phase = Phase::Binding;
-                let asked = if self.plan.send_indication {
+                let asked = if self.plan.load.send_indication {
                     m.client.create_permission(peer.ip(), now).map_err(|e| e.to_string())
                 } else {
                     m.client.channel_bind(peer, now).map(|_| ()).map_err(|e| e.to_string())
@@ -664,7 +673,7 @@ impl Fleet {
         }
         self.totals.steps.push(StepStats { rate, senders: senders.len(), ..StepStats::default() });
         self.stage = Stage::Sending(step);
-        self.stage_until = now + self.plan.duration;
+        self.stage_until = now + self.plan.load.duration;
         self.sending_since = Some(now);
         debug_assert_eq!(self.totals.steps.len(), step + 1);
     }
@@ -918,13 +927,15 @@ mod tests {
             server: sa(SERVER),
             carrier: Carrier::Datagram,
             auth: None,
-            clients,
-            alloc_rate: None,
-            alloc_only: false,
-            send_indication: false,
-            rate: 100.0,
-            size: 120,
-            duration: Duration::from_secs(1),
+            load: Load {
+                clients,
+                alloc_rate: None,
+                alloc_only: false,
+                send_indication: false,
+                rate: 100.0,
+                size: 120,
+                duration: Duration::from_secs(1),
+            },
             ramp: None,
             timeout: Duration::from_secs(1),
             drain: Duration::from_millis(100),
@@ -991,7 +1002,7 @@ mod tests {
     fn indications_a_quota_and_an_odd_one_out() {
         let mut relay = Relay { quota: Some(3), ..Relay::default() };
         let mut p = plan(5);
-        p.send_indication = true;
+        p.load.send_indication = true;
         let fleet = run(p, &mut relay);
         let t = fleet.totals();
         assert_eq!(t.allocated, 3);
@@ -1005,14 +1016,14 @@ mod tests {
     fn a_ramp_stops_at_the_loss_threshold() {
         let mut relay = Relay::default();
         let mut p = plan(2);
-        p.duration = Duration::from_millis(200);
+        p.load.duration = Duration::from_millis(200);
         p.ramp = Some(Ramp { step: 100.0, until_loss: 1.0, max_steps: 4 });
         let fleet = run(p, &mut relay);
         let rates: Vec<f64> = fleet.totals().steps.iter().map(|s| s.rate).collect();
         assert_eq!(rates, [100.0, 200.0, 300.0, 400.0], "no loss: every step");
         let mut lossy = Relay { drop_every: Some(20), ..Relay::default() };
         let mut p = plan(2);
-        p.duration = Duration::from_millis(200);
+        p.load.duration = Duration::from_millis(200);
         p.ramp = Some(Ramp { step: 100.0, until_loss: 1.0, max_steps: 4 });
         let fleet = run(p, &mut lossy);
         assert_eq!(fleet.totals().steps.len(), 1, "5% loss ends the ramp after its first step");

@@ -29,6 +29,8 @@ use crate::core::transact::{LongTermAuth, TransactionId};
 use crate::core::turn::Carrier;
 use crate::{Error, Outcome, Result};
 use fleet::{Fleet, Plan, Ramp, StepStats};
+
+pub use fleet::Load;
 use stats::Histogram;
 
 pub use fleet::HEADER;
@@ -51,20 +53,8 @@ pub struct TurnLoadOptions {
     pub turn_env: TurnEnv,
     /// TURN REST.
     pub rest: RestOptions,
-    /// Allocations.
-    pub clients: usize,
-    /// Allocations per second (`None`: as fast as answered).
-    pub alloc_rate: Option<f64>,
-    /// Allocate, hold, release.
-    pub alloc_only: bool,
-    /// Send/Data indications instead of channels.
-    pub send_indication: bool,
-    /// Packets per second per client.
-    pub rate: f64,
-    /// Bytes per packet.
-    pub size: usize,
-    /// How long to send (per step), or hold with `alloc_only`.
-    pub duration: Duration,
+    /// How many clients, sending what.
+    pub load: Load,
     /// Raise the rate by this many packets per second per step.
     pub ramp: Option<f64>,
     /// End the ramp after a step with more loss than this (percent).
@@ -258,7 +248,7 @@ impl net::Watcher for Live<'_> {
             bar.set_message(format!(
                 "{stage}: {}/{} allocated, sent {} pps, delivered {} pps, p99 delay {}",
                 s.allocated,
-                fleet.plan().clients,
+                fleet.plan().load.clients,
                 s.sent,
                 s.delivered,
                 p99.map_or("-".into(), |v| format!("{v:.3} ms"))
@@ -300,14 +290,17 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     let server =
         *addresses.first().ok_or_else(|| Error::network(format!("{} has no address", ice.host())))?;
     let sockets = match carrier {
-        Carrier::Datagram => net::sockets(opts.clients, server, opts.bind).map_err(|e| {
-            Error::network(format!("opening {} UDP sockets: {e} (raise the open-file limit?)", opts.clients))
+        Carrier::Datagram => net::sockets(opts.load.clients, server, opts.bind).map_err(|e| {
+            Error::network(format!(
+                "opening {} UDP sockets: {e} (raise the open-file limit?)",
+                opts.load.clients
+            ))
         })?,
         Carrier::Stream => Vec::new(),
     };
     let conns = match carrier {
-        Carrier::Stream => stream::connect(opts.clients, server, opts.timeout).map_err(|e| {
-            Error::network(format!("connecting {} times to {server} over TCP: {e}", opts.clients))
+        Carrier::Stream => stream::connect(opts.load.clients, server, opts.timeout).map_err(|e| {
+            Error::network(format!("connecting {} times to {server} over TCP: {e}", opts.load.clients))
         })?,
         Carrier::Datagram => Vec::new(),
     };
@@ -316,13 +309,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         server,
         carrier,
         auth: credentials.as_ref().map(|c| LongTermAuth::new(c.username.clone(), c.password.expose())),
-        clients: opts.clients,
-        alloc_rate: opts.alloc_rate,
-        alloc_only: opts.alloc_only,
-        send_indication: opts.send_indication,
-        rate: opts.rate,
-        size: opts.size,
-        duration: opts.duration,
+        load: opts.load,
         ramp: opts.ramp.map(|step| Ramp { step, until_loss: opts.ramp_until, max_steps: opts.ramp_steps }),
         timeout: opts.timeout,
         drain: Duration::from_millis(300),
@@ -333,7 +320,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
     watch_ctrl_c(stop.clone());
     let bar = (out.mode == Mode::Human)
-        .then(|| Progress::spinner(out, format!("allocating {} on {server}", opts.clients)));
+        .then(|| Progress::spinner(out, format!("allocating {} on {server}", opts.load.clients)));
     let mut live = Live { out, bar, ndjson: out.mode == Mode::Ndjson };
     let cpu_before = cpu_seconds();
     let started = Instant::now();
@@ -359,7 +346,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         let why: Vec<String> = report.allocations.errors.iter().map(|(k, n)| format!("{k} x{n}")).collect();
         return Err(Error::network(format!("no allocation succeeded ({})", why.join(", "))));
     }
-    let failed = if opts.alloc_only {
+    let failed = if opts.load.alloc_only {
         report.allocations.failed > 0
     } else {
         let judged = report.steps.first().map_or(100.0, |s| s.loss_pct);
@@ -382,7 +369,7 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
         latency_ms: Latency::of(&t.alloc_latency),
     };
     let steps: Vec<Step> = t.steps.iter().map(step_record).collect();
-    let traffic = (!opts.alloc_only).then(|| {
+    let traffic = (!opts.load.alloc_only).then(|| {
         let mut delay = Histogram::default();
         let (mut sent, mut delivered, mut duplicated, mut reordered, mut behind) = (0, 0, 0, 0, 0);
         let mut elapsed = 0.0;
@@ -398,7 +385,7 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
         let elapsed = elapsed.max(1e-9);
         let lost = sent.saturating_sub(delivered);
         Traffic {
-            mode: if opts.send_indication { "send-indication" } else { "channel" },
+            mode: if opts.load.send_indication { "send-indication" } else { "channel" },
             sent,
             delivered,
             lost,
@@ -406,7 +393,10 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
             reordered,
             loss_pct: if sent == 0 { 0.0 } else { round(lost as f64 * 100.0 / sent as f64, 3) },
             delivered_pps: round(delivered as f64 / elapsed, 1),
-            delivered_mbps: round(delivered as f64 * opts.size.max(HEADER) as f64 * 8.0 / elapsed / 1e6, 3),
+            delivered_mbps: round(
+                delivered as f64 * opts.load.size.max(HEADER) as f64 * 8.0 / elapsed / 1e6,
+                3,
+            ),
             delay_ms: Latency::of(&delay),
             jitter_ms: fleet.jitter_us().map(|us| round(us / 1000.0, 4)),
             rtt_ms: Latency::of(&t.rtt),
@@ -461,10 +451,10 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
     Report {
         server: IceServer::new(opts.server.clone(), None).label(),
         transport: IceServer::new(opts.server.clone(), None).transport().as_str(),
-        clients: opts.clients,
-        rate_pps: opts.rate,
-        size: opts.size.max(HEADER),
-        duration_s: opts.duration.as_secs_f64(),
+        clients: opts.load.clients,
+        rate_pps: opts.load.rate,
+        size: opts.load.size.max(HEADER),
+        duration_s: opts.load.duration.as_secs_f64(),
         allocations,
         traffic,
         steps,
