@@ -334,3 +334,38 @@ fn binding_lifetime() {
     // grew 1, 2, 4 s then bisected: well under the 20 s maximum
     assert!(run.wall < Duration::from_secs(15), "{:?}", run.wall);
 }
+
+#[test]
+fn an_interrupted_lifetime_still_reports() {
+    if !lab::available("binding lifetime, interrupted") {
+        return;
+    }
+    let lab = Lab::up("port-restricted");
+    let child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &format!("{}-c", lab.name),
+            BIN,
+            "--json",
+            "nat-type",
+            SERVER4,
+            "--lifetime=120s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
+    assert_eq!(out.status.code(), Some(0), "the verdict was reached before Ctrl-C: {j:#}");
+    assert_eq!(j["nat_type"], "port-restricted-cone", "{j:#}");
+    let l = &j["binding_lifetime"];
+    assert!(l["error"].as_str().unwrap().starts_with("interrupted (Ctrl-C)"), "{l:#}");
+    assert!(l["done_s"].as_f64().unwrap() < 30.0, "{l:#}");
+}

@@ -221,6 +221,17 @@ impl LifetimeSearch {
         self.finished.get_or_insert(now);
     }
 
+    /// Stop now (Ctrl-C): the bounds found so far are the result, with the reason.
+    pub fn interrupt(&mut self, now: Instant) {
+        if self.finished.is_none() {
+            let after = now.saturating_duration_since(self.started).as_secs();
+            self.fail(
+                format!("interrupted (Ctrl-C) after {after} s: the bounds are those found so far"),
+                now,
+            );
+        }
+    }
+
     /// Whether the search is over.
     pub fn is_done(&self) -> bool {
         self.finished.is_some()

@@ -178,6 +178,8 @@ trait Driven {
     fn handle_timeout(&mut self, now: Instant);
     fn poll_timeout(&self) -> Option<Instant>;
     fn is_done(&self) -> bool;
+    /// Ctrl-C: end now with what is known (a discovery takes seconds and is not cut short).
+    fn interrupt(&mut self, _now: Instant) {}
 }
 
 impl Driven for NatDiscovery {
@@ -228,6 +230,9 @@ impl Driven for LifetimeSearch {
     fn is_done(&self) -> bool {
         LifetimeSearch::is_done(self)
     }
+    fn interrupt(&mut self, now: Instant) {
+        LifetimeSearch::interrupt(self, now);
+    }
 }
 
 /// The loop: send what the machine asks, wait for a datagram or its next deadline, feed it
@@ -236,9 +241,13 @@ fn drive<M: Driven>(
     m: &mut M,
     sockets: &mut Sockets,
     hard_stop: Instant,
+    stop: Option<&AtomicBool>,
     mut after: impl FnMut(&mut M),
 ) -> Result<()> {
     loop {
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            m.interrupt(Instant::now());
+        }
         let mut failed = Vec::new();
         while let Some((socket, id, destination, bytes)) = m.poll_transmit() {
             if let Err(e) = sockets.send(socket, destination, bytes) {
@@ -267,6 +276,22 @@ fn drive<M: Driven>(
         }
         m.handle_timeout(Instant::now());
     }
+}
+
+/// The first Ctrl-C sets `stop`; a second one ends the process.
+fn watch_ctrl_c(stop: Arc<AtomicBool>) {
+    let _ = std::thread::Builder::new().name("ctrl-c".into()).spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            stop.store(true, Ordering::Relaxed);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+    });
 }
 
 /// Run a discovery against real servers. `on_progress` hears of each test as it starts and
@@ -330,7 +355,7 @@ pub fn discover(
     // The machine always ends; this guards the loop against a bug.
     let hard_stop = start + opts.timeout + Duration::from_secs(120);
     let mut d = NatDiscovery::new(config, locals, TransactionId::random(), start);
-    drive(&mut d, &mut sockets, hard_stop, |d| {
+    drive(&mut d, &mut sockets, hard_stop, None, |d| {
         while let Some(p) = d.poll_event() {
             on_progress(d, p);
         }
@@ -355,7 +380,10 @@ pub fn measure(
     let start = Instant::now();
     let hard_stop = start + max * 3 + opts.timeout + Duration::from_secs(60);
     let mut search = LifetimeSearch::new(config, TransactionId::random(), start);
-    drive(&mut search, &mut sockets, hard_stop, |s| {
+    // Minutes of idle waiting: Ctrl-C ends it with the bounds found so far, still reported.
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_ctrl_c(stop.clone());
+    drive(&mut search, &mut sockets, hard_stop, Some(&stop), |s| {
         while let Some(p) = s.poll_event() {
             on_progress(p);
         }
