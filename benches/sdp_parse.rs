@@ -2,6 +2,10 @@
 //! sdp-transform needs ~180 µs for the same work). The offer is Chromium 156's, with audio,
 //! video, a data channel and host candidates (tests/fixtures/sdp/chrome-1-initial-offer.json).
 //!
+//! `sdp_growth/check/N`: `sdp check` of an offer and answer with N BUNDLEd m-sections, as
+//! elements per second: a flat rate across N shows the check is linear (it was cubic in the
+//! BUNDLE size: 2,000 sections took 6.3 s).
+//!
 //! Run with `cargo bench --bench sdp_parse`.
 
 use std::hint::black_box;
@@ -31,6 +35,32 @@ fn benches(c: &mut Criterion) {
     let other = Sdp::parse(&restarted);
     group.bench_function("diff", |b| b.iter(|| sdp::diff(black_box(&parsed), black_box(&other))));
     group.finish();
+
+    let mut growth = c.benchmark_group("sdp_growth");
+    growth.sample_size(10);
+    for n in [500usize, 1000, 2000] {
+        let (offer, answer) = (bundled(n, "actpass"), bundled(n, "active"));
+        let (o, a) = (Sdp::parse(&offer), Sdp::parse(&answer));
+        growth.throughput(criterion::Throughput::Elements(n as u64));
+        growth.bench_function(format!("check/{n}"), |b| b.iter(|| sdp::check(black_box(&o), black_box(&a))));
+    }
+    growth.finish();
+}
+
+/// An SDP with `n` audio m-sections in one BUNDLE group.
+fn bundled(n: usize, setup: &str) -> String {
+    let mids: Vec<String> = (0..n).map(|i| format!("m{i}")).collect();
+    let mut s = format!(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE {}\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 {}\r\na=setup:{setup}\r\n",
+        mids.join(" "),
+        ["AB"; 32].join(":")
+    );
+    for mid in &mids {
+        s.push_str(&format!(
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:{mid}\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+        ));
+    }
+    s
 }
 
 criterion_group!(sdp_benches, benches);

@@ -1,6 +1,8 @@
 //! `rtctool sdp check OFFER ANSWER`: whether an answer is a valid answer to its offer
 //! (RFC 3264, RFC 8829 JSEP, RFC 8843 BUNDLE, RFC 8842 DTLS roles).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::diff::base_key_display;
@@ -263,10 +265,19 @@ impl Checker {
     }
 
     fn bundle(&mut self, offer: &Sdp<'_>, answer: &Sdp<'_>) {
-        for g in answer.bundle_groups() {
+        // Which offered group each mid is in, once: linear in the mids, however many.
+        let mut offered_in: HashMap<&str, usize> = HashMap::new();
+        for (i, g) in offer.bundle_groups().enumerate() {
             for mid in &g.mids {
-                let offered = offer.bundle_group_of(mid);
-                let same_group = offered.is_some_and(|o| g.mids.iter().all(|m| o.mids.contains(m)));
+                offered_in.entry(mid).or_insert(i);
+            }
+        }
+        for g in answer.bundle_groups() {
+            let groups: Vec<Option<usize>> = g.mids.iter().map(|m| offered_in.get(m).copied()).collect();
+            // The one offered group holding every mid of this answer group, if there is one.
+            let uniform = groups.first().copied().flatten().filter(|k| groups.iter().all(|g| *g == Some(*k)));
+            for (mid, offered) in g.mids.iter().zip(&groups) {
+                let same_group = offered.is_some() && *offered == uniform;
                 if offered.is_none() {
                     self.push(
                         "answer-bundle-not-offered",
