@@ -603,22 +603,20 @@ fn media_tree(sdp: &Sdp<'_>, m: &Media<'_>) -> Tree {
     }
     if !m.ssrcs.is_empty() || !m.ssrc_groups.is_empty() {
         let mut st = Tree::new("ssrcs");
-        let mut ids: Vec<u32> = Vec::new();
+        // Each SSRC's attributes, SSRCs in the order first seen: one pass, however many lines.
+        let mut by_ssrc: Vec<(u32, Vec<String>)> = Vec::new();
+        let mut index: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
         for s in &m.ssrcs {
-            if !ids.contains(&s.ssrc) {
-                ids.push(s.ssrc);
-            }
+            let i = *index.entry(s.ssrc).or_insert_with(|| {
+                by_ssrc.push((s.ssrc, Vec::new()));
+                by_ssrc.len() - 1
+            });
+            by_ssrc[i].1.push(match s.value {
+                Some(v) => format!("{} {v}", s.attribute),
+                None => s.attribute.to_string(),
+            });
         }
-        for id in ids {
-            let attrs: Vec<String> = m
-                .ssrcs
-                .iter()
-                .filter(|s| s.ssrc == id)
-                .map(|s| match s.value {
-                    Some(v) => format!("{} {v}", s.attribute),
-                    None => s.attribute.to_string(),
-                })
-                .collect();
+        for (id, attrs) in by_ssrc {
             st.push(format!("{id}: {}", attrs.join(", ")));
         }
         for g in &m.ssrc_groups {
