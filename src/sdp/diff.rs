@@ -57,8 +57,13 @@ pub fn diff(a: &Sdp<'_>, b: &Sdp<'_>) -> Vec<Change> {
     let mut d = Differ { out: Vec::new() };
     d.session(a, b);
     let (a_keys, b_keys) = (section_keys(a), section_keys(b));
+    // Where each key is, once: pairing stays linear in the m-sections.
+    let a_at: std::collections::HashMap<&SectionKey, usize> =
+        a_keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+    let b_at: std::collections::HashMap<&SectionKey, usize> =
+        b_keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
     for (ma, ka) in a.media.iter().zip(&a_keys) {
-        if !b_keys.contains(ka) {
+        if !b_at.contains_key(ka) {
             d.push(
                 "media-removed",
                 Some(&ka.label),
@@ -68,8 +73,8 @@ pub fn diff(a: &Sdp<'_>, b: &Sdp<'_>) -> Vec<Change> {
             );
         }
     }
-    let common_a: Vec<&SectionKey> = a_keys.iter().filter(|k| b_keys.contains(k)).collect();
-    let common_b: Vec<&SectionKey> = b_keys.iter().filter(|k| a_keys.contains(k)).collect();
+    let common_a: Vec<&SectionKey> = a_keys.iter().filter(|k| b_at.contains_key(k)).collect();
+    let common_b: Vec<&SectionKey> = b_keys.iter().filter(|k| a_at.contains_key(k)).collect();
     if common_a != common_b {
         d.push(
             "media-order-changed",
@@ -80,8 +85,8 @@ pub fn diff(a: &Sdp<'_>, b: &Sdp<'_>) -> Vec<Change> {
         );
     }
     for (mb, kb) in b.media.iter().zip(&b_keys) {
-        match a.media.iter().zip(&a_keys).find(|(_, ka)| *ka == kb) {
-            Some((ma, _)) => d.media(a, ma, b, mb, &kb.label),
+        match a_at.get(kb).and_then(|&i| a.media.get(i)) {
+            Some(ma) => d.media(a, ma, b, mb, &kb.label),
             None => d.push(
                 "media-added",
                 Some(&kb.label),
@@ -96,7 +101,7 @@ pub fn diff(a: &Sdp<'_>, b: &Sdp<'_>) -> Vec<Change> {
 
 /// How m-sections are paired: by mid, by position when there is none. A mid used twice
 /// (invalid, but it happens) is told apart by its occurrence number.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 struct SectionKey {
     mid: Option<String>,
     n: usize,
