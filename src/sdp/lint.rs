@@ -982,9 +982,14 @@ impl<'s, 'a> Linter<'s, 'a> {
                 }
             }
             let Some(sim) = &m.simulcast else { continue };
+            // The first a=rid of each id, once: linear in the rids.
+            let mut rids = std::collections::HashMap::new();
+            for r in &m.rids {
+                rids.entry(r.id).or_insert(r);
+            }
             for (list, dir) in [(&sim.send, "send"), (&sim.recv, "recv")] {
                 for rid in list.iter().flatten() {
-                    match m.rids.iter().find(|r| r.id == rid.rid) {
+                    match rids.get(rid.rid).copied() {
                         None => self.push(
                             "simulcast-rid",
                             Some(sim.line),
