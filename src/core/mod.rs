@@ -4,6 +4,7 @@ pub mod addr;
 pub mod dns;
 pub mod http;
 pub mod ice;
+pub mod interrupt;
 pub mod output;
 pub mod stun;
 pub mod transact;

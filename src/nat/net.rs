@@ -278,22 +278,6 @@ fn drive<M: Driven>(
     }
 }
 
-/// The first Ctrl-C sets `stop`; a second one ends the process.
-fn watch_ctrl_c(stop: Arc<AtomicBool>) {
-    let _ = std::thread::Builder::new().name("ctrl-c".into()).spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        rt.block_on(async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            stop.store(true, Ordering::Relaxed);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        });
-    });
-}
-
 /// Run a discovery against real servers. `on_progress` hears of each test as it starts and
 /// ends (for a spinner or an NDJSON stream).
 pub fn discover(
@@ -381,8 +365,7 @@ pub fn measure(
     let hard_stop = start + max * 3 + opts.timeout + Duration::from_secs(60);
     let mut search = LifetimeSearch::new(config, TransactionId::random(), start);
     // Minutes of idle waiting: Ctrl-C ends it with the bounds found so far, still reported.
-    let stop = Arc::new(AtomicBool::new(false));
-    watch_ctrl_c(stop.clone());
+    let stop = crate::core::interrupt::ctrl_c_flag();
     drive(&mut search, &mut sockets, hard_stop, Some(&stop), |s| {
         while let Some(p) = s.poll_event() {
             on_progress(p);

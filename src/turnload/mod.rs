@@ -16,8 +16,6 @@ mod wheel;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -197,23 +195,6 @@ fn cpu_seconds() -> f64 {
     })
 }
 
-/// Ctrl-C sets `stop` (the loop then stops sending and releases everything); a second one
-/// ends the process.
-fn watch_ctrl_c(stop: Arc<AtomicBool>) {
-    let _ = std::thread::Builder::new().name("ctrl-c".into()).spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        rt.block_on(async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                return;
-            }
-            stop.store(true, Ordering::Relaxed);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        });
-    });
-}
-
 struct Live<'a> {
     out: &'a Output,
     bar: Option<Progress>,
@@ -317,8 +298,8 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         token: u32::from_be_bytes(ids.next_id()[..4].try_into().unwrap_or([0; 4])),
         stamps: fleet::Stamps::Realtime,
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    watch_ctrl_c(stop.clone());
+    // Ctrl-C stops sending, releases everything and still reports.
+    let stop = crate::core::interrupt::ctrl_c_flag();
     let bar = (out.mode == Mode::Human)
         .then(|| Progress::spinner(out, format!("allocating {} on {server}", opts.load.clients)));
     let mut live = Live { out, bar, ndjson: out.mode == Mode::Ndjson };
