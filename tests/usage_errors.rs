@@ -141,3 +141,12 @@ fn credentials_in_a_stun_url_are_refused_not_dropped() {
     assert_eq!(code, Some(2), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+#[test]
+fn an_endless_media_file_is_refused_at_once() {
+    let started = std::time::Instant::now();
+    let (code, text) = run(&["loopback", "--media-file", "/dev/zero", "--duration", "1s"]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("neither IVF (DKIF) nor Ogg (OggS)"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "not read to the end");
+}

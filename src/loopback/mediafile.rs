@@ -59,11 +59,26 @@ pub struct MediaFile {
     pub frames: Frames,
 }
 
+/// The largest media file read (the whole file is held in memory and looped).
+pub const MAX_MEDIA_FILE: u64 = 512 << 20;
+
 impl MediaFile {
-    /// Read and split `path`; an unreadable or malformed file is an input error.
+    /// Read and split `path` (up to [`MAX_MEDIA_FILE`] bytes: `/dev/zero` is refused, not read
+    /// forever); an unreadable, oversized or malformed file is an input error.
     pub fn load(path: &Path) -> Result<MediaFile> {
+        use std::io::Read;
         let what = |e: String| Error::input(format!("reading {}: {e}", path.display()));
-        let bytes = std::fs::read(path).map_err(|e| what(e.to_string()))?;
+        let mut file = std::fs::File::open(path).map_err(|e| what(e.to_string()))?;
+        // The magic first: a file that is neither IVF nor Ogg is refused before the rest is read.
+        let mut bytes = Vec::new();
+        (&mut file).take(4).read_to_end(&mut bytes).map_err(|e| what(e.to_string()))?;
+        if !matches!(bytes.get(..4), Some(b"DKIF" | b"OggS")) {
+            return MediaFile::from_bytes(path, &bytes);
+        }
+        file.take(MAX_MEDIA_FILE - 3).read_to_end(&mut bytes).map_err(|e| what(e.to_string()))?;
+        if bytes.len() as u64 > MAX_MEDIA_FILE {
+            return Err(what(format!("larger than {} MiB: not a clip to loop", MAX_MEDIA_FILE >> 20)));
+        }
         MediaFile::from_bytes(path, &bytes)
     }
 
