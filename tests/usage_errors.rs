@@ -127,6 +127,9 @@ fn damaged_packets_make_errors_exit_1() {
     let (code, text) = run_all(&["pcap", "decode", file.to_str().unwrap()]);
     assert_eq!(code, Some(0), "decoded as far as it goes: {text}");
     assert!(text.contains("problem"), "{text}");
+    // In our words, not the parsing library's ("Ethernet 2 Header Error: Not enough data...").
+    assert!(text.contains("Ethernet 2 header cut short: 10 bytes where it needs 14"), "{text}");
+    assert!(!text.contains("Header Error"), "{text}");
     let (code, text) = run_all(&["pcap", "decode", "--errors", file.to_str().unwrap()]);
     assert_eq!(code, Some(1), "--errors finds the damaged packet: {text}");
 }

@@ -114,6 +114,22 @@ fn sock(ip: IpAddr, port: u16) -> SocketAddr {
     SocketAddr::new(ip, port)
 }
 
+/// A header cut short, in our words (etherparse's say "Ethernet 2 Header Error: Not enough data
+/// to decode..."): which header, how many bytes there are and how many it needs.
+fn cut_short(e: &etherparse::err::LenError) -> String {
+    let at =
+        if e.layer_start_offset > 0 { format!(" (at byte {})", e.layer_start_offset) } else { String::new() };
+    format!("{} cut short: {} bytes where it needs {}{at}", e.layer, e.len, e.required_len)
+}
+
+/// A damaged IP packet, in our words where the error is a length.
+fn ip_error(e: &etherparse::err::ip::LaxHeaderSliceError) -> String {
+    match e {
+        etherparse::err::ip::LaxHeaderSliceError::Len(l) => cut_short(l),
+        other => format!("IP: {other}"),
+    }
+}
+
 impl NetDecoder {
     /// A decoder with empty state.
     pub fn new() -> Self {
@@ -135,11 +151,11 @@ impl NetDecoder {
         let sliced = match linktype {
             linktype::ETHERNET => match LaxSlicedPacket::from_ethernet(data) {
                 Ok(p) => p,
-                Err(e) => return NetOutcome::Malformed(format!("Ethernet: {e}")),
+                Err(e) => return NetOutcome::Malformed(cut_short(&e)),
             },
             linktype::RAW | linktype::IPV4 | linktype::IPV6 => match LaxSlicedPacket::from_ip(data) {
                 Ok(p) => p,
-                Err(e) => return NetOutcome::Malformed(format!("IP: {e}")),
+                Err(e) => return NetOutcome::Malformed(ip_error(&e)),
             },
             linktype::NULL | linktype::LOOP => {
                 let Some(fam) = loopback_family(linktype, data) else {
@@ -150,7 +166,7 @@ impl NetDecoder {
                 }
                 match LaxSlicedPacket::from_ip(&data[4..]) {
                     Ok(p) => p,
-                    Err(e) => return NetOutcome::Malformed(format!("IP: {e}")),
+                    Err(e) => return NetOutcome::Malformed(ip_error(&e)),
                 }
             }
             linktype::LINUX_SLL | linktype::LINUX_SLL2 => {
@@ -199,7 +215,10 @@ impl NetDecoder {
             Some(LaxNetSlice::Arp(_)) | None => {
                 return match &sliced.stop_err {
                     Some((e, layer)) if sliced.link.is_some() || sliced.net.is_some() => {
-                        NetOutcome::Malformed(format!("{layer:?}: {e}"))
+                        NetOutcome::Malformed(match e {
+                            etherparse::err::packet::SliceError::Len(l) => cut_short(l),
+                            other => format!("{layer}: {other}"),
+                        })
                     }
                     _ => NetOutcome::Ignored,
                 };
