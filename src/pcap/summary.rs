@@ -526,9 +526,12 @@ fn human(doc: &Value) -> String {
     }
     out.push_str(&t.to_string());
     let tx = &doc["transactions"];
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
     out.push_str(&format!(
-        "\nSTUN transactions: {} requests, {} answered, {} unanswered",
-        tx["requests"], tx["answered"], tx["unanswered"]
+        "\nSTUN transactions: {}, {} answered, {} unanswered",
+        crate::core::output::count(n(&tx["requests"]), "request"),
+        tx["answered"],
+        tx["unanswered"]
     ));
     if let Some(r) = tx["rtt_ms"].as_object() {
         out.push_str(&format!(
@@ -639,9 +642,10 @@ fn human(doc: &Value) -> String {
         out.push_str(&t.to_string());
     }
     if doc["packets_with_problems"].as_u64().unwrap_or(0) > 0 {
+        let damaged = doc["packets_with_problems"].as_u64().unwrap_or(0);
         out.push_str(&format!(
-            "\n{} packets could not be decoded (see `pcap decode`)\n",
-            doc["packets_with_problems"]
+            "\n{} could not be decoded (see `pcap decode`)\n",
+            crate::core::output::count(damaged, "packet")
         ));
     }
     out

@@ -467,11 +467,7 @@ pub fn to_tree(sdp: &Sdp<'_>, input: &SdpInput, role: Option<Role>) -> Tree {
 }
 
 fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+    crate::core::output::count(n as u64, what)
 }
 
 fn ice_text(ice: &Ice<'_>) -> Option<String> {

@@ -123,6 +123,15 @@ pub fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<
     out.flush()
 }
 
+/// `n` things in words: "1 packet", "2 packets" (`what` is the singular, made plural with s).
+pub fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// Display width of a string, not counting ANSI colour escapes (tables must line up
 /// coloured), East Asian wide characters counting two columns.
 pub fn display_width(s: &str) -> usize {
@@ -141,6 +150,14 @@ mod tests {
         assert!(!ColorChoice::Auto.enabled(false, None));
         assert!(ColorChoice::Always.enabled(false, Some("1")));
         assert!(!ColorChoice::Never.enabled(true, None));
+    }
+
+    #[test]
+    fn counts_in_words() {
+        assert_eq!(
+            (count(1, "packet"), count(0, "packet"), count(7, "request")),
+            ("1 packet".into(), "0 packets".into(), "7 requests".into())
+        );
     }
 
     #[test]
