@@ -37,6 +37,15 @@ pub struct Config {
     pub limits: Limits,
 }
 
+impl Default for Config {
+    /// No file: the default module only, no background targets, the default limits.
+    fn default() -> Self {
+        let mut modules = BTreeMap::new();
+        modules.insert(DEFAULT_MODULE.to_string(), Module::builtin());
+        Config { modules, targets: Vec::new(), limits: Limits::default() }
+    }
+}
+
 /// Bounds on what clients can make the exporter spend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -217,7 +226,7 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config,
 pub fn parse(path: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
     let file: File = toml::from_str(text).map_err(|e| format!("{path}: {}", e.to_string().trim_end()))?;
     let place = Place { path, text };
-    let mut limits = Limits::default();
+    let Config { mut modules, mut targets, mut limits } = Config::default();
     if let Some(e) = file.exporter {
         if let Some(n) = e.max_concurrent_probes {
             if !(1..=1024).contains(n.get_ref()) {
@@ -235,12 +244,9 @@ pub fn parse(path: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
             limits.request_timeout = duration(&place, &t, "request_timeout")?;
         }
     }
-    let mut modules = BTreeMap::new();
-    modules.insert(DEFAULT_MODULE.to_string(), Module::builtin());
     for (name, section) in &file.module {
         modules.insert(name.clone(), module(&place, name, section, env)?);
     }
-    let mut targets = Vec::new();
     for t in &file.target {
         let section = t.get_ref();
         let module = match &section.module {

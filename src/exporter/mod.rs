@@ -64,7 +64,9 @@ pub fn probe(module: &Module, url: &IceUrl) -> (ProbeResult, Vec<ServerReport>) 
             let refs: Vec<&ServerReport> = report.servers.iter().collect();
             (ProbeResult::of(&refs, start.elapsed()), report.servers)
         }
-        Err(_) => (ProbeResult::not_run("no-route", start.elapsed()), Vec::new()),
+        Err(_) => {
+            (ProbeResult::not_run(crate::gather::report::FailureKind::NoRoute, start.elapsed()), Vec::new())
+        }
     }
 }
 
@@ -72,7 +74,7 @@ pub fn probe(module: &Module, url: &IceUrl) -> (ProbeResult, Vec<ServerReport>) 
 pub fn run(opts: ExporterOptions, out: &Output) -> Result<Outcome> {
     let config = match &opts.config {
         Some(path) => config::load(path, &|var| std::env::var(var).ok()).map_err(Error::input)?,
-        None => Config { modules: default_modules(), targets: Vec::new(), limits: config::Limits::default() },
+        None => Config::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -109,10 +111,4 @@ pub fn run(opts: ExporterOptions, out: &Output) -> Result<Outcome> {
             .await;
         Ok(Outcome::Clean)
     })
-}
-
-fn default_modules() -> std::collections::BTreeMap<String, Module> {
-    let mut m = std::collections::BTreeMap::new();
-    m.insert(config::DEFAULT_MODULE.to_string(), Module::builtin());
-    m
 }

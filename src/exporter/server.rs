@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use super::config::{target_url, Config, Module, DEFAULT_MODULE};
 use crate::core::http::{self, Method, Response};
 use crate::gather::metrics::{self, Labels, ProbeResult};
+use crate::gather::report::{FailureKind, ServerReport};
 
 /// Largest request head read.
 const MAX_HEAD: usize = 8 * 1024;
@@ -150,33 +151,21 @@ impl Exporter {
         }
     }
 
-    /// Run a probe on the blocking pool, counted; bounded by the module's budget.
-    async fn run_probe(&self, module: Module, url: crate::core::ice::IceUrl) -> (ProbeResult, String) {
+    /// Run a probe on the blocking pool, counted; bounded by the module's budget. The server
+    /// reports come back for `debug=true` (none when the probe overran its budget).
+    async fn run_probe(
+        &self,
+        module: Module,
+        url: crate::core::ice::IceUrl,
+    ) -> (ProbeResult, Vec<ServerReport>) {
         self.counters.in_flight.fetch_add(1, Ordering::Relaxed);
         let budget = module.budget() + Duration::from_secs(6);
         let name = module.name.clone();
         let task = tokio::task::spawn_blocking(move || super::probe(&module, &url));
-        let (result, debug) = match tokio::time::timeout(budget, task).await {
-            Ok(Ok((result, reports))) => {
-                let debug = reports
-                    .iter()
-                    .map(|r| {
-                        let steps: Vec<String> =
-                            r.steps.iter().map(|s| format!("  {:>8.1} ms  {}", s.at_ms, s.what)).collect();
-                        format!(
-                            "{} ({}, from {:?}):\n{}",
-                            r.url,
-                            r.transport,
-                            r.local_address,
-                            steps.join("\n")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                (result, debug)
-            }
+        let (result, reports) = match tokio::time::timeout(budget, task).await {
+            Ok(Ok(done)) => done,
             // The engine bounds itself; this is a last resort that should never be reached.
-            _ => (ProbeResult::not_run("timeout", budget), "the probe did not end within its budget".into()),
+            _ => (ProbeResult::not_run(FailureKind::Timeout, budget), Vec::new()),
         };
         self.counters.in_flight.fetch_sub(1, Ordering::Relaxed);
         let verdict = if result.success { "success" } else { "failure" };
@@ -187,7 +176,7 @@ impl Exporter {
             .unwrap_or_else(|p| p.into_inner())
             .entry((name, verdict))
             .or_default() += 1;
-        (result, debug)
+        (result, reports)
     }
 
     async fn connection(&self, mut stream: TcpStream, peer: SocketAddr) {
@@ -291,9 +280,10 @@ impl Exporter {
                 );
             }
         };
-        let (result, steps) = self.run_probe(module, url).await;
+        let (result, reports) = self.run_probe(module, url).await;
         drop(permit);
         if debug {
+            let steps = steps_text(&reports);
             let text = format!("{steps}\n\n{}", metrics::results_text(&[(Vec::new(), result)]));
             return Answer::text(200, "200 OK", text);
         }
@@ -367,6 +357,21 @@ impl Exporter {
         }
         text
     }
+}
+
+/// Every step of a probe's server reports, for `debug=true`.
+fn steps_text(reports: &[ServerReport]) -> String {
+    if reports.is_empty() {
+        return "the probe did not end within its budget".into();
+    }
+    let mut text = String::new();
+    for r in reports {
+        text.push_str(&format!("{} ({}, from {:?}):\n", r.url, r.transport, r.local_address));
+        for s in &r.steps {
+            text.push_str(&format!("  {:>8.1} ms  {}\n", s.at_ms, s.what));
+        }
+    }
+    text
 }
 
 fn bad(why: impl Into<String>) -> Answer {

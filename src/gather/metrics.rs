@@ -32,8 +32,8 @@ pub struct ProbeResult {
     pub relay_rtt: Option<f64>,
     /// The STUN error code of the failure, 701 when nothing answered, 0 on success.
     pub error_code: u16,
-    /// The failure's kind (`timeout`, `auth`, `relay-broken`...).
-    pub failure: Option<&'static str>,
+    /// The failure's kind (labelled `timeout`, `auth`, `relay-broken`... as in JSON).
+    pub failure: Option<FailureKind>,
 }
 
 impl ProbeResult {
@@ -45,10 +45,10 @@ impl ProbeResult {
         let secs = |ms: f64| (ms * 1000.0).round() / 1e6;
         let (error_code, failure) = match failed {
             None if !reports.is_empty() => (0, None),
-            None => (UNREACHABLE_CODE, Some("no-route")),
+            None => (UNREACHABLE_CODE, Some(FailureKind::NoRoute)),
             Some(r) => match &r.error {
-                Some(e) => (e.code, Some(kind_label(e.kind))),
-                None => (UNREACHABLE_CODE, Some("unreported")),
+                Some(e) => (e.code, Some(e.kind)),
+                None => (UNREACHABLE_CODE, Some(FailureKind::Unreported)),
             },
         };
         ProbeResult {
@@ -68,7 +68,7 @@ impl ProbeResult {
     }
 
     /// A probe that could not run at all (no local address, a refused setting).
-    pub fn not_run(kind: &'static str, duration: Duration) -> Self {
+    pub fn not_run(kind: FailureKind, duration: Duration) -> Self {
         ProbeResult {
             success: false,
             duration,
@@ -93,26 +93,9 @@ pub fn target_label(url: &str) -> String {
     }
 }
 
-/// The `kind` label of a failure: the JSON name of its kind.
-pub fn kind_label(kind: FailureKind) -> &'static str {
-    match kind {
-        FailureKind::Dns => "dns",
-        FailureKind::NoRoute => "no-route",
-        FailureKind::Timeout => "timeout",
-        FailureKind::Unreachable => "unreachable",
-        FailureKind::Connect => "connect",
-        FailureKind::Tls => "tls",
-        FailureKind::StunError => "stun-error",
-        FailureKind::NoCredentials => "no-credentials",
-        FailureKind::Auth => "auth",
-        FailureKind::Integrity => "integrity",
-        FailureKind::WrongSource => "wrong-source",
-        FailureKind::Protocol => "protocol",
-        FailureKind::Unsupported => "unsupported",
-        FailureKind::Unreported => "unreported",
-        FailureKind::Interrupted => "interrupted",
-        FailureKind::RelayBroken => "relay-broken",
-    }
+/// The `kind` label of a failure: the name `gather --json` gives its kind.
+fn kind_label(kind: FailureKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 type G = Gauge<f64, std::sync::atomic::AtomicU64>;
@@ -166,7 +149,7 @@ pub fn register_results(registry: &mut Registry, results: &[(Labels, ProbeResult
                 registry.register(GAUGES[i].0, GAUGES[i].1, g);
             }
             if let Some(kind) = r.failure {
-                failure.get_or_create(&vec![("kind".into(), kind.into())]).set(1.0);
+                failure.get_or_create(&vec![("kind".into(), kind_label(kind))]).set(1.0);
                 registry.register(FAILURE_INFO.0, FAILURE_INFO.1, failure);
             }
             return;
@@ -179,7 +162,7 @@ pub fn register_results(registry: &mut Registry, results: &[(Labels, ProbeResult
         }
         if let Some(kind) = r.failure {
             let mut with_kind = labels.clone();
-            with_kind.push(("kind".into(), kind.into()));
+            with_kind.push(("kind".into(), kind_label(kind)));
             failure.get_or_create(&with_kind).set(1.0);
         }
     }
@@ -253,7 +236,7 @@ mod tests {
         bad.error = Some(ServerError::new(401, "Unauthorized", FailureKind::Auth));
         let p = ProbeResult::of(&[&report(true), &bad], Duration::from_millis(5));
         assert!(!p.success, "one failed report fails the target");
-        assert_eq!((p.error_code, p.failure), (401, Some("auth")));
+        assert_eq!((p.error_code, p.failure), (401, Some(FailureKind::Auth)));
         let labels = vec![("target".to_string(), "turn:turn.example.org".to_string())];
         let text = results_text(&[(labels, p)]);
         assert!(text.contains("rtctool_probe_success{target=\"turn:turn.example.org\"} 0.0"), "{text}");

@@ -315,7 +315,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         bar.finish();
     }
     let cpu = cpu_seconds() - cpu_before;
-    let report = report(&opts, &fleet, cpu);
+    let report = report(&opts, &ice, &fleet, cpu);
     let mut w = std::io::stdout().lock();
     let written = match out.mode {
         Mode::Json => output::write_json(&mut w, &report),
@@ -336,7 +336,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     Ok(if failed { Outcome::Found } else { Outcome::Clean })
 }
 
-fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
+fn report(opts: &TurnLoadOptions, ice: &IceServer, fleet: &Fleet, cpu: f64) -> Report {
     let t = fleet.totals();
     let failed: u64 = t.errors.values().sum();
     let allocations = Allocations {
@@ -430,8 +430,8 @@ fn report(opts: &TurnLoadOptions, fleet: &Fleet, cpu: f64) -> Report {
         );
     }
     Report {
-        server: IceServer::new(opts.server.clone(), None).label(),
-        transport: IceServer::new(opts.server.clone(), None).transport().as_str(),
+        server: ice.label(),
+        transport: ice.transport().as_str(),
         clients: opts.load.clients,
         rate_pps: opts.load.rate,
         size: opts.load.size.max(HEADER),

@@ -16,8 +16,9 @@ use super::net::{Rounds, Watcher};
 use crate::core::stun::frame_len;
 
 enum Incoming {
-    /// A whole frame from connection `i`, and when its last byte was read (real-time ns).
-    Frame(usize, Vec<u8>, u64),
+    /// Whole frames from connection `i` (one read's worth, back to back), and when they were
+    /// read (real-time ns): one allocation per read, not per frame.
+    Frames(usize, Vec<u8>, u64),
     /// Connection `i` ended (closed, reset, or not TURN).
     Closed(usize),
 }
@@ -48,20 +49,19 @@ fn reader(i: usize, mut s: TcpStream, out: mpsc::Sender<Incoming>, stop: Arc<Ato
             Err(_) => break,
         }
         let rx = realtime_ns();
+        let mut complete = 0;
         loop {
-            match frame_len(&buf) {
-                Ok(Some(f)) if buf.len() >= f.size() => {
-                    let frame: Vec<u8> = buf.drain(..f.size()).collect();
-                    if out.send(Incoming::Frame(i, frame, rx)).is_err() {
-                        return;
-                    }
-                }
+            match frame_len(&buf[complete..]) {
+                Ok(Some(f)) if buf.len() - complete >= f.size() => complete += f.size(),
                 Ok(_) => break,
                 Err(_) => {
                     let _ = out.send(Incoming::Closed(i));
                     return;
                 }
             }
+        }
+        if complete > 0 && out.send(Incoming::Frames(i, buf.drain(..complete).collect(), rx)).is_err() {
+            return;
         }
     }
     let _ = out.send(Incoming::Closed(i));
@@ -113,8 +113,15 @@ pub fn drive(
         };
         while let Some(m) = next.take() {
             match m {
-                Incoming::Frame(i, frame, at) => {
-                    fleet.handle_input(i, &frame, server, Instant::now(), Some(at), &mut send)
+                Incoming::Frames(i, frames, at) => {
+                    let now = Instant::now();
+                    let mut rest = &frames[..];
+                    // The reader checked the framing: each frame_len here is a whole frame.
+                    while let Ok(Some(f)) = frame_len(rest) {
+                        let (frame, more) = rest.split_at(f.size().min(rest.len()));
+                        fleet.handle_input(i, frame, server, now, Some(at), &mut send);
+                        rest = more;
+                    }
                 }
                 Incoming::Closed(i) => fleet.closed(i, Instant::now()),
             }
