@@ -7,6 +7,11 @@ use std::process::{Command, Output};
 
 use rtctool::core::stun::{attr, Class, IntegrityKey, MessageBuilder, Method, PasswordAlgorithm};
 
+mod common {
+    pub mod capture;
+}
+use common::capture::{ipv4, pcap, pcap_of, tcp, udp};
+
 fn corpus(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/pcap").join(name)
 }
@@ -33,49 +38,6 @@ fn temp(name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
     p
-}
-
-/// A classic pcap (little endian, µs) of raw IPv4 packets.
-fn pcap(packets: &[(u32, Vec<u8>)]) -> Vec<u8> {
-    let mut f =
-        vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
-    for (usec, p) in packets {
-        f.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-        f.extend_from_slice(&usec.to_le_bytes());
-        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        f.extend_from_slice(&(p.len() as u32).to_le_bytes());
-        f.extend_from_slice(p);
-    }
-    f
-}
-
-fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0];
-    p[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
-    p.extend_from_slice(&src);
-    p.extend_from_slice(&dst);
-    p.extend_from_slice(payload);
-    p
-}
-
-fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(data);
-    u
-}
-
-fn tcp(sport: u16, dport: u16, seq: u32, data: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(data);
-    t
 }
 
 const CLIENT: [u8; 4] = [198, 51, 100, 7];
@@ -607,9 +569,8 @@ fn json_document_keeps_every_problem_of_a_hostile_capture() {
     assert_eq!(doc["unanswered_requests"].as_array().unwrap().len(), 1);
 }
 
-/// Past 65,536 outstanding requests the oldest are forgotten, and the end of the output says
-/// how many, whichever thread matched the transactions (the output thread for the plain
-/// lines, the dissecting thread for trees); responses to the requests kept still match.
+/// Past 65,536 requests the oldest are forgotten, and the end of the output says how many were
+/// still unanswered, in plain lines and trees alike; responses to the requests kept still match.
 #[test]
 fn forgotten_requests_are_reported_at_the_end() {
     let n = 65_536 + 5;
@@ -634,7 +595,9 @@ fn forgotten_requests_are_reported_at_the_end() {
         let stdout = text(&out.stdout);
         let lines: Vec<&str> = stdout.lines().collect();
         assert!(
-            lines.last().unwrap().contains("problem: 5 requests were forgotten (more than 65536 outstanding"),
+            lines.last().unwrap().contains(
+                "problem: 5 requests were forgotten while still unanswered (the table keeps the latest 65536"
+            ),
             "{extra:?}: {:?}",
             &lines[lines.len().saturating_sub(3)..]
         );
@@ -680,4 +643,204 @@ fn ice_checks_verify_with_the_password_of_an_sdp_read_like_the_sdp_commands_read
     let out = rtctool(&["pcap", "decode", f, "--sdp", bare.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("no a=ice-ufrag/a=ice-pwd pair"), "{}", text(&out.stderr));
+}
+
+/// A request and its answer, one after the other, 70,000 times: the table forgets the oldest
+/// past its bound, but they were answered, so nothing is reported forgotten and nothing is
+/// unanswered.
+#[test]
+fn sequential_answered_requests_are_not_reported_forgotten() {
+    let mut f = pcap(&[]);
+    for i in 0..70_000u32 {
+        let mut id = [0u8; 12];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        let req = MessageBuilder::new(Class::Request, Method::BINDING, id).finish();
+        let resp = MessageBuilder::new(Class::SuccessResponse, Method::BINDING, id).finish();
+        common::capture::record(&mut f, i % 1_000_000, &ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &req)));
+        common::capture::record(&mut f, i % 1_000_000, &ipv4(17, SERVER, CLIENT, &udp(3478, 40000, &resp)));
+    }
+    let file = temp("sequential.pcap", &f);
+    let f = file.to_str().unwrap();
+    let out = rtctool(&["--color", "never", "pcap", "decode", "--errors", f]);
+    assert_eq!(out.status.code(), Some(0), "nothing found: {}", text(&out.stdout));
+    assert!(out.stdout.is_empty());
+    let doc: serde_json::Value =
+        serde_json::from_slice(&rtctool(&["--json", "pcap", "summary", f]).stdout).unwrap();
+    assert_eq!(doc["transactions"]["requests"], 70_000);
+    assert_eq!(doc["transactions"]["answered"], 70_000);
+    assert_eq!(doc["transactions"]["unanswered"], 0);
+    assert_eq!(doc["capture_problems"], serde_json::json!([]));
+}
+
+/// A link type rtctool does not decode is said, at its first packet and with a count at the
+/// end: the packets do not vanish silently.
+#[test]
+fn an_unknown_link_type_is_reported() {
+    let p = ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &binding(Class::Request, 1)));
+    let file = temp("linktype147.pcap", &pcap_of(147, [(1, &p[..]), (2, &p[..]), (3, &p[..])]));
+    let f = file.to_str().unwrap();
+    let out = rtctool(&["--color", "never", "pcap", "decode", "--errors", f]);
+    assert_eq!(out.status.code(), Some(1), "a problem is something found");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("     1 problem: link type 147 is not decoded: rtctool decodes Ethernet"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("     - problem: 3 packets of link type 147 were skipped"), "{stdout}");
+    let human = text(&rtctool(&["pcap", "summary", f]).stdout);
+    assert!(human.contains("problem: 3 packets of link type 147 were skipped"), "{human}");
+}
+
+/// A record that claims a gigabyte is damage, not the end of the capture: decoding picks up at
+/// the next record that makes sense, and says what it skipped.
+#[test]
+fn an_absurd_record_length_is_skipped_not_the_end() {
+    let packet = |i: u8| ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &binding(Class::Request, i)));
+    let mut f = pcap(&[(1, packet(1)), (2, packet(2))]);
+    let damaged = f.len();
+    common::capture::record(&mut f, 3, &packet(3));
+    f[damaged + 8..damaged + 12].copy_from_slice(&(1u32 << 30).to_le_bytes());
+    for i in 4..7 {
+        common::capture::record(&mut f, u32::from(i), &packet(i));
+    }
+    let file = temp("absurd-record.pcap", &f);
+    let out = rtctool(&["--json", "pcap", "decode", file.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<String> = doc["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["transaction_id"].as_str().unwrap()[..2].to_string())
+        .collect();
+    assert_eq!(ids, ["01", "02", "04", "05", "06"], "the packets after the damage are decoded");
+    let problem = &doc["problems"][0];
+    assert_eq!(problem["frame"], serde_json::Value::Null, "a problem of the file, not of a frame");
+    let message = problem["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("file offset {damaged}: packet record claims 1073741824 bytes")),
+        "{message}"
+    );
+    assert!(message.contains("skipped 72 bytes to the next record that makes sense"), "{message}");
+    // On stderr with --ndjson, named by its offset, not as "frame 0".
+    let out = rtctool(&["--ndjson", "pcap", "decode", file.to_str().unwrap()]);
+    assert!(
+        text(&out.stderr).starts_with(&format!("rtctool: file offset {damaged}: ")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// TCP reassembly: messages left unfinished at the end are reported, a stream reset inside one
+/// too, all streams together hold at most 4 MiB (the oldest unfinished message goes first,
+/// said), and segments of a TCP stream that is not STUN are counted as what they are.
+#[test]
+fn tcp_reassembly_is_bounded_and_says_what_it_drops() {
+    let mut f = pcap(&[]);
+    let mut seq = [1u32; 100];
+    for round in 0..50u32 {
+        for (i, s) in seq.iter_mut().enumerate() {
+            let data = if round == 0 {
+                // An Allocate that claims 65,532 bytes of attributes and never gets them.
+                let mut m = vec![0, 3, 0xff, 0xfc, 0x21, 0x12, 0xa4, 0x42];
+                m.extend_from_slice(&[i as u8; 12]);
+                m.resize(1000, 0);
+                m
+            } else {
+                vec![0u8; 1000]
+            };
+            let src = [10, 0, 0, i as u8];
+            common::capture::record(&mut f, round, &ipv4(6, src, SERVER, &tcp(40000, 3478, *s, &data)));
+            *s += data.len() as u32;
+        }
+    }
+    for i in 0..3u32 {
+        let http = format!("GET /{i} HTTP/1.1\r\nHost: example.net\r\n\r\n");
+        common::capture::record(
+            &mut f,
+            60,
+            &ipv4(6, CLIENT, SERVER, &tcp(50000, 80, 1 + i * 100, http.as_bytes())),
+        );
+    }
+    let file = temp("tcp-unfinished.pcap", &f);
+    let f = file.to_str().unwrap();
+    let out = rtctool(&["--color", "never", "pcap", "decode", f]);
+    let stdout = text(&out.stdout);
+    let dropped = stdout
+        .lines()
+        .filter(|l| {
+            l.contains("of an unfinished message dropped (reassembly holds at most 4 MiB across streams)")
+        })
+        .count();
+    assert!(dropped > 0 && dropped < 100, "{dropped}");
+    assert!(
+        stdout.lines().any(|l| l.contains("problem: TCP stream 10.0.0.0:40000 → 203.0.113.10:3478: ")
+            && l.contains(" bytes of an unfinished message dropped")),
+        "the oldest first: {stdout}"
+    );
+    let named = stdout
+        .lines()
+        .filter(|l| l.starts_with("     - problem: TCP stream ") && l.contains("ended inside a message"))
+        .count();
+    assert_eq!(named, 10);
+    assert!(stdout.contains(" more ended inside a message ("), "{stdout}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&rtctool(&["--json", "pcap", "summary", f]).stdout).unwrap();
+    let web = doc["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|fl| fl["b"] == "203.0.113.10:80")
+        .expect("the web flow is listed");
+    assert_eq!(web["kinds"]["other"]["packets"], 3);
+    assert!(doc["capture_problems"].as_array().unwrap().len() >= 11);
+}
+
+/// Fragments that never complete are reported at the end, not dropped in silence.
+#[test]
+fn fragments_pending_at_the_end_are_reported() {
+    let mut p = ipv4(17, CLIENT, SERVER, &udp(40000, 3478, &[0u8; 64]));
+    p[6] = 0x20; // more fragments, offset 0
+    let file = temp("fragment-pending.pcap", &pcap(&[(1, p)]));
+    let out = rtctool(&["--color", "never", "pcap", "decode", "--errors", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout)
+            .contains("     - problem: 1 IP datagram still missing fragments at the end of the capture"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// The summary's tables keep 10,000 rows; what does not fit is counted and said, and the
+/// transaction totals stay exact.
+#[test]
+fn summary_tables_are_bounded_and_say_what_they_leave_out() {
+    let mut f = pcap(&[]);
+    for i in 0..10_500u32 {
+        let client = [10, 1, (i >> 8) as u8, i as u8];
+        let mut id = [0u8; 12];
+        id[..4].copy_from_slice(&i.to_be_bytes());
+        let req = MessageBuilder::new(Class::Request, Method::BINDING, id).finish();
+        let resp = MessageBuilder::new(Class::SuccessResponse, Method::BINDING, id).finish();
+        common::capture::record(&mut f, i, &ipv4(17, client, SERVER, &udp(40000, 3478, &req)));
+        common::capture::record(&mut f, i, &ipv4(17, SERVER, client, &udp(3478, 40000, &resp)));
+    }
+    let file = temp("many-flows.pcap", &f);
+    let f = file.to_str().unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&rtctool(&["--json", "pcap", "summary", f]).stdout).unwrap();
+    assert_eq!(doc["flows"].as_array().unwrap().len(), 10_000);
+    assert_eq!(doc["not_listed"]["flow_packets"], 1_000);
+    assert_eq!(doc["not_listed"]["rows_per_table"], 10_000);
+    assert_eq!(doc["transactions"]["requests"], 10_500);
+    assert_eq!(doc["transactions"]["answered"], 10_500);
+    let human = text(&rtctool(&["pcap", "summary", f]).stdout);
+    assert!(human.contains("Flows (10000)"));
+    assert!(
+        human.contains(
+            "and 1000 packets on further flows not listed: the summary keeps the first 10000 flows"
+        ),
+        "{}",
+        &human[human.len() - 400..]
+    );
 }

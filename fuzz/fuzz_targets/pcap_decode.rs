@@ -17,9 +17,10 @@ fn run<S: Sink>(bytes: &[u8], sink: &mut S) {
     while let Ok(Some(item)) = reader.next_item() {
         match item {
             Item::Packet(p) => engine.packet(&p, sink),
-            Item::Skipped { reason, .. } => sink.problem(0, &reason),
+            Item::Skipped { reason, .. } => sink.problem(rtctool::pcap::engine::CAPTURE, &reason),
         }
     }
+    engine.finish(sink);
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use colored::Colorize;
 
 use super::dissect::{body_json, Body, Via};
+use super::engine::CAPTURE;
 use super::engine::{Msg, Sink};
 use super::facts::{forgotten_message, Checks, Scan, StunFacts};
 use super::fastfmt::LineBuf;
@@ -315,7 +316,7 @@ impl<W: Write + Send + 'static> Decoder<W> {
     pub fn finish(&mut self) {
         let forgotten = self.checks.txns.forgotten;
         if forgotten > 0 {
-            self.problem(0, &forgotten_message(forgotten));
+            self.problem(CAPTURE, &forgotten_message(forgotten));
         }
         let unanswered: Vec<(Vec<u8>, Request)> =
             self.checks.txns.unanswered().map(|(id, r)| (id.to_vec(), r.clone())).collect();
@@ -506,11 +507,15 @@ impl<W: Write + Send + 'static> Sink for Decoder<W> {
                 let line = problem_line(frame, message);
                 self.write(line.as_bytes());
             }
+            Mode::Ndjson if frame == CAPTURE => eprintln!("rtctool: {message}"),
             Mode::Ndjson => eprintln!("rtctool: frame {frame}: {message}"),
             Mode::Json => {
                 let mut entry = Vec::new();
                 entry.extend_from_slice(if self.problems.count == 0 { b"\n" } else { b",\n" });
-                let _ = serde_json::to_writer(&mut entry, &ProblemRecord { frame, message });
+                let _ = serde_json::to_writer(
+                    &mut entry,
+                    &ProblemRecord { frame: (frame != CAPTURE).then_some(frame), message },
+                );
                 self.problems.push(&entry);
             }
         }

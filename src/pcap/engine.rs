@@ -8,6 +8,7 @@ use super::flows::{FlowId, FlowTable};
 use super::net::{NetDecoder, NetOutcome, Transport};
 use super::reader::Packet;
 use super::tcp::{Framing, StreamItem, TcpStreams};
+use crate::core::output::{count, was};
 use crate::core::stun::{attr, Class, Method};
 
 /// One decoded message.
@@ -34,6 +35,14 @@ pub struct Msg<'a> {
     pub body: Body<'a>,
 }
 
+/// What the link types decoded are, for the problem about one that is not.
+const KNOWN_LINKS: &str =
+    "rtctool decodes Ethernet, Linux cooked (SLL, SLL2), raw IPv4/IPv6 and BSD loopback captures";
+
+/// The frame number of a problem of the capture as a whole (frames count from 1): a damaged
+/// record, a bound of a table reached.
+pub const CAPTURE: u64 = 0;
+
 /// Receives what the engine finds.
 pub trait Sink {
     /// A decoded message.
@@ -43,7 +52,8 @@ pub trait Sink {
     fn message_inside<'a>(&mut self, outer: &Msg<'a>, via: Via, body: Body<'a>) {
         self.message(&Msg { via: Some(via), body, ..*outer });
     }
-    /// A packet (or stream) that could not be decoded; decoding goes on.
+    /// A packet (or stream) that could not be decoded, or with `frame` [`CAPTURE`] a problem of
+    /// the capture as a whole; decoding goes on.
     fn problem(&mut self, frame: u64, message: &str);
 }
 
@@ -62,9 +72,55 @@ impl Engine {
         Self::default()
     }
 
-    /// Fragmented IP datagrams dropped from the bounded reassembly buffer.
-    pub fn fragments_evicted(&self) -> u64 {
-        self.net.evicted
+    /// At the end of the capture: what the bounded state dropped or still holds unfinished
+    /// (fragments, TCP messages) and the link types not decoded, as problems of the capture.
+    pub fn finish<S: Sink>(&mut self, sink: &mut S) {
+        let net = &self.net;
+        if net.evicted > 0 {
+            sink.problem(
+                CAPTURE,
+                &format!(
+                    "{} {} dropped unassembled: more were pending at once than the bounded reassembly buffer holds",
+                    count(net.evicted, "fragmented IP datagram"),
+                    was(net.evicted)
+                ),
+            );
+        }
+        if net.oversized > 0 {
+            sink.problem(
+                CAPTURE,
+                &format!(
+                    "{} {} dropped: reaching past 65,535 bytes, more than an IP datagram holds",
+                    count(net.oversized, "IP fragment"),
+                    was(net.oversized)
+                ),
+            );
+        }
+        if net.pending_datagrams() > 0 {
+            sink.problem(
+                CAPTURE,
+                &format!(
+                    "{} still missing fragments at the end of the capture: not decoded",
+                    count(net.pending_datagrams() as u64, "IP datagram")
+                ),
+            );
+        }
+        for (linktype, packets) in &net.unknown_links {
+            sink.problem(
+                CAPTURE,
+                &format!(
+                    "{} of link type {linktype} {} skipped: {KNOWN_LINKS}",
+                    count(*packets, "packet"),
+                    was(*packets)
+                ),
+            );
+        }
+        self.tcp.finish(&mut self.items);
+        for item in self.items.drain(..) {
+            if let StreamItem::Problem(p) = item {
+                sink.problem(CAPTURE, &p);
+            }
+        }
     }
 
     /// Dissect one packet.
@@ -98,6 +154,10 @@ impl Engine {
                 return;
             }
             NetOutcome::Ignored => return,
+            NetOutcome::UnknownLink(linktype) => {
+                sink.problem(pkt.frame, &format!("link type {linktype} is not decoded: {KNOWN_LINKS}"));
+                return;
+            }
             NetOutcome::Malformed(why) => {
                 sink.problem(pkt.frame, &why);
                 return;
@@ -129,6 +189,10 @@ impl Engine {
             }
             Some(info) => {
                 tcp.segment(seg.src, seg.dst, info, seg.payload, flows.stun_seen(flow), items);
+                if items.is_empty() && !seg.payload.is_empty() && tcp.is_not_stun(seg.src, seg.dst) {
+                    // Counted as what it is, like a UDP datagram that is not STUN.
+                    emit(flows, base, sink);
+                }
                 for item in items.drain(..) {
                     match item {
                         StreamItem::Problem(p) => sink.problem(pkt.frame, &p),

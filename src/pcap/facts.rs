@@ -198,7 +198,9 @@ pub(super) fn match_transaction(
 /// The message about requests forgotten to keep the transaction table bounded.
 pub(super) fn forgotten_message(forgotten: u64) -> String {
     format!(
-        "{forgotten} requests were forgotten (more than {} outstanding at once): responses to them were not matched and they are not listed as unanswered",
+        "{} {} forgotten while still unanswered (the table keeps the latest {} requests): a response would not be matched, and they are not listed as unanswered",
+        crate::core::output::count(forgotten, "request"),
+        crate::core::output::was(forgotten),
         super::txn::MAX_TRANSACTIONS
     )
 }

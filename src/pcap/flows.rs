@@ -74,9 +74,11 @@ impl FlowKey {
     }
 }
 
-/// Bound on remembered endpoint pairs; past it the table starts afresh under a new epoch (a
-/// capture with a million flows still decodes, with ChannelData recognised a little later).
-pub const MAX_PAIRS: usize = 1 << 20;
+/// Bound on remembered endpoint pairs (about 6 MB of table); past it the table starts afresh
+/// under a new epoch, keeping the pairs that carried STUN (renumbered) when they are fewer than
+/// half of it: a capture with a million flows decodes in bounded memory, and ChannelData is
+/// still recognised on the flows where STUN was seen.
+pub const MAX_PAIRS: usize = 1 << 15;
 
 /// The flows seen so far. Each direction is looked up on its own (a packet's key needs no
 /// ordering of its endpoints); the two directions of a pair get numbers `2p` and `2p + 1`.
@@ -131,9 +133,7 @@ impl FlowTable {
 
     fn insert(&mut self, key: FlowKey) -> u32 {
         if self.stun_seen.len() >= MAX_PAIRS {
-            self.index.clear();
-            self.stun_seen.clear();
-            self.epoch = self.epoch.wrapping_add(1) % (u32::MAX - 1);
+            self.start_afresh();
         }
         let directed = match self.index.get(&key.reversed()) {
             // The other direction was seen: this one is its partner (itself when both ends
@@ -148,6 +148,30 @@ impl FlowTable {
         };
         self.index.insert(key, directed);
         directed
+    }
+
+    /// A new epoch: forget the pairs that carried no STUN, and every pair when the STUN ones
+    /// alone would fill half the table.
+    fn start_afresh(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1) % (u32::MAX - 1);
+        let seen = std::mem::take(&mut self.stun_seen);
+        let old = std::mem::take(&mut self.index);
+        if seen.iter().filter(|s| **s).count() >= MAX_PAIRS / 2 {
+            return;
+        }
+        // Old pair number → new, u32::MAX until given.
+        let mut renumbered = vec![u32::MAX; seen.len()];
+        for (key, directed) in old {
+            let pair = (directed / 2) as usize;
+            if !seen.get(pair).copied().unwrap_or(false) {
+                continue;
+            }
+            if renumbered[pair] == u32::MAX {
+                renumbered[pair] = self.stun_seen.len() as u32;
+                self.stun_seen.push(true);
+            }
+            self.index.insert(key, 2 * renumbered[pair] + directed % 2);
+        }
     }
 
     /// Remember that STUN was seen on the flow.
@@ -239,5 +263,10 @@ mod tests {
         assert_eq!(t.recent.iter().filter(|r| r.1 != u32::MAX).count(), 1, "the old epoch's are forgotten");
         let again = t.id(Transport::Udp, sa("10.0.0.1:1"), sa("10.0.0.2:2"));
         assert_ne!(again.epoch, first.epoch);
+        assert!(t.stun_seen(again), "a pair that carried STUN is kept across epochs");
+        let back = t.id(Transport::Udp, sa("10.0.0.2:2"), sa("10.0.0.1:1"));
+        assert_eq!(back.pair(), again.pair(), "with both its directions");
+        assert_ne!(back.directed, again.directed);
+        assert!(t.index.len() < MAX_PAIRS, "the others are forgotten");
     }
 }

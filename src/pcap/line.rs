@@ -61,6 +61,10 @@ pub enum BodyJob {
 
 /// The line of a problem with a frame (0: with the capture as a whole).
 pub fn problem_line(frame: u64, message: &str) -> String {
+    if frame == super::engine::CAPTURE {
+        // Frames count from 1: a problem of the capture as a whole has no frame to name.
+        return format!("{:>6} {} {message}\n", "-", "problem:".yellow().bold());
+    }
     format!("{frame:>6} {} {message}\n", "problem:".yellow().bold())
 }
 

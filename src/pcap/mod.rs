@@ -148,7 +148,7 @@ fn pump<S: Sink>(path: &str, out: &Output, sink: &mut S, stop: impl Fn(&S) -> bo
             None => break,
             Some(Item::Packet(pkt)) => engine.packet(&pkt, sink),
             Some(Item::Skipped { offset, reason }) => {
-                sink.problem(0, &format!("file offset {offset}: {reason}"))
+                sink.problem(engine::CAPTURE, &format!("file offset {offset}: {reason}"))
             }
         }
         n += 1;
@@ -161,15 +161,7 @@ fn pump<S: Sink>(path: &str, out: &Output, sink: &mut S, stop: impl Fn(&S) -> bo
             }
         }
     }
-    let evicted = engine.fragments_evicted();
-    if evicted > 0 {
-        sink.problem(
-            0,
-            &format!(
-                "{evicted} fragmented IP datagrams were dropped unassembled: more were pending at once than the bounded reassembly buffer holds"
-            ),
-        );
-    }
+    engine.finish(sink);
     if let Some(p) = progress {
         p.finish();
     }

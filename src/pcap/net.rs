@@ -76,8 +76,11 @@ pub enum NetOutcome<'a> {
     },
     /// An IPv4 fragment kept for reassembly.
     Fragment,
-    /// Not UDP/TCP over IP (ARP, ICMP, another link type...): not for us.
+    /// Not UDP/TCP over IP (ARP, ICMP...): not for us.
     Ignored,
+    /// A link type this decoder does not know: the first packet of each such link type (the
+    /// others are counted in [`NetDecoder::unknown_links`]).
+    UnknownLink(u32),
     /// Damaged at the network layers.
     Malformed(String),
 }
@@ -108,6 +111,11 @@ pub struct NetDecoder {
     reassembled: Vec<u8>,
     /// Datagrams dropped from the reassembly buffer to respect its bounds.
     pub evicted: u64,
+    /// Fragments dropped because they reach past the largest datagram (65,535 bytes).
+    pub oversized: u64,
+    /// Packets of link types not decoded, by link type (a handful of entries at most: a
+    /// pcapng file names each interface's).
+    pub unknown_links: std::collections::BTreeMap<u32, u64>,
 }
 
 fn sock(ip: IpAddr, port: u16) -> SocketAddr {
@@ -177,7 +185,11 @@ impl NetDecoder {
                 let proto = u16::from_be_bytes([data[proto_at], data[proto_at + 1]]);
                 LaxSlicedPacket::from_ether_type(EtherType(proto), rest)
             }
-            _ => return NetOutcome::Ignored,
+            other => {
+                let seen = self.unknown_links.entry(other).or_default();
+                *seen += 1;
+                return if *seen == 1 { NetOutcome::UnknownLink(other) } else { NetOutcome::Ignored };
+            }
         };
         let (src_ip, dst_ip, payload) = match &sliced.net {
             Some(LaxNetSlice::Ipv4(v4)) => {
@@ -257,9 +269,15 @@ impl NetDecoder {
         }
     }
 
+    /// Datagrams whose fragments were still incomplete when the capture ended.
+    pub fn pending_datagrams(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Add a fragment; `Some` when the datagram is complete (it is then in `reassembled`).
     fn add_fragment(&mut self, key: FragmentKey, offset: usize, more: bool, piece: &[u8]) -> Option<()> {
         if offset + piece.len() > 65_535 {
+            self.oversized += 1;
             return None;
         }
         let idx = match self.pending.iter().position(|p| p.key == key) {
@@ -565,6 +583,20 @@ mod tests {
         }
         assert!(dec.pending.len() <= MAX_PENDING_DATAGRAMS);
         assert!(dec.evicted > 900);
+        // A fragment that would make the datagram longer than IP allows is counted, not kept.
+        let past = ipv4_udp(5000, 65_528 / 8, true, &[0u8; 64]);
+        assert!(matches!(dec.decode(linktype::RAW, &past, false), NetOutcome::Fragment));
+        assert_eq!(dec.oversized, 1);
+        assert_eq!(dec.pending_datagrams(), MAX_PENDING_DATAGRAMS);
+    }
+
+    #[test]
+    fn an_unknown_link_type_is_said_once_and_counted() {
+        let mut dec = NetDecoder::new();
+        assert!(matches!(dec.decode(147, &[0u8; 40], false), NetOutcome::UnknownLink(147)));
+        assert!(matches!(dec.decode(147, &[0u8; 40], false), NetOutcome::Ignored));
+        assert!(matches!(dec.decode(148, &[0u8; 40], false), NetOutcome::UnknownLink(148)));
+        assert_eq!(dec.unknown_links.get(&147), Some(&2));
     }
 
     /// The fast path and etherparse's general path agree on every packet the fast path takes,

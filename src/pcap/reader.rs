@@ -58,8 +58,20 @@ struct Interface {
 }
 
 enum Format {
-    Pcap { parser: PcapParser, linktype: u32, nanos: bool },
-    PcapNg { parser: Box<PcapNgParser>, interfaces: Vec<Interface> },
+    Pcap {
+        parser: PcapParser,
+        linktype: u32,
+        nanos: bool,
+        big: bool,
+        /// Larger records are damaged: the snap length, or 256 KiB when that is smaller.
+        max_record: usize,
+        /// The seconds of the last good record (a record found after damage must be near it).
+        last_secs: Option<u32>,
+    },
+    PcapNg {
+        parser: Box<PcapNgParser>,
+        interfaces: Vec<Interface>,
+    },
 }
 
 /// The capture formats the reader knows by their magic bytes.
@@ -160,7 +172,7 @@ impl<R: Read> CaptureReader<R> {
                     Err(e) => return Err(ReadError(format!("pcap file header: {e}"))),
                 };
                 reader.consume(used);
-                let PcapHeader { datalink, ts_resolution, .. } = header;
+                let PcapHeader { datalink, ts_resolution, endianness, snaplen, .. } = header;
                 let parser = PcapParser::new(&pcap_header_bytes(&header))
                     .map(|(_, p)| p)
                     .map_err(|e| ReadError(e.to_string()))?;
@@ -168,6 +180,9 @@ impl<R: Read> CaptureReader<R> {
                     parser,
                     linktype: u32::from(datalink),
                     nanos: ts_resolution == TsResolution::NanoSecond,
+                    big: endianness == Endianness::Big,
+                    max_record: (snaplen as usize).clamp(PLAUSIBLE_RECORD, MAX_RECORD),
+                    last_secs: None,
                 };
             }
             CaptureFormat::PcapNg => {
@@ -253,29 +268,41 @@ impl<R: Read> CaptureReader<R> {
             let avail = &self.buf[self.start..self.end];
             let base = self.buf.as_ptr() as usize;
             let step = match &mut self.format {
-                Format::Pcap { parser, linktype, nanos } => match parser.next_raw_packet(avail) {
-                    Ok((rem, raw)) => {
-                        let used = avail.len() - rem.len();
-                        let frac_ns =
-                            if *nanos { u64::from(raw.ts_frac) } else { u64::from(raw.ts_frac) * 1000 };
-                        let time_ns = u64::from(raw.ts_sec) * 1_000_000_000 + frac_ns;
-                        Step::Packet {
-                            used,
-                            data_at: raw.data.as_ptr() as usize - base,
-                            len: raw.data.len(),
-                            time_ns,
-                            linktype: *linktype,
-                            orig_len: u64::from(raw.orig_len),
+                Format::Pcap { parser, linktype, nanos, big, max_record, last_secs } => {
+                    match parser.next_raw_packet(avail) {
+                        _ if record_len(avail, *big).is_some_and(|n| n > 16 + *max_record) => Step::Resync {
+                            claimed: record_len(avail, *big).unwrap_or(0) - 16,
+                            limits: Plausible {
+                                big: *big,
+                                nanos: *nanos,
+                                max_record: *max_record,
+                                near: *last_secs,
+                            },
+                        },
+                        Ok((rem, raw)) => {
+                            *last_secs = Some(raw.ts_sec);
+                            let used = avail.len() - rem.len();
+                            let frac_ns =
+                                if *nanos { u64::from(raw.ts_frac) } else { u64::from(raw.ts_frac) * 1000 };
+                            let time_ns = u64::from(raw.ts_sec) * 1_000_000_000 + frac_ns;
+                            Step::Packet {
+                                used,
+                                data_at: raw.data.as_ptr() as usize - base,
+                                len: raw.data.len(),
+                                time_ns,
+                                linktype: *linktype,
+                                orig_len: u64::from(raw.orig_len),
+                            }
                         }
+                        Err(PcapError::IncompleteBuffer) if !self.eof => Step::More,
+                        Err(PcapError::IncompleteBuffer) => Step::Truncated(format!(
+                            "the capture ends inside a packet record ({} bytes left at offset {})",
+                            avail.len(),
+                            self.offset
+                        )),
+                        Err(e) => Step::Truncated(format!("packet record at offset {}: {e}", self.offset)),
                     }
-                    Err(PcapError::IncompleteBuffer) if !self.eof => Step::More,
-                    Err(PcapError::IncompleteBuffer) => Step::Truncated(format!(
-                        "the capture ends inside a packet record ({} bytes left at offset {})",
-                        avail.len(),
-                        self.offset
-                    )),
-                    Err(e) => Step::Truncated(format!("packet record at offset {}: {e}", self.offset)),
-                },
+                }
                 Format::PcapNg { parser, interfaces } => {
                     let big = parser.section().endianness == Endianness::Big;
                     match epb_packet(avail, big, interfaces, self.start) {
@@ -292,6 +319,38 @@ impl<R: Read> CaptureReader<R> {
             match step {
                 Step::More => self.more()?,
                 Step::Meta { used } => self.consume(used),
+                Step::Resync { claimed, limits } => {
+                    self.fill(RESYNC_WINDOW)?;
+                    let offset = self.offset;
+                    let avail = &self.buf[self.start..self.end];
+                    let why = format!(
+                        "packet record claims {claimed} bytes, more than a packet of this capture can have ({})",
+                        limits.max_record
+                    );
+                    return Ok(Some(match limits.next_record(avail, self.eof) {
+                        Some(skip) => {
+                            self.consume(skip);
+                            Item::Skipped {
+                                offset,
+                                reason: format!(
+                                    "{why}: skipped {skip} bytes to the next record that makes sense, at offset {}",
+                                    offset + skip as u64
+                                ),
+                            }
+                        }
+                        None => {
+                            self.start = self.end;
+                            self.eof = true;
+                            Item::Skipped {
+                                offset,
+                                reason: format!(
+                                    "{why}, and no record that makes sense follows within {} KiB: decoding ends here",
+                                    RESYNC_WINDOW >> 10
+                                ),
+                            }
+                        }
+                    }));
+                }
                 Step::Skip { used, reason } => {
                     let offset = self.offset;
                     self.consume(used);
@@ -327,11 +386,74 @@ impl<R: Read> CaptureReader<R> {
 /// Outcome of parsing one record, as plain values so the buffer can be borrowed again
 /// afterwards.
 enum Step {
-    Packet { used: usize, data_at: usize, len: usize, time_ns: u64, linktype: u32, orig_len: u64 },
-    Skip { used: usize, reason: String },
-    Meta { used: usize },
+    Packet {
+        used: usize,
+        data_at: usize,
+        len: usize,
+        time_ns: u64,
+        linktype: u32,
+        orig_len: u64,
+    },
+    /// A classic pcap record claims more bytes than any packet of the capture can have: look
+    /// for the next record that makes sense.
+    Resync {
+        claimed: usize,
+        limits: Plausible,
+    },
+    Skip {
+        used: usize,
+        reason: String,
+    },
+    Meta {
+        used: usize,
+    },
     More,
     Truncated(String),
+}
+
+/// Records up to this size are plausible whatever the snap length says (tshark's limit).
+const PLAUSIBLE_RECORD: usize = 256 << 10;
+/// How far to look for the next record after a damaged one.
+const RESYNC_WINDOW: usize = 1 << 20;
+
+/// A classic pcap record's length with its 16-byte header, when the header is buffered.
+fn record_len(b: &[u8], big: bool) -> Option<usize> {
+    Some(16 + u32_at(b, 8, big)? as usize)
+}
+
+/// What a classic pcap record must look like to be taken for one after damage.
+#[derive(Debug, Clone, Copy)]
+struct Plausible {
+    big: bool,
+    nanos: bool,
+    max_record: usize,
+    /// The last good record's seconds: a record found must be within a week of them.
+    near: Option<u32>,
+}
+
+impl Plausible {
+    /// The record length (with its header) when `b` starts with a plausible record header.
+    fn record(&self, b: &[u8]) -> Option<usize> {
+        let w = |at| u32_at(b, at, self.big);
+        let (secs, frac, incl, orig) = (w(0)?, w(4)?, w(8)? as usize, w(12)? as usize);
+        let frac_ok = frac < if self.nanos { 1_000_000_000 } else { 1_000_000 };
+        let near = self.near.is_none_or(|t| secs.abs_diff(t) <= 7 * 86_400);
+        (frac_ok && near && incl <= self.max_record && incl <= orig && orig <= 1 << 18).then_some(16 + incl)
+    }
+
+    /// Where the next plausible record starts in `b` (after its first byte): a plausible
+    /// header whose record is followed by another plausible header, or ends the capture.
+    fn next_record(&self, b: &[u8], eof: bool) -> Option<usize> {
+        (1..b.len().saturating_sub(15)).find(|&i| {
+            self.record(&b[i..]).is_some_and(|len| match b.get(i + len..) {
+                Some([]) => eof,
+                Some(rest) if rest.len() >= 16 => self.record(rest).is_some(),
+                // The next header is not buffered: the file ends inside it, or the window does.
+                Some(_) => eof,
+                None => false,
+            })
+        })
+    }
 }
 
 fn u16_at(b: &[u8], at: usize, big: bool) -> Option<u16> {

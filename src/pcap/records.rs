@@ -73,7 +73,9 @@ pub struct UnansweredRecord<'a> {
 /// A problem with a frame (`frame` 0: with the capture as a whole).
 #[derive(Serialize)]
 pub struct ProblemRecord<'a> {
-    pub frame: u64,
+    /// The packet's frame; `null` for a problem of the capture as a whole (a damaged record,
+    /// a table's bound).
+    pub frame: Option<u64>,
     pub message: &'a str,
 }
 

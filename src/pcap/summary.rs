@@ -14,7 +14,13 @@ use crate::core::stun::{attr, AttrValue, Attribute, Class, Message, Method};
 use crate::{Error, Outcome, Result};
 
 const KINDS: [&str; 7] = ["stun", "channel-data", "dtls", "rtp", "rtcp", "zrtp", "other"];
-const MAX_ENTRIES: usize = 100_000;
+/// Rows each table keeps (flows, allocations, ICE pairs, DTLS flows, RTP streams): what comes
+/// after is counted in `not_listed`, so memory stays bounded and the totals stay true.
+const MAX_ENTRIES: usize = 10_000;
+/// RTT samples kept for the median (min and max are exact over all).
+const MAX_RTTS: usize = 100_000;
+/// Problems of the capture as a whole kept word for word (the rest are counted).
+const MAX_CAPTURE_PROBLEMS: usize = 32;
 
 fn kind_index(body: &Body<'_>) -> usize {
     match body {
@@ -107,13 +113,29 @@ pub struct Summary {
     answered: u64,
     error_codes: BTreeMap<u16, u64>,
     rtts_ms: Vec<f64>,
+    rtt_min_max: Option<(f64, f64)>,
     allocations: BTreeMap<FlowKey, Allocation>,
     ice: BTreeMap<(SocketAddr, SocketAddr), IcePair>,
     dtls: BTreeMap<FlowKey, DtlsFlow>,
     rtp: HashMap<(FlowKey, u32), RtpStream>,
     problems: u64,
+    /// Problems of the capture as a whole (damaged records, bounds reached), word for word.
+    capture_problems: Vec<String>,
+    not_listed: NotListed,
     first_ns: Option<u64>,
     last_ns: u64,
+}
+
+/// What went uncounted in the tables once they were full: the tables keep [`MAX_ENTRIES`]
+/// rows each; the packets and messages of the rows they could not add are counted here.
+#[derive(Debug, Default)]
+struct NotListed {
+    flow_packets: u64,
+    allocation_messages: u64,
+    ice_requests: u64,
+    dtls_packets: u64,
+    rtp_packets: u64,
+    capture_problems: u64,
 }
 
 fn clock_rate(pt: u8) -> Option<f64> {
@@ -135,11 +157,14 @@ impl Summary {
             answered: 0,
             error_codes: BTreeMap::new(),
             rtts_ms: Vec::new(),
+            rtt_min_max: None,
             allocations: BTreeMap::new(),
             ice: BTreeMap::new(),
             dtls: BTreeMap::new(),
             rtp: HashMap::new(),
             problems: 0,
+            capture_problems: Vec::new(),
+            not_listed: NotListed::default(),
             first_ns: None,
             last_ns: 0,
         }
@@ -193,10 +218,14 @@ impl Summary {
                     );
                     self.requests += 1;
                     if ice {
-                        let pair = self.ice.entry((msg.src, msg.dst)).or_default();
-                        pair.via_turn |= msg.via.is_some();
-                        pair.requests += 1;
-                        pair.controlling = pair.controlling.or(controlling);
+                        match self.ice_pair(msg.src, msg.dst) {
+                            Some(pair) => {
+                                pair.via_turn |= msg.via.is_some();
+                                pair.requests += 1;
+                                pair.controlling = pair.controlling.or(controlling);
+                            }
+                            None => self.not_listed.ice_requests += 1,
+                        }
                     }
                     if m.method() == Method::REFRESH {
                         if let Some(a) = self.allocations.get_mut(&alloc_key(msg.src, msg.dst)) {
@@ -212,8 +241,11 @@ impl Summary {
                 let Some(req) = self.txns.response(id).cloned() else { return };
                 self.answered += 1;
                 if let Some(rtt) = msg.time_ns.checked_sub(req.time_ns) {
-                    if self.rtts_ms.len() < MAX_ENTRIES {
-                        self.rtts_ms.push(rtt as f64 / 1e6);
+                    let ms = rtt as f64 / 1e6;
+                    let (min, max) = self.rtt_min_max.get_or_insert((ms, ms));
+                    (*min, *max) = (min.min(ms), max.max(ms));
+                    if self.rtts_ms.len() < MAX_RTTS {
+                        self.rtts_ms.push(ms);
                     }
                 }
                 let error = match find(attr::ERROR_CODE) {
@@ -224,19 +256,23 @@ impl Summary {
                     *self.error_codes.entry(code).or_default() += 1;
                 }
                 if req.ice {
-                    let pair = self.ice.entry((req.src, req.dst)).or_default();
-                    if error.is_some() {
-                        pair.errors += 1;
-                    } else {
-                        pair.successes += 1;
-                        pair.nominated |= req.nominates;
+                    if let Some(pair) = self.ice.get_mut(&(req.src, req.dst)) {
+                        if error.is_some() {
+                            pair.errors += 1;
+                        } else {
+                            pair.successes += 1;
+                            pair.nominated |= req.nominates;
+                        }
                     }
                 }
                 let akey = flow_key(req.transport, req.src, req.dst);
                 match req.method {
                     Method::ALLOCATE
-                        if self.allocations.len() < MAX_ENTRIES || self.allocations.contains_key(&akey) =>
+                        if self.allocations.len() >= MAX_ENTRIES && !self.allocations.contains_key(&akey) =>
                     {
+                        self.not_listed.allocation_messages += 1;
+                    }
+                    Method::ALLOCATE => {
                         let a = self.allocations.entry(akey).or_default();
                         a.client.get_or_insert(req.src);
                         a.server.get_or_insert(req.dst);
@@ -301,10 +337,19 @@ impl Summary {
         }
     }
 
+    /// The ICE pair's row, None when the table is full and does not have it.
+    fn ice_pair(&mut self, src: SocketAddr, dst: SocketAddr) -> Option<&mut IcePair> {
+        if self.ice.len() >= MAX_ENTRIES && !self.ice.contains_key(&(src, dst)) {
+            return None;
+        }
+        Some(self.ice.entry((src, dst)).or_default())
+    }
+
     fn rtp(&mut self, msg: &Msg<'_>, r: &super::dissect::Rtp) {
         let flow = flow_key(msg.transport, msg.src, msg.dst);
         let key = (flow, r.ssrc);
         if !self.rtp.contains_key(&key) && self.rtp.len() >= MAX_ENTRIES {
+            self.not_listed.rtp_packets += 1;
             return;
         }
         let s = self.rtp.entry(key).or_insert(RtpStream {
@@ -363,6 +408,7 @@ impl Summary {
     fn dtls(&mut self, msg: &Msg<'_>, p: &[u8]) {
         let key = flow_key(msg.transport, msg.src, msg.dst);
         if !self.dtls.contains_key(&key) && self.dtls.len() >= MAX_ENTRIES {
+            self.not_listed.dtls_packets += 1;
             return;
         }
         let d = self.dtls.entry(key).or_default();
@@ -388,118 +434,165 @@ impl Summary {
         }
     }
 
-    /// The summary as JSON (what `--json` prints).
-    pub fn to_json(&self) -> Value {
+    /// The flows, as rows of the JSON document, in address order.
+    fn flow_rows(&self) -> impl Iterator<Item = Value> + '_ {
         let mut flows: Vec<(&FlowKey, &FlowStats)> = self.flows.iter().collect();
         flows.sort_by(|a, b| a.0.cmp(b.0));
-        let flows: Vec<Value> = flows
-            .iter()
-            .map(|((t, a, b), s)| {
-                let per: serde_json::Map<String, Value> = KINDS
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| s.packets[*i] > 0)
-                    .map(|(i, k)| (k.to_string(), json!({"packets": s.packets[i], "bytes": s.bytes[i]})))
-                    .collect();
-                json!({"transport": t.as_str(), "a": a.to_string(), "b": b.to_string(), "kinds": per})
+        flows.into_iter().map(|((t, a, b), s)| {
+            let per: serde_json::Map<String, Value> = KINDS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| s.packets[*i] > 0)
+                .map(|(i, k)| (k.to_string(), json!({"packets": s.packets[i], "bytes": s.bytes[i]})))
+                .collect();
+            json!({"transport": t.as_str(), "a": a.to_string(), "b": b.to_string(), "kinds": per})
+        })
+    }
+
+    fn allocation_rows(&self) -> impl Iterator<Item = Value> + '_ {
+        self.allocations.iter().map(|((t, _, _), al)| {
+            let ended = if al.released {
+                "released (Refresh with lifetime 0)".to_string()
+            } else if al.relayed.is_none() {
+                format!("never allocated (errors {:?})", al.errors)
+            } else if al
+                .lifetime_s
+                .is_some_and(|l| al.last_ns.saturating_add(u64::from(l) * 1_000_000_000) < self.last_ns)
+            {
+                "expired (not refreshed in time)".to_string()
+            } else {
+                "still allocated at the end of the capture".to_string()
+            };
+            json!({
+                "transport": t.as_str(),
+                "client": al.client.map(|c| c.to_string()), "server": al.server.map(|c| c.to_string()),
+                "relayed_address": al.relayed.map(|r| r.to_string()), "lifetime_s": al.lifetime_s,
+                "refreshes": al.refreshes,
+                "permissions": al.permissions.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                "channels": al.channels.iter().map(|c| format!("0x{c:04x}")).collect::<Vec<_>>(),
+                "bytes_relayed": al.bytes_relayed, "errors": al.errors, "ended": ended,
             })
-            .collect();
-        let mut rtts = self.rtts_ms.clone();
-        rtts.sort_by(f64::total_cmp);
-        let rtt = if rtts.is_empty() {
-            Value::Null
-        } else {
-            json!({"min": rtts[0], "median": rtts[rtts.len() / 2], "max": rtts[rtts.len() - 1]})
-        };
-        let allocations: Vec<Value> = self
-            .allocations
-            .iter()
-            .map(|((t, _, _), al)| {
-                let ended = if al.released {
-                    "released (Refresh with lifetime 0)".to_string()
-                } else if al.relayed.is_none() {
-                    format!("never allocated (errors {:?})", al.errors)
-                } else if al
-                    .lifetime_s
-                    .is_some_and(|l| al.last_ns.saturating_add(u64::from(l) * 1_000_000_000) < self.last_ns)
-                {
-                    "expired (not refreshed in time)".to_string()
-                } else {
-                    "still allocated at the end of the capture".to_string()
-                };
-                json!({
-                    "transport": t.as_str(),
-                    "client": al.client.map(|c| c.to_string()), "server": al.server.map(|c| c.to_string()),
-                    "relayed_address": al.relayed.map(|r| r.to_string()), "lifetime_s": al.lifetime_s,
-                    "refreshes": al.refreshes,
-                    "permissions": al.permissions.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-                    "channels": al.channels.iter().map(|c| format!("0x{c:04x}")).collect::<Vec<_>>(),
-                    "bytes_relayed": al.bytes_relayed, "errors": al.errors, "ended": ended,
-                })
-            })
-            .collect();
-        let ice: Vec<Value> = self
-            .ice
-            .iter()
-            .map(|((s, d), p)| {
-                json!({"local": s.to_string(), "remote": d.to_string(), "requests": p.requests,
-                    "succeeded": p.successes > 0, "errors": p.errors, "nominated": p.nominated,
-                    "controlling": p.controlling, "via_turn": p.via_turn})
-            })
-            .collect();
-        let dtls: Vec<Value> = self
-            .dtls
-            .iter()
-            .map(|((t, a, b), d)| {
-                let done = d.app_data_dirs[0] && d.app_data_dirs[1]
-                    || d.handshake.iter().filter(|h| **h == "ChangeCipherSpec").count() >= 2;
-                json!({"transport": t.as_str(), "endpoints": [a.to_string(), b.to_string()],
-                    "client": d.client.map(|c| c.to_string()), "handshake": d.handshake,
-                    "completed": done, "alerts": d.alerts})
-            })
-            .collect();
+        })
+    }
+
+    fn ice_rows(&self) -> impl Iterator<Item = Value> + '_ {
+        self.ice.iter().map(|((s, d), p)| {
+            json!({"local": s.to_string(), "remote": d.to_string(), "requests": p.requests,
+                "succeeded": p.successes > 0, "errors": p.errors, "nominated": p.nominated,
+                "controlling": p.controlling, "via_turn": p.via_turn})
+        })
+    }
+
+    fn dtls_rows(&self) -> impl Iterator<Item = Value> + '_ {
+        self.dtls.iter().map(|((t, a, b), d)| {
+            let done = d.app_data_dirs[0] && d.app_data_dirs[1]
+                || d.handshake.iter().filter(|h| **h == "ChangeCipherSpec").count() >= 2;
+            json!({"transport": t.as_str(), "endpoints": [a.to_string(), b.to_string()],
+                "client": d.client.map(|c| c.to_string()), "handshake": d.handshake,
+                "completed": done, "alerts": d.alerts})
+        })
+    }
+
+    fn rtp_rows(&self) -> impl Iterator<Item = Value> + '_ {
         let mut rtp: Vec<&RtpStream> = self.rtp.values().collect();
         rtp.sort_by_key(|s| (s.flow, s.src, s.ssrc));
-        let rtp: Vec<Value> = rtp
-            .iter()
-            .map(|s| {
-                let expected = s.max_ext_seq.saturating_sub(u64::from(s.first_seq)) + 1;
-                let lost = expected.saturating_sub(s.packets);
-                let rate = s.rate;
-                json!({"src": s.src.to_string(), "ssrc": format!("0x{:08x}", s.ssrc),
-                    "payload_type": s.payload_type, "packets": s.packets, "bytes": s.bytes,
-                    "expected": expected, "lost": lost,
-                    "loss_pct": if expected > 0 { lost as f64 * 100.0 / expected as f64 } else { 0.0 },
-                    "clock_rate": rate, "clock_rate_estimated": s.rate_estimated,
-                    "jitter_ts_units": rate.map(|_| s.jitter),
-                    "jitter_ms": rate.map(|r| s.jitter / r * 1000.0)})
-            })
-            .collect();
-        let unanswered = self.txns.unanswered().count();
+        rtp.into_iter().map(|s| {
+            let expected = s.max_ext_seq.saturating_sub(u64::from(s.first_seq)) + 1;
+            let lost = expected.saturating_sub(s.packets);
+            let rate = s.rate;
+            json!({"src": s.src.to_string(), "ssrc": format!("0x{:08x}", s.ssrc),
+                "payload_type": s.payload_type, "packets": s.packets, "bytes": s.bytes,
+                "expected": expected, "lost": lost,
+                "loss_pct": if expected > 0 { lost as f64 * 100.0 / expected as f64 } else { 0.0 },
+                "clock_rate": rate, "clock_rate_estimated": s.rate_estimated,
+                "jitter_ts_units": rate.map(|_| s.jitter),
+                "jitter_ms": rate.map(|r| s.jitter / r * 1000.0)})
+        })
+    }
+
+    /// The document's fields other than the tables' rows.
+    fn head(&self) -> Value {
+        let mut rtts = self.rtts_ms.clone();
+        rtts.sort_by(f64::total_cmp);
+        let rtt = match self.rtt_min_max {
+            Some((min, max)) if !rtts.is_empty() => {
+                json!({"min": min, "median": rtts[rtts.len() / 2], "max": max,
+                    "median_of_first": (rtts.len() == MAX_RTTS).then_some(MAX_RTTS)})
+            }
+            _ => Value::Null,
+        };
+        // Requests the bounded table forgot while unanswered are unanswered all the same.
+        let unanswered = self.txns.unanswered().count() as u64 + self.txns.forgotten;
+        let n = &self.not_listed;
         json!({
             "packets_with_problems": self.problems,
+            "capture_problems": self.capture_problems,
+            "not_listed": {"rows_per_table": MAX_ENTRIES, "flow_packets": n.flow_packets,
+                "allocation_messages": n.allocation_messages, "ice_requests": n.ice_requests,
+                "dtls_packets": n.dtls_packets, "rtp_packets": n.rtp_packets,
+                "capture_problems": n.capture_problems},
             "duration_s": self.first_ns.map(|f| (self.last_ns.saturating_sub(f)) as f64 / 1e9),
-            "flows": flows,
             "transactions": {"requests": self.requests, "answered": self.answered,
                 "unanswered": unanswered, "error_codes": self.error_codes, "rtt_ms": rtt},
-            "allocations": allocations, "ice_checks": ice, "dtls": dtls, "rtp_streams": rtp,
         })
+    }
+
+    /// The summary as JSON (what `--json` prints), built whole: for tests. Printing writes the
+    /// tables row by row instead (ten thousand rows of `serde_json::Value` are 50 MB).
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(Document(self)).unwrap_or(Value::Null)
     }
 
     /// Print the summary.
     pub fn print(&self, out: &Output) -> Result<Outcome> {
-        let doc = self.to_json();
         let stdout = std::io::stdout();
         let mut w = stdout.lock();
         let res = match out.mode {
-            Mode::Json | Mode::Ndjson => write_json(&mut w, &doc),
+            Mode::Json | Mode::Ndjson => write_json(&mut w, &Document(self)),
             Mode::Human => {
                 use std::io::Write;
-                write!(w, "{}", human(&doc))
+                write!(w, "{}", human(self))
             }
         };
         res.map_err(Error::output)?;
         Ok(Outcome::Clean)
+    }
+}
+
+/// The JSON document, its keys in order (as a `Value`'s map would sort them), each table's
+/// rows made one at a time as they are written.
+struct Document<'a>(&'a Summary);
+
+/// A table's rows, serialised as they are made.
+struct Rows<F>(F);
+
+impl<F, I> serde::Serialize for Rows<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = Value>,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+impl serde::Serialize for Document<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let sum = self.0;
+        let head = sum.head();
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("allocations", &Rows(|| sum.allocation_rows()))?;
+        map.serialize_entry("capture_problems", &head["capture_problems"])?;
+        map.serialize_entry("dtls", &Rows(|| sum.dtls_rows()))?;
+        map.serialize_entry("duration_s", &head["duration_s"])?;
+        map.serialize_entry("flows", &Rows(|| sum.flow_rows()))?;
+        map.serialize_entry("ice_checks", &Rows(|| sum.ice_rows()))?;
+        map.serialize_entry("not_listed", &head["not_listed"])?;
+        map.serialize_entry("packets_with_problems", &head["packets_with_problems"])?;
+        map.serialize_entry("rtp_streams", &Rows(|| sum.rtp_rows()))?;
+        map.serialize_entry("transactions", &head["transactions"])?;
+        map.end()
     }
 }
 
@@ -511,13 +604,26 @@ fn s(v: &Value) -> String {
     }
 }
 
-fn human(doc: &Value) -> String {
+fn human(sum: &Summary) -> String {
     let mut out = String::new();
+    let doc = &sum.head();
     let empty = Vec::new();
-    let arr = |k: &str| doc[k].as_array().unwrap_or(&empty).clone();
-    out.push_str(&format!("Flows ({})\n", arr("flows").len()));
+    let arr = |k: &str| doc[k].as_array().unwrap_or(&empty);
+    let not_listed = &doc["not_listed"];
+    let unlisted = |k: &str, what: &str, table: &str| {
+        let n = not_listed[k].as_u64().unwrap_or(0);
+        if n == 0 {
+            return String::new();
+        }
+        let rows = not_listed["rows_per_table"].as_u64().unwrap_or(0);
+        format!(
+            "and {} on further {table} not listed: the summary keeps the first {rows} {table}\n",
+            crate::core::output::count(n, what)
+        )
+    };
+    out.push_str(&format!("Flows ({})\n", sum.flows.len()));
     let mut t = Table::new(["transport", "endpoint A", "endpoint B", "packets by kind"]);
-    for f in arr("flows") {
+    for f in sum.flow_rows() {
         let kinds: Vec<String> = f["kinds"]
             .as_object()
             .map(|o| o.iter().map(|(k, v)| format!("{k} {}", v["packets"])).collect())
@@ -525,6 +631,7 @@ fn human(doc: &Value) -> String {
         t.row([s(&f["transport"]), s(&f["a"]), s(&f["b"]), kinds.join(", ")]);
     }
     out.push_str(&t.to_string());
+    out.push_str(&unlisted("flow_packets", "packet", "flows"));
     let tx = &doc["transactions"];
     let n = |v: &Value| v.as_u64().unwrap_or(0);
     out.push_str(&format!(
@@ -540,14 +647,17 @@ fn human(doc: &Value) -> String {
             r["median"].as_f64().unwrap_or(0.0),
             r["max"].as_f64().unwrap_or(0.0)
         ));
+        if let Some(n) = r["median_of_first"].as_u64() {
+            out.push_str(&format!(" (median of the first {n})"));
+        }
     }
     if let Some(codes) = tx["error_codes"].as_object().filter(|o| !o.is_empty()) {
         let list: Vec<String> = codes.iter().map(|(c, n)| format!("{c}×{n}")).collect();
         out.push_str(&format!("; errors {}", list.join(", ")));
     }
     out.push('\n');
-    if !arr("allocations").is_empty() {
-        out.push_str(&format!("\nTURN allocations ({})\n", arr("allocations").len()));
+    if !sum.allocations.is_empty() {
+        out.push_str(&format!("\nTURN allocations ({})\n", sum.allocations.len()));
         let mut t = Table::new([
             "client → server",
             "relayed",
@@ -559,7 +669,7 @@ fn human(doc: &Value) -> String {
             "ended",
         ]);
         t.align(2, Align::Right).align(3, Align::Right).align(6, Align::Right);
-        for a in arr("allocations") {
+        for a in sum.allocation_rows() {
             let ends = format!("{} → {}", s(&a["client"]), s(&a["server"]));
             let list = |k: &str| {
                 a[k].as_array().map(|v| v.iter().map(s).collect::<Vec<_>>().join(" ")).unwrap_or_default()
@@ -577,10 +687,11 @@ fn human(doc: &Value) -> String {
         }
         out.push_str(&t.to_string());
     }
-    if !arr("ice_checks").is_empty() {
-        out.push_str(&format!("\nICE candidate pairs checked ({})\n", arr("ice_checks").len()));
+    out.push_str(&unlisted("allocation_messages", "Allocate answer", "allocations"));
+    if !sum.ice.is_empty() {
+        out.push_str(&format!("\nICE candidate pairs checked ({})\n", sum.ice.len()));
         let mut t = Table::new(["from", "to", "checks", "succeeded", "nominated", "role"]);
-        for p in arr("ice_checks") {
+        for p in sum.ice_rows() {
             let mut role = match p["controlling"].as_bool() {
                 Some(true) => "controlling",
                 Some(false) => "controlled",
@@ -601,10 +712,11 @@ fn human(doc: &Value) -> String {
         }
         out.push_str(&t.to_string());
     }
-    if !arr("dtls").is_empty() {
-        out.push_str(&format!("\nDTLS ({})\n", arr("dtls").len()));
+    out.push_str(&unlisted("ice_requests", "check", "candidate pairs"));
+    if !sum.dtls.is_empty() {
+        out.push_str(&format!("\nDTLS ({})\n", sum.dtls.len()));
         let mut t = Table::new(["endpoints", "client", "handshake", "completed", "alerts"]);
-        for d in arr("dtls") {
+        for d in sum.dtls_rows() {
             let ends = d["endpoints"]
                 .as_array()
                 .map(|e| e.iter().map(s).collect::<Vec<_>>().join(" ↔ "))
@@ -617,13 +729,14 @@ fn human(doc: &Value) -> String {
         }
         out.push_str(&t.to_string());
     }
-    if !arr("rtp_streams").is_empty() {
-        out.push_str(&format!("\nRTP streams ({})\n", arr("rtp_streams").len()));
+    out.push_str(&unlisted("dtls_packets", "DTLS packet", "DTLS flows"));
+    if !sum.rtp.is_empty() {
+        out.push_str(&format!("\nRTP streams ({})\n", sum.rtp.len()));
         let mut t = Table::new(["source", "SSRC", "PT", "packets", "lost", "loss %", "jitter"]);
         for c in [2, 3, 4, 5, 6] {
             t.align(c, Align::Right);
         }
-        for r in arr("rtp_streams") {
+        for r in sum.rtp_rows() {
             let jitter = match r["jitter_ms"].as_f64() {
                 Some(ms) if r["clock_rate_estimated"] == true => format!("{ms:.2} ms (clock estimated)"),
                 Some(ms) => format!("{ms:.2} ms"),
@@ -641,11 +754,22 @@ fn human(doc: &Value) -> String {
         }
         out.push_str(&t.to_string());
     }
+    out.push_str(&unlisted("rtp_packets", "RTP packet", "RTP streams"));
     if doc["packets_with_problems"].as_u64().unwrap_or(0) > 0 {
         let damaged = doc["packets_with_problems"].as_u64().unwrap_or(0);
         out.push_str(&format!(
             "\n{} could not be decoded (see `pcap decode`)\n",
             crate::core::output::count(damaged, "packet")
+        ));
+    }
+    for p in arr("capture_problems") {
+        out.push_str(&format!("problem: {}\n", crate::core::output::one_line_safe(&s(p))));
+    }
+    let more = not_listed["capture_problems"].as_u64().unwrap_or(0);
+    if more > 0 {
+        out.push_str(&format!(
+            "and {} more (see `pcap decode`)\n",
+            crate::core::output::count(more, "problem")
         ));
     }
     out
@@ -657,7 +781,9 @@ impl Sink for Summary {
         self.last_ns = self.last_ns.max(msg.time_ns);
         if msg.via.is_none() {
             let key = flow_key(msg.transport, msg.src, msg.dst);
-            if self.flows.len() < MAX_ENTRIES || self.flows.contains_key(&key) {
+            if self.flows.len() >= MAX_ENTRIES && !self.flows.contains_key(&key) {
+                self.not_listed.flow_packets += 1;
+            } else {
                 let f = self.flows.entry(key).or_default();
                 let i = kind_index(&msg.body);
                 f.packets[i] += 1;
@@ -683,8 +809,14 @@ impl Sink for Summary {
         }
     }
 
-    fn problem(&mut self, _frame: u64, _message: &str) {
-        self.problems += 1;
+    fn problem(&mut self, frame: u64, message: &str) {
+        if frame != super::engine::CAPTURE {
+            self.problems += 1;
+        } else if self.capture_problems.len() < MAX_CAPTURE_PROBLEMS {
+            self.capture_problems.push(message.to_string());
+        } else {
+            self.not_listed.capture_problems += 1;
+        }
     }
 }
 

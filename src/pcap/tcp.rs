@@ -2,11 +2,12 @@
 //! §6.2.2 with TURN's 4-byte ChannelData padding, or RFC 4571 length prefixes as ICE-TCP uses),
 //! and resynchronisation after a gap. Every buffer is bounded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use super::flows::FlowKey;
 use super::net::{TcpInfo, Transport};
+use crate::core::output::count;
 use crate::core::stun::{frame_len, starts_channel_data, StreamFrame, MAGIC_COOKIE};
 
 /// How messages are delimited on a stream.
@@ -30,7 +31,12 @@ enum State {
 
 #[derive(Debug)]
 struct Stream {
+    src: SocketAddr,
+    dst: SocketAddr,
     buf: Vec<u8>,
+    /// Counts the times `buf` went from empty to holding bytes: an entry of the eviction
+    /// queue names the stream and this number, so it goes stale when the buffer empties.
+    filled: u32,
     next_seq: Option<u32>,
     state: State,
     /// After a gap: look for the next message start before reading lengths again.
@@ -55,13 +61,27 @@ pub enum StreamItem {
 /// Stream buffers never exceed this: the largest STUN message (65,555 bytes) or RFC 4571
 /// frame (65,537) fits, and a stream that never completes a message stops growing here.
 pub const MAX_STREAM_BUFFER: usize = 66 << 10;
-const MAX_STREAMS: usize = 1 << 16;
+/// Streams remembered at once (about 5 MB of table).
+const MAX_STREAMS: usize = 1 << 14;
+/// All streams' buffers together never hold more than this: past it the oldest unfinished
+/// message is dropped, with a problem (4,000 streams that each claim a 65,532-byte message
+/// would otherwise keep 260 MB).
+pub const MAX_BUFFERED: usize = 4 << 20;
+/// A buffer that empties gives its memory back when it had grown past this.
+const KEEP_CAPACITY: usize = 4 << 10;
+/// Streams ended with unfinished messages are named one by one up to this many, then counted.
+const NAMED_AT_END: usize = 10;
 
 /// All TCP streams of a capture, by direction.
 #[derive(Debug, Default)]
 pub struct TcpStreams {
     /// By direction (as a flow key: five words to hash and compare, not two addresses).
     streams: HashMap<FlowKey, Stream, super::fastfmt::FxBuild>,
+    /// The buffers' capacity, all streams together.
+    buffered: usize,
+    /// Streams holding bytes, oldest first (entries whose `filled` no longer matches are
+    /// stale and skipped).
+    holding: VecDeque<(FlowKey, u32)>,
     /// The frames handed out by the last segment, one after the other (the stream buffer
     /// moves on; one buffer for all of them saves an allocation per frame).
     frames: Vec<u8>,
@@ -117,7 +137,16 @@ impl TcpStreams {
         self.frames.clear();
         let key = FlowKey::new(Transport::Tcp, &src, &dst);
         if tcp.rst || (tcp.fin && payload.is_empty()) {
-            self.streams.remove(&key);
+            if let Some(stream) = self.streams.remove(&key) {
+                self.buffered -= stream.buf.capacity();
+                if matches!(stream.state, State::Stun(_)) && !stream.buf.is_empty() {
+                    let how = if tcp.rst { "reset" } else { "closed" };
+                    out.push(StreamItem::Problem(format!(
+                        "TCP stream {src} → {dst} {how} with {} of an unfinished message",
+                        count(stream.buf.len() as u64, "byte")
+                    )));
+                }
+            }
             return;
         }
         if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
@@ -126,13 +155,94 @@ impl TcpStreams {
             if self.streams.len() >= MAX_STREAMS {
                 self.streams.clear();
             }
+            self.buffered = self.streams.values().map(|s| s.buf.capacity()).sum();
         }
         let stream = self.streams.entry(key).or_insert(Stream {
+            src,
+            dst,
             buf: Vec::new(),
+            filled: 0,
             next_seq: None,
             state: State::Unknown,
             resync: false,
         });
+        let (held, capacity) = (!stream.buf.is_empty(), stream.buf.capacity());
+        Self::add(stream, tcp, payload, stun_seen_on_flow, &mut self.frames, out);
+        if stream.buf.capacity() > KEEP_CAPACITY && stream.buf.capacity() > 4 * stream.buf.len() {
+            // What a large message left behind: a few bytes in a large buffer.
+            stream.buf.shrink_to(stream.buf.len().max(KEEP_CAPACITY / 4));
+        }
+        self.buffered = self.buffered + stream.buf.capacity() - capacity;
+        if !held && !stream.buf.is_empty() {
+            stream.filled = stream.filled.wrapping_add(1);
+            self.holding.push_back((key, stream.filled));
+        }
+        self.bound(out);
+    }
+
+    /// Drop the oldest unfinished messages while the buffers hold more than [`MAX_BUFFERED`],
+    /// and the stale entries of the queue when it has grown well past the streams.
+    fn bound(&mut self, out: &mut Vec<StreamItem>) {
+        while self.buffered > MAX_BUFFERED {
+            let Some((key, filled)) = self.holding.pop_front() else { break };
+            let Some(stream) = self.streams.get_mut(&key) else { continue };
+            if stream.filled != filled || stream.buf.is_empty() {
+                continue;
+            }
+            out.push(StreamItem::Problem(format!(
+                "TCP stream {} → {}: {} of an unfinished message dropped (reassembly holds at most {} MiB across streams)",
+                stream.src,
+                stream.dst,
+                count(stream.buf.len() as u64, "byte"),
+                MAX_BUFFERED >> 20
+            )));
+            self.buffered -= stream.buf.capacity();
+            stream.buf = Vec::new();
+            stream.resync = matches!(stream.state, State::Stun(_));
+        }
+        if self.holding.len() > 2 * self.streams.len() + 1024 {
+            let streams = &self.streams;
+            self.holding.retain(|(key, filled)| {
+                streams.get(key).is_some_and(|s| s.filled == *filled && !s.buf.is_empty())
+            });
+        }
+    }
+
+    /// At the end of the capture: the STUN streams that stopped inside a message.
+    pub fn finish(&mut self, out: &mut Vec<StreamItem>) {
+        let mut unfinished = self.holding.iter().filter_map(|(key, filled)| {
+            self.streams
+                .get(key)
+                .filter(|s| s.filled == *filled && !s.buf.is_empty() && matches!(s.state, State::Stun(_)))
+        });
+        for s in unfinished.by_ref().take(NAMED_AT_END) {
+            out.push(StreamItem::Problem(format!(
+                "TCP stream {} → {} ended inside a message ({} of it in the capture)",
+                s.src,
+                s.dst,
+                count(s.buf.len() as u64, "byte")
+            )));
+        }
+        let (more, bytes) = unfinished.fold((0u64, 0u64), |(n, b), s| (n + 1, b + s.buf.len() as u64));
+        if more > 0 {
+            out.push(StreamItem::Problem(format!(
+                "{} more ended inside a message ({} of them in the capture)",
+                count(more, "TCP stream"),
+                count(bytes, "byte")
+            )));
+        }
+    }
+
+    /// One segment's bytes into its stream.
+    fn add(
+        stream: &mut Stream,
+        tcp: TcpInfo,
+        payload: &[u8],
+        stun_seen_on_flow: bool,
+        frames: &mut Vec<u8>,
+        out: &mut Vec<StreamItem>,
+    ) {
+        let (src, dst) = (stream.src, stream.dst);
         let mut data = payload;
         let seq = if tcp.syn { tcp.seq.wrapping_add(1) } else { tcp.seq };
         match stream.next_seq {
@@ -163,7 +273,7 @@ impl TcpStreams {
             return;
         }
         stream.buf.extend_from_slice(data);
-        Self::drain(stream, src, dst, stun_seen_on_flow, &mut self.frames, out);
+        Self::drain(stream, src, dst, stun_seen_on_flow, frames, out);
         if stream.buf.len() > MAX_STREAM_BUFFER {
             out.push(StreamItem::Problem(format!(
                 "TCP stream {src} → {dst}: {} bytes without a complete message; dropped",
@@ -172,6 +282,11 @@ impl TcpStreams {
             stream.buf.clear();
             stream.state = State::Unknown;
         }
+    }
+
+    /// Whether the stream from `src` to `dst` is known to carry something other than STUN.
+    pub fn is_not_stun(&self, src: SocketAddr, dst: SocketAddr) -> bool {
+        self.streams.get(&FlowKey::new(Transport::Tcp, &src, &dst)).is_some_and(|s| s.state == State::NotStun)
     }
 
     fn drain(

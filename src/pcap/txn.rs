@@ -98,12 +98,19 @@ fn id_of(k: &TxKey) -> &[u8] {
     &k.0[..usize::from(k.0[16]).min(16)]
 }
 
-/// All transactions of a capture.
+/// All transactions of a capture: the requests in the order they were first sent, in a ring
+/// (the oldest leaves first), and an index from transaction id to place in the ring. The index
+/// holds 25 bytes per request and the ring the requests themselves, so a full table is about
+/// 15 MB (a map of requests would be 20 MB, and 30 MB while it grows).
 #[derive(Debug, Default)]
 pub struct Transactions {
-    map: HashMap<TxKey, Request, super::fastfmt::FxBuild>,
-    order: VecDeque<TxKey>,
-    /// Requests forgotten to respect the bound.
+    ring: VecDeque<(TxKey, Request)>,
+    /// Transaction id → the request's number (counting from the first request ever seen).
+    index: HashMap<TxKey, u64, super::fastfmt::FxBuild>,
+    /// The number of the ring's front.
+    front: u64,
+    /// Requests forgotten, still unanswered, to respect the bound (forgetting an answered
+    /// one loses nothing a later packet needs but the match of a late retransmission).
     pub forgotten: u64,
 }
 
@@ -127,18 +134,12 @@ impl Transactions {
     /// Record a request.
     pub fn request(&mut self, id: &[u8], req: Request) -> Seen {
         let id = key(id);
-        if self.map.len() >= MAX_TRANSACTIONS && !self.map.contains_key(&id) {
-            while let Some(oldest) = self.order.pop_front() {
-                if self.map.remove(&oldest).is_some() {
-                    self.forgotten += 1;
-                    break;
-                }
-            }
-        }
         // One lookup, whether the request is new or seen before.
-        match self.map.entry(id) {
-            Entry::Occupied(mut old) => {
-                let old = old.get_mut();
+        match self.index.entry(id) {
+            Entry::Occupied(seen) => {
+                let Some((_, old)) = self.ring.get_mut((*seen.get() - self.front) as usize) else {
+                    return Seen::New;
+                };
                 if old.src == req.src && old.dst == req.dst {
                     old.sends += 1;
                     Seen::Retransmission
@@ -147,33 +148,45 @@ impl Transactions {
                 }
             }
             Entry::Vacant(slot) => {
-                slot.insert(req);
-                self.order.push_back(id);
+                slot.insert(self.front + self.ring.len() as u64);
+                self.ring.push_back((id, req));
+                if self.ring.len() > MAX_TRANSACTIONS {
+                    if let Some((oldest, old)) = self.ring.pop_front() {
+                        self.index.remove(&oldest);
+                        self.front += 1;
+                        self.forgotten += u64::from(!old.answered);
+                    }
+                }
                 Seen::New
             }
         }
     }
 
+    fn slot(&self, id: &[u8]) -> Option<usize> {
+        Some((*self.index.get(&key(id))? - self.front) as usize)
+    }
+
     /// Record a response; returns its request if it was seen.
     pub fn response(&mut self, id: &[u8]) -> Option<&Request> {
-        let req = self.map.get_mut(&key(id))?;
+        let at = self.slot(id)?;
+        let (_, req) = self.ring.get_mut(at)?;
         req.answered = true;
         Some(req)
     }
 
     /// The request of a transaction, if seen.
     pub fn get(&self, id: &[u8]) -> Option<&Request> {
-        self.map.get(&key(id))
+        self.ring.get(self.slot(id)?).map(|(_, r)| r)
     }
 
     /// Requests never answered, in the order they were first sent.
     pub fn unanswered(&self) -> impl Iterator<Item = (&[u8], &Request)> {
-        self.order.iter().filter_map(|id| self.map.get(id).filter(|r| !r.answered).map(|r| (id_of(id), r)))
+        self.all().filter(|(_, r)| !r.answered)
     }
 
     /// All tracked requests.
     pub fn all(&self) -> impl Iterator<Item = (&[u8], &Request)> {
-        self.order.iter().filter_map(|id| self.map.get(id).map(|r| (id_of(id), r)))
+        self.ring.iter().map(|(id, r)| (id_of(id), r))
     }
 }
 
@@ -223,5 +236,20 @@ mod tests {
         }
         assert_eq!(t.all().count(), MAX_TRANSACTIONS);
         assert_eq!(t.forgotten, 10);
+    }
+
+    /// One request at a time, each answered: past the bound the oldest are dropped, and none
+    /// of them counts as forgotten (nothing that a later packet needs was lost).
+    #[test]
+    fn answered_requests_leave_quietly() {
+        let mut t = Transactions::new();
+        for i in 0..(MAX_TRANSACTIONS as u32 + 5000) {
+            let mut id = [0u8; 12];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            t.request(&id, req(1));
+            assert!(t.response(&id).is_some());
+        }
+        assert_eq!(t.all().count(), MAX_TRANSACTIONS);
+        assert_eq!(t.forgotten, 0);
     }
 }

@@ -132,6 +132,15 @@ pub fn count(n: u64, what: &str) -> String {
     }
 }
 
+/// "was" for one, "were" for any other number: `format!("{} {} dropped", count(n, "packet"), was(n))`.
+pub fn was(n: u64) -> &'static str {
+    if n == 1 {
+        "was"
+    } else {
+        "were"
+    }
+}
+
 /// Display width of a string, not counting ANSI colour escapes (tables must line up
 /// coloured), East Asian wide characters counting two columns.
 pub fn display_width(s: &str) -> usize {
