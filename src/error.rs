@@ -17,6 +17,9 @@ pub mod exit {
     pub const INPUT: i32 = 3;
     /// Network error: nothing answered, bind failed.
     pub const NETWORK: i32 = 4;
+    /// Interrupted (Ctrl-C) before its end, with nothing found in the part that ran: the
+    /// shells' 128 + SIGINT, so that a script tells it from a complete run.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// What a command that ran to its end found.
@@ -26,6 +29,8 @@ pub enum Outcome {
     Clean,
     /// Something was found (a difference, an error, a failing check): exit 1.
     Found,
+    /// Stopped by Ctrl-C before its end, nothing found in what ran: exit 130.
+    Interrupted,
 }
 
 impl Outcome {
@@ -34,6 +39,7 @@ impl Outcome {
         match self {
             Outcome::Clean => exit::OK,
             Outcome::Found => exit::FOUND,
+            Outcome::Interrupted => exit::INTERRUPTED,
         }
     }
 }

@@ -33,7 +33,7 @@ const MAN_SECTION: &str = "1";
 const MANUAL: &str = "General Commands Manual";
 
 /// The exit codes of DESIGN.md, the same for every command, so every man page documents them.
-const EXIT_STATUS: [(&str, &str); 5] = [
+const EXIT_STATUS: [(&str, &str); 6] = [
     ("0", "The command worked and found nothing to report."),
     (
         "1",
@@ -43,6 +43,11 @@ const EXIT_STATUS: [(&str, &str); 5] = [
     ("2", "Usage error: an unknown option, a missing or invalid argument."),
     ("3", "Input error: an unreadable or unparseable file or message (a corrupted message, too)."),
     ("4", "Network error: nothing answered, or a socket could not be bound."),
+    (
+        "130",
+        "Interrupted (Ctrl-C) before its end with nothing found in the part that ran (loopback, \
+         call); the report covers that part.",
+    ),
 ];
 
 /// Generated files: path relative to the repository root → content.

@@ -137,6 +137,6 @@ impl CallOptions {
 pub fn run(opts: CallOptions, out: &Output) -> Result<Outcome> {
     let cfg = opts.config()?;
     loopback::run_and_report("rtctool-call", session::run(&opts, &cfg, out), out, report::render, |r| {
-        r.checks.iter().all(|c| c.ok)
+        loopback::outcome(r.checks.iter().all(|c| c.ok), r.interrupted)
     })
 }

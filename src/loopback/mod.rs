@@ -15,6 +15,7 @@ pub mod media;
 pub mod mediafile;
 pub mod peer;
 pub mod report;
+pub mod runtime;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -393,19 +394,19 @@ pub fn settle_ice_servers(ice: &IceOptions) -> Result<Vec<IceServer>> {
 pub fn run(args: LoopbackOptions, out: &Output) -> Result<Outcome> {
     let cfg = Config::from_options(&args)?;
     run_and_report("rtctool-loopback", call::run(&cfg, out), out, report::render, |r| {
-        r.checks.iter().all(|c| c.ok)
+        outcome(r.checks.iter().all(|c| c.ok), r.interrupted)
     })
 }
 
 /// Run a call on its own runtime, write its report as `out` asks (JSON, an NDJSON `report`
 /// record, or `render`'s text), and give the outcome: the error when it never connected (exit
-/// 4), else found (exit 1) unless every check passed. Shared by loopback and call.
+/// 4), else what `judge` says of the report (see [`outcome`]). Shared by loopback and call.
 pub(crate) fn run_and_report<R: serde::Serialize>(
     thread: &str,
     call: impl std::future::Future<Output = Result<(R, Option<Error>)>>,
     out: &Output,
     render: impl Fn(&R, &Output) -> String,
-    all_ok: impl Fn(&R) -> bool,
+    judge: impl Fn(&R) -> Outcome,
 ) -> Result<Outcome> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -427,7 +428,18 @@ pub(crate) fn run_and_report<R: serde::Serialize>(
     if let Some(failure) = failure {
         return Err(failure);
     }
-    Ok(if all_ok(&report) { Outcome::Clean } else { Outcome::Found })
+    Ok(judge(&report))
+}
+
+/// A call's outcome: found (exit 1) when a check failed, even in a call cut short; interrupted
+/// (exit 130) when Ctrl-C cut it short with every check passed, as that is still not a
+/// complete call; else clean.
+pub(crate) fn outcome(all_ok: bool, interrupted: bool) -> Outcome {
+    match (all_ok, interrupted) {
+        (false, _) => Outcome::Found,
+        (true, true) => Outcome::Interrupted,
+        (true, false) => Outcome::Clean,
+    }
 }
 
 /// Parse a bitrate: `1000000`, `500k`, `2.5M`, `1.5Mbit`, `800kbps` (k = 10^3, M = 10^6).

@@ -185,7 +185,11 @@ impl Peer {
             config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
         }
         let setting = setting_engine(cfg);
-        let pc = PeerConnectionBuilder::new()
+        let mut builder = PeerConnectionBuilder::new();
+        if let Some(runtime) = super::runtime::buffered() {
+            builder = builder.with_runtime(runtime);
+        }
+        let pc = builder
             .with_setting_engine(setting)
             .with_configuration(config.build())
             .with_media_engine(engine)
