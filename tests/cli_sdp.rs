@@ -209,3 +209,32 @@ fn colour_when_asked() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains('\u{1b}'));
 }
+
+/// Input that is not valid UTF-8: `sdp lint` flags every bad line (not only the first), and
+/// `sdp show --json` says so too and keeps each bad line's bytes, so that the input is still
+/// rebuilt byte for byte from `lines`.
+#[test]
+fn invalid_utf8_is_flagged_on_every_line_and_kept_byte_for_byte() {
+    let input: &[u8] = b"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=caf\xe9\r\nt=0 0\r\ni=\xff\xfe\r\n";
+    let lint = json(&rtctool(&["--json", "sdp", "lint", "-"], Some(input)));
+    let lines: Vec<u64> = lint["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["rule"] == "encoding")
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 5]);
+    let show = json(&rtctool(&["--json", "sdp", "show", "-"], Some(input)));
+    assert!(show["problems"].as_array().unwrap().iter().any(|p| p["rule"] == "encoding" && p["line"] == 3));
+    let mut rebuilt = Vec::new();
+    for line in show["lines"].as_array().unwrap() {
+        match line["bytes_hex"].as_str() {
+            Some(hex) => rebuilt
+                .extend((0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())),
+            None => rebuilt.extend_from_slice(line["text"].as_str().unwrap().as_bytes()),
+        }
+        rebuilt.extend_from_slice(if line["ending"] == "crlf" { b"\r\n" } else { b"\n" });
+    }
+    assert_eq!(rebuilt, input);
+}

@@ -30,8 +30,9 @@ pub struct SdpInput {
     pub wrapping: Wrapping,
     /// The JSON `type` field, when there was one.
     pub typ: Option<String>,
-    /// The line of the first byte that was not UTF-8 (replaced with U+FFFD), if any.
-    pub invalid_utf8_line: Option<u32>,
+    /// The lines of the file that are not valid UTF-8 (their bad bytes replaced with U+FFFD
+    /// in `text`): the line's number and its bytes as they were.
+    pub invalid_utf8: Vec<(u32, Vec<u8>)>,
 }
 
 impl SdpInput {
@@ -40,19 +41,31 @@ impl SdpInput {
         self.typ.as_deref().and_then(Role::from_type)
     }
 
-    /// Problems of the input itself (encoding), in the linter's shape.
+    /// Problems of the input itself (encoding), in the linter's shape: one per line that is
+    /// not valid UTF-8.
     pub fn problems(&self) -> Vec<Problem> {
-        self.invalid_utf8_line
-            .map(|line| Problem {
+        let of_file =
+            if self.wrapping == Wrapping::Raw { "" } else { " (a line of the file, around the JSON)" };
+        self.invalid_utf8
+            .iter()
+            .map(|(line, _)| Problem {
                 rule: "encoding",
                 severity: Severity::Error,
-                line: Some(line),
+                line: Some(*line),
                 mid: None,
-                message: "not valid UTF-8 (the bad bytes were replaced with U+FFFD)".into(),
+                message: format!("not valid UTF-8 (the bad bytes were replaced with U+FFFD){of_file}"),
                 section: None,
             })
-            .into_iter()
             .collect()
+    }
+
+    /// The bytes of line `number` as they were, when they are not valid UTF-8.
+    pub fn invalid_bytes(&self, number: u32) -> Option<&[u8]> {
+        if self.wrapping != Wrapping::Raw {
+            return None;
+        }
+        let at = self.invalid_utf8.binary_search_by_key(&number, |(n, _)| *n).ok()?;
+        Some(&self.invalid_utf8[at].1)
     }
 }
 
@@ -96,21 +109,29 @@ pub fn read_sdp(path: &str) -> Result<SdpInput> {
 /// ```
 pub fn decode(bytes: &[u8], source: &str) -> Result<SdpInput> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let (text, invalid_utf8_line) = match std::str::from_utf8(bytes) {
-        Ok(t) => (t.to_string(), None),
-        Err(e) => {
-            let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
-            let line = good.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
-            (String::from_utf8_lossy(bytes).into_owned(), Some(line))
+    let (text, invalid_utf8) = match std::str::from_utf8(bytes) {
+        Ok(t) => (t.to_string(), Vec::new()),
+        Err(_) => {
+            // Every bad line, with its bytes (a line ends at LF; its CR stays in the bytes, as
+            // the text keeps it for the line's ending).
+            let bad = bytes
+                .split(|b| *b == b'\n')
+                .zip(1u32..)
+                .filter(|(line, _)| std::str::from_utf8(line).is_err())
+                .map(|(line, n)| (n, line.strip_suffix(b"\r").unwrap_or(line).to_vec()))
+                .collect();
+            (String::from_utf8_lossy(bytes).into_owned(), bad)
         }
     };
     let trimmed = text.trim_start();
     if trimmed.starts_with(['{', '[', '"']) {
         let value: Value = serde_json::from_str(trimmed)
             .map_err(|e| Error::input(format!("{source}: starts like JSON but is not valid JSON: {e}")))?;
-        return unwrap_json(value, source);
+        let mut input = unwrap_json(value, source)?;
+        input.invalid_utf8 = invalid_utf8;
+        return Ok(input);
     }
-    Ok(SdpInput { source: source.to_string(), text, wrapping: Wrapping::Raw, typ: None, invalid_utf8_line })
+    Ok(SdpInput { source: source.to_string(), text, wrapping: Wrapping::Raw, typ: None, invalid_utf8 })
 }
 
 fn unwrap_json(value: Value, source: &str) -> Result<SdpInput> {
@@ -119,7 +140,7 @@ fn unwrap_json(value: Value, source: &str) -> Result<SdpInput> {
         text,
         wrapping,
         typ,
-        invalid_utf8_line: None,
+        invalid_utf8: Vec::new(),
     };
     match value {
         Value::String(text) => Ok(input(text, Wrapping::JsonString, None)),
@@ -177,9 +198,12 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_located() {
-        let input = decode(b"v=0\ns=\xff\n", "f").unwrap();
-        assert_eq!(input.invalid_utf8_line, Some(2));
-        assert_eq!(input.problems()[0].rule, "encoding");
+        let input = decode(b"v=0\ns=\xff\r\nc=ok\ni=\xfe\xfd\n", "f").unwrap();
+        let lines: Vec<u32> = input.problems().iter().filter_map(|p| p.line).collect();
+        assert_eq!(lines, [2, 4], "every bad line, not only the first");
+        assert!(input.problems().iter().all(|p| p.rule == "encoding"));
+        assert_eq!(input.invalid_bytes(2), Some(&b"s=\xff"[..]));
+        assert_eq!(input.invalid_bytes(3), None);
     }
 
     #[test]

@@ -110,9 +110,10 @@ fn write_out(f: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>) -> Resul
 fn show_command(path: &str, out: &Output) -> Result<Outcome> {
     let input = read_sdp(path)?;
     let sdp = parse_input(&input)?;
+    let encoding = input.problems();
     match out.mode {
-        Mode::Json => write_out(|w| output::write_json(w, &show::to_json(&sdp, input.typ.as_deref())))?,
-        Mode::Ndjson => write_out(|w| output::write_ndjson(w, &show::to_json(&sdp, input.typ.as_deref())))?,
+        Mode::Json => write_out(|w| output::write_json(w, &show::to_json(&sdp, &input, &encoding)))?,
+        Mode::Ndjson => write_out(|w| output::write_ndjson(w, &show::to_json(&sdp, &input, &encoding)))?,
         Mode::Human => write_out(|w| write!(w, "{}", show::to_tree(&sdp, &input, input.role())))?,
     }
     Ok(Outcome::Clean)

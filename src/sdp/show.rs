@@ -26,8 +26,9 @@ pub struct ShowJson<'s> {
     pub media: Vec<MediaJson<'s>>,
     /// Every line: number, type letter, text, ending.
     pub lines: Vec<LineJson<'s>>,
-    /// What could not be parsed (the linter's records; `sdp lint` finds more).
-    pub problems: &'s [Problem],
+    /// What could not be read or parsed (the linter's records; `sdp lint` finds more): lines
+    /// that are not valid UTF-8 first.
+    pub problems: Vec<&'s Problem>,
 }
 
 /// One line of the input.
@@ -42,6 +43,10 @@ pub struct LineJson<'s> {
     pub text: &'s str,
     /// `crlf`, `lf` or `none`.
     pub ending: Ending,
+    /// The line's bytes in hex, only when they are not valid UTF-8 (`text` then has U+FFFD for
+    /// the bad bytes): with them the input is rebuilt byte for byte all the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_hex: Option<String>,
 }
 
 /// Session-level fields.
@@ -351,7 +356,8 @@ fn media_json<'s>(m: &'s Media<'s>) -> MediaJson<'s> {
 }
 
 /// The full typed model as the `--json` document.
-pub fn to_json<'s>(sdp: &'s Sdp<'s>, typ: Option<&'s str>) -> ShowJson<'s> {
+pub fn to_json<'s>(sdp: &'s Sdp<'s>, input: &'s SdpInput, encoding: &'s [Problem]) -> ShowJson<'s> {
+    let typ = input.typ.as_deref();
     let s = &sdp.session;
     ShowJson {
         typ,
@@ -385,13 +391,14 @@ pub fn to_json<'s>(sdp: &'s Sdp<'s>, typ: Option<&'s str>) -> ShowJson<'s> {
             attributes: attributes_json(&s.attributes),
         },
         media: sdp.media.iter().map(media_json).collect(),
-        lines: sdp.lines.iter().map(line_json).collect(),
-        problems: &sdp.problems,
+        lines: sdp.lines.iter().map(|l| line_json(l, input)).collect(),
+        problems: encoding.iter().chain(&sdp.problems).collect(),
     }
 }
 
-fn line_json<'s>(l: &Line<'s>) -> LineJson<'s> {
-    LineJson { number: l.number, typ: l.kind.map(char::from), text: l.raw, ending: l.ending }
+fn line_json<'s>(l: &Line<'s>, input: &SdpInput) -> LineJson<'s> {
+    let bytes_hex = input.invalid_bytes(l.number).map(crate::core::stun::hex);
+    LineJson { number: l.number, typ: l.kind.map(char::from), text: l.raw, ending: l.ending, bytes_hex }
 }
 
 /// The human summary.
