@@ -47,7 +47,7 @@ use crate::core::stun::{
 };
 use crate::core::transact::{
     same_address, Received, Response, Retransmit, State, Stray, TimedOut, Transaction, TransactionId,
-    Unanswered,
+    Unanswered, Unrelated,
 };
 use crate::core::turn;
 
@@ -237,6 +237,8 @@ struct Probe {
     relay_test: Option<relay_test::RelayTest>,
     /// Datagrams of the relay test waiting to be sent.
     outbox: VecDeque<Datagram>,
+    /// Datagrams from the server that answered nothing asked: a timeout is then not silence.
+    unrelated: Option<Unrelated>,
 }
 
 /// A datagram built whole, to send as it is.
@@ -546,6 +548,7 @@ impl Gatherer {
                         earlier_transmissions: 0,
                         relay_test: None,
                         outbox: VecDeque::new(),
+                        unrelated: None,
                     });
                     let p = ProbeId(self.probes.len() - 1);
                     started += 1;
@@ -595,6 +598,7 @@ impl Gatherer {
                         earlier_transmissions: 0,
                         relay_test: None,
                         outbox: VecDeque::new(),
+                        unrelated: None,
                     });
                     let p = ProbeId(self.probes.len() - 1);
                     self.connect(p, Some(local.address.ip()), now);
@@ -827,6 +831,11 @@ impl Gatherer {
             .position(|p| on_socket(&p) && answers(p))
             .or_else(|| self.probes.iter().position(|p| on_socket(&p) && p.turn.is_some() && relays(p)))
         else {
+            // Something else from a server we asked: not the answer, but not silence either.
+            let asked = self.probes.iter().position(|p| on_socket(&p) && same_address(p.destination, from));
+            if let Some(p) = asked {
+                Unrelated::note(&mut self.probes[p].unrelated, bytes);
+            }
             return;
         };
         self.input(ProbeId(p), bytes, from, now);
@@ -957,7 +966,8 @@ impl Gatherer {
         self.drop_tx(p);
         let destination = self.probes[p].destination;
         let over_stream = matches!(self.probes[p].via, Via::Stream(_));
-        let (kind, why) = unanswered("Binding", destination, over_stream, &Unanswered::of(t, strays));
+        let why = Unanswered::of(t, strays).with_unrelated(self.probes[p].unrelated.as_ref());
+        let (kind, why) = unanswered("Binding", destination, over_stream, &why);
         if self.probes[p].phase == Phase::Binding {
             self.probes[p].phase = Phase::Done;
             self.fail(r, None, kind, why, now);
@@ -1229,6 +1239,7 @@ fn unanswered(
         Unanswered::Refused(s) => {
             (FailureKind::Protocol, format!("{method}: the only answer {} and was refused", s.reason))
         }
+        Unanswered::Unrelated(t, u) => (FailureKind::Protocol, format!("{method} to {destination}: {t}, but {u}")),
         Unanswered::Silent(t) if over_stream => (
             FailureKind::Timeout,
             format!("{method} to {destination}: no answer within {} ms", t.waited.as_millis()),

@@ -42,8 +42,8 @@ use super::lifetime::Lifetime;
 use crate::core::addr::{is_link_local, is_private};
 use crate::core::stun::{attr, Class, Message, MessageBuilder, Method, MAGIC_COOKIE};
 use crate::core::transact::{
-    same_address, Client, Event, ExpectFrom, Response, Retransmit, RtoEstimator, StrayReason, TimedOut,
-    Transaction, TransactionId,
+    same_address, Client, Event, ExpectFrom, Received, Response, Retransmit, RtoEstimator, StrayReason,
+    TimedOut, Transaction, TransactionId, Unrelated,
 };
 
 /// The sockets the discovery uses, by role.
@@ -437,6 +437,9 @@ pub struct NatDiscovery {
     dependents_started: bool,
     hairpin_started: bool,
     events: VecDeque<Progress>,
+    /// Datagrams from the server that answered no test (not STUN, or another transaction
+    /// id): when every first contact then times out, the server was not silent.
+    pub(super) unrelated: Option<Unrelated>,
 }
 
 const ORDER: [TestName; 9] = [
@@ -470,6 +473,7 @@ impl NatDiscovery {
             dependents_started: false,
             hairpin_started: false,
             events: VecDeque::new(),
+            unrelated: None,
         };
         let server = d.config.server;
         let first = d.config.first_contact;
@@ -613,7 +617,11 @@ impl NatDiscovery {
         if socket == Socket::Mapping && self.is_hairpin_request(bytes) {
             self.finish(TestName::Hairpin, Outcome::Received { from }, now);
         } else {
-            self.clients[socket.index()].handle_input(bytes, from, now);
+            let got = self.clients[socket.index()].handle_input(bytes, from, now);
+            let servers = [Some(self.config.server), self.config.server2];
+            if got == Received::NotOurs && servers.iter().flatten().any(|s| same_address(*s, from)) {
+                Unrelated::note(&mut self.unrelated, bytes);
+            }
         }
         self.drain(now);
         self.advance(now);

@@ -39,7 +39,7 @@ pub use demux::{demux, PacketKind};
 pub use integrity::{Check, Credentials, IntegrityKey, PasswordAlgorithm};
 pub use message::{message_type, Attributes, Class, HeaderError, Message, Method};
 pub use record::{AttributeRecord, DecodeReport, Frame, KeysFor, Problem, Severity};
-pub use stream::{describe_not_stun, frame_len, NotStun, StreamFrame};
+pub use stream::{describe_datagram, describe_not_stun, frame_len, NotStun, StreamFrame};
 
 /// The magic cookie of RFC 5389/8489 messages (absent in RFC 3489 ones).
 pub const MAGIC_COOKIE: u32 = 0x2112_A442;

@@ -86,9 +86,54 @@ pub fn describe_not_stun(buf: &[u8]) -> String {
     }
 }
 
+/// What a datagram that answers nothing we asked looks like, for a diagnosis: a STUN message
+/// (its type and transaction id), DTLS, or [`describe_not_stun`]'s words.
+pub fn describe_datagram(buf: &[u8]) -> String {
+    match super::Message::new_checked(buf) {
+        Ok(m) => {
+            let method =
+                m.method().name().map_or_else(|| format!("method 0x{:03x}", m.method().0), str::to_string);
+            format!(
+                "a STUN {method} {} with a transaction id no request of ours has ({})",
+                m.class(),
+                super::hex(m.transaction_id_bytes())
+            )
+        }
+        Err(_) if buf.starts_with(&[0x16, 0xfe]) => "a DTLS handshake record".to_string(),
+        Err(_) if buf.starts_with(&[0x16, 0x03]) => "a TLS handshake record".to_string(),
+        Err(_) if buf.len() >= 20 && buf[0] < 2 && super::MAGIC_COOKIE.to_be_bytes() == buf[4..8] => {
+            format!("a damaged STUN message ({} bytes)", buf.len())
+        }
+        Err(_) => describe_not_stun(buf),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datagrams_that_answer_nothing_are_described() {
+        let other = crate::core::stun::MessageBuilder::new(
+            crate::core::stun::Class::SuccessResponse,
+            crate::core::stun::Method::BINDING,
+            [0xab; 12],
+        )
+        .finish();
+        assert_eq!(
+            describe_datagram(&other),
+            "a STUN Binding Success Response with a transaction id no request of ours has (abababababababababababab)"
+        );
+        assert_eq!(
+            describe_datagram(b"HTTP/1.1 400 Bad Request"),
+            "an HTTP response: the port is a web server"
+        );
+        assert_eq!(describe_datagram(&[0x16, 0xfe, 0xfd, 0]), "a DTLS handshake record");
+        let mut damaged = other.clone();
+        damaged[3] = 8; // 8 bytes of attributes claimed, 1 there
+        damaged.push(0);
+        assert_eq!(describe_datagram(&damaged), "a damaged STUN message (21 bytes)");
+    }
 
     #[test]
     fn stun_and_channel_data_lengths() {

@@ -41,7 +41,7 @@ pub use client::{Client, Event, Transmit};
 pub use schedule::{Retransmit, RtoEstimator};
 pub use transaction::{
     same_address, ExpectFrom, NotARequest, Received, Response, State, Stray, StrayReason, TimedOut,
-    Transaction, Unanswered,
+    Transaction, Unanswered, Unrelated,
 };
 
 use std::hash::{BuildHasher, Hasher};

@@ -168,6 +168,42 @@ impl fmt::Display for TimedOut {
     }
 }
 
+/// Datagrams from a server that answered none of our requests (not STUN, or another
+/// transaction id): when a request then times out, its server was not silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrelated {
+    /// How many came.
+    pub datagrams: u32,
+    /// The first, described ([`crate::core::stun::describe_datagram`]).
+    pub first: String,
+}
+
+impl Unrelated {
+    /// Count one more datagram (described when it is the first).
+    pub fn note(seen: &mut Option<Unrelated>, bytes: &[u8]) {
+        match seen {
+            Some(u) => u.datagrams = u.datagrams.saturating_add(1),
+            None => {
+                *seen = Some(Unrelated { datagrams: 1, first: crate::core::stun::describe_datagram(bytes) })
+            }
+        }
+    }
+}
+
+impl fmt::Display for Unrelated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.datagrams == 1 {
+            write!(f, "the server sent one datagram that answers nothing we asked: {}", self.first)
+        } else {
+            write!(
+                f,
+                "the server sent {} datagrams that answer nothing we asked (the first: {})",
+                self.datagrams, self.first
+            )
+        }
+    }
+}
+
 /// Why a transaction ended without an answer, judged from the replies that did arrive and
 /// were refused: the diagnosis names the likeliest cause first.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +219,8 @@ pub enum Unanswered {
     Integrity,
     /// The only answer was refused for another reason.
     Refused(Stray),
+    /// No answer, but the server sent datagrams that answer nothing we asked.
+    Unrelated(TimedOut, Unrelated),
     /// Nothing came back.
     Silent(TimedOut),
 }
@@ -201,6 +239,14 @@ impl Unanswered {
             Unanswered::Refused(s.clone())
         } else {
             Unanswered::Silent(timed_out.clone())
+        }
+    }
+
+    /// Silence is not silence when the server sent something else: `Unrelated` then.
+    pub fn with_unrelated(self, unrelated: Option<&Unrelated>) -> Self {
+        match (self, unrelated) {
+            (Unanswered::Silent(t), Some(u)) => Unanswered::Unrelated(t, u.clone()),
+            (other, _) => other,
         }
     }
 }

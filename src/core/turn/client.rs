@@ -195,6 +195,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::NoAnswer(Unanswered::Silent(t)) => write!(f, "{t}"),
+            Failure::NoAnswer(Unanswered::Unrelated(t, u)) => write!(f, "{t}, but {u}"),
             Failure::NoAnswer(Unanswered::WrongSource { from }) => {
                 write!(f, "the answer came from {from} and was refused")
             }

@@ -188,6 +188,7 @@ impl Gatherer {
                 self.probes[p].phase = Phase::Done;
                 let why = match failure {
                     Failure::NoAnswer(u) => {
+                        let u = u.with_unrelated(self.probes[p].unrelated.as_ref());
                         unanswered("Refresh", destination, matches!(self.probes[p].via, Via::Stream(_)), &u).1
                     }
                     Failure::Error { code: 437, reason } => {
@@ -477,6 +478,7 @@ impl Gatherer {
         let (kind, why) = match failure {
             Failure::TryAlternate { alternate } => return self.redirect(p, alternate, now),
             Failure::NoAnswer(u) => {
+                let u = u.with_unrelated(self.probes[p].unrelated.as_ref());
                 unanswered("Allocate", destination, matches!(self.probes[p].via, Via::Stream(_)), &u)
             }
             Failure::Transport(why) => {

@@ -153,6 +153,9 @@ impl Report {
             _ => None,
         }) {
             (NatType::Unknown, Some(format!("answers arrived but none could be used: one {stray}")))
+        } else if let Some(u) = &d.unrelated {
+            // Not UDP blocked: something came back from the server, just not an answer.
+            (NatType::Unknown, Some(format!("no usable answer from {}: {u}", d.config.server)))
         } else if server2_answered {
             server_unreachable = true;
             (
