@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = sdp::show::to_tree(&parsed, &input, input.role()).to_string();
-    let json = serde_json::to_string(&sdp::show::to_json(&parsed, input.typ.as_deref()));
+    let encoding = input.problems();
+    let json = serde_json::to_string(&sdp::show::to_json(&parsed, &input, &encoding));
     assert!(json.is_ok());
 
     assert_eq!(sdp::diff(&parsed, &parsed), vec![]);

@@ -85,6 +85,25 @@ pub fn is_stun(p: &[u8], src_port: u16, dst_port: u16, exact: bool) -> bool {
         && matches!(msg.message_type(), 0x0001 | 0x0101 | 0x0111 | 0x0002 | 0x0102 | 0x0112)
 }
 
+/// Whether `p` is a STUN message but for a length that is not a multiple of 4, as MS-TURN
+/// (Microsoft Teams' TURN) sends: top bits zero, the magic cookie, and the declared length
+/// filling the datagram exactly. tshark decodes these (and marks them malformed).
+pub fn is_unaligned_stun(p: &[u8]) -> bool {
+    let msg = Message::new_unchecked(p);
+    p.len() >= 20
+        && p[0] & 0xc0 == 0
+        && msg.magic_cookie() == MAGIC_COOKIE
+        && !msg.length().is_multiple_of(4)
+        && 20 + usize::from(msg.length()) == p.len()
+}
+
+/// The problem of a message that [`is_unaligned_stun`].
+pub fn unaligned_problem(length: u16) -> String {
+    format!(
+        "STUN message length {length} is not a multiple of 4, as RFC 8489 requires (MS-TURN sends such messages); decoded as far as it goes"
+    )
+}
+
 /// Classify a datagram (or one framed message of a stream). `stun_seen`: whether STUN or TURN
 /// was seen on the flow, either way; only there is a first byte of 0x40-0x7f read as
 /// ChannelData, since elsewhere it is more likely RTP padding or something else entirely.
@@ -101,6 +120,9 @@ pub fn classify<'a>(
                 Ok(m) => Body::Stun(m),
                 Err(_) => Body::Other,
             }
+        }
+        PacketKind::Stun if transport == Transport::Udp && is_unaligned_stun(p) => {
+            Body::Stun(Message::new_unchecked(p))
         }
         // RFC 7983 gives TURN channels 64-79 (RFC 8656's 0x4000-0x4FFF), but RFC 5766 allowed
         // up to 0x7FFF and coturn's clients still use them: on a flow where STUN was seen, a

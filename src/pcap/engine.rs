@@ -181,6 +181,11 @@ impl Engine {
                     return;
                 }
                 let body = classify(seg.payload, Transport::Udp, seg.src, seg.dst, flows.stun_seen(flow));
+                if let Body::Stun(m) = &body {
+                    if !m.length().is_multiple_of(4) {
+                        sink.problem(pkt.frame, &super::dissect::unaligned_problem(m.length()));
+                    }
+                }
                 if seg.truncated && matches!(body, Body::Other) && seg.payload.first().is_some_and(|b| *b < 4)
                 {
                     sink.problem(pkt.frame, "packet cut short by the capture's snap length");
