@@ -310,9 +310,9 @@ pub fn diagnose(r: &CallReport) -> Vec<String> {
         let heard = r.pairs.iter().filter(|p| p.requests_received > 0).count();
         if !r.pairs.is_empty() && answered == 0 {
             out.push(format!(
-                "no pair got a response: {} pairs checked, {} requests sent{}",
-                r.pairs.len(),
-                r.pairs.iter().map(|p| p.requests_sent).sum::<u64>(),
+                "no pair got a response: {} checked, {} sent{}",
+                crate::core::units::count(r.pairs.len() as u64, "pair"),
+                crate::core::units::count(r.pairs.iter().map(|p| p.requests_sent).sum::<u64>(), "request"),
                 if heard == 0 { ", and no check from the peer arrived" } else { "" }
             ));
         }

@@ -926,8 +926,8 @@ fn build_report(
                     (
                         s.packets_received > 0,
                         format!(
-                            "{} packets received (not verified: the peer is not rtctool)",
-                            s.packets_received
+                            "{} received (not verified: the peer is not rtctool)",
+                            crate::core::units::count(s.packets_received, "packet")
                         ),
                     )
                 };

@@ -1,4 +1,5 @@
-//! Quantities as people type them on a command line: durations (`800ms`, `2s`, `1m`, `24h`).
+//! Quantities as people type them on a command line (durations: `800ms`, `2s`, `1m`, `24h`)
+//! and as messages say them (`1 packet`, `2 packets`).
 
 /// Parse a duration: `800ms`, `2s`, `1.5s`, `1m`, `24h`, or a number of seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -16,6 +17,24 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("'{s}': {e}"))
 }
 
+/// `n` things in words: "1 packet", "2 packets" (`what` is the singular, made plural with s).
+pub fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// "was" for one, "were" for any other number: `format!("{} {} dropped", count(n, "packet"), was(n))`.
+pub fn was(n: u64) -> &'static str {
+    if n == 1 {
+        "was"
+    } else {
+        "were"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +49,14 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert!(parse_duration("3d").is_err());
+    }
+
+    #[test]
+    fn one_is_singular_in_messages() {
+        assert_eq!(count(1, "byte"), "1 byte");
+        assert_eq!(count(0, "byte"), "0 bytes");
+        assert_eq!(format!("{} {}", count(2, "packet"), was(2)), "2 packets were");
+        let short = crate::core::stun::HeaderError::TooShort { len: 1 };
+        assert_eq!(short.to_string(), "1 byte is shorter than the 20-byte STUN header");
     }
 }

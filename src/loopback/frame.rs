@@ -57,7 +57,9 @@ pub enum Corruption {
 impl std::fmt::Display for Corruption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Corruption::TooShort(n) => write!(f, "{n} bytes, shorter than a frame header"),
+            Corruption::TooShort(n) => {
+                write!(f, "{}, shorter than a frame header", crate::core::units::count(*n as u64, "byte"))
+            }
             Corruption::BadHeader => f.write_str("not a synthetic frame header (magic or version)"),
             Corruption::LengthMismatch { declared, actual } => {
                 write!(f, "header says {declared} bytes, {actual} arrived")

@@ -120,8 +120,13 @@ pub fn serve(opts: ServeOptions, out: &Output) -> Result<Outcome> {
         Mode::Ndjson => output::write_ndjson(&mut w, &output::event_record(&totals, "stopped")),
         Mode::Human if !out.quiet => writeln!(
             w,
-            "stopped: {} connections, {} sign-ins, {} messages relayed ({} bytes), {} refused, at most {} members",
-            totals.connections, totals.sign_ins, totals.messages, totals.message_bytes, totals.refused, totals.peak_members
+            "stopped: {}, {}, {} relayed ({}), {} refused, at most {}",
+            crate::core::units::count(totals.connections, "connection"),
+            crate::core::units::count(totals.sign_ins, "sign-in"),
+            crate::core::units::count(totals.messages, "message"),
+            crate::core::units::count(totals.message_bytes, "byte"),
+            totals.refused,
+            crate::core::units::count(totals.peak_members, "member")
         ),
         Mode::Human => Ok(()),
     };
@@ -187,13 +192,22 @@ fn log_event(e: &LogEvent, mode: Mode, quiet: bool, verbose: u8) {
                     "listening on http://{address}/ (at most {max_connections} connections); Ctrl-C stops"
                 ),
                 LogEvent::SignedIn { id, name, members, from } => {
-                    format!("signed in: {name} (id {id}) from {from}; {members} members")
+                    format!(
+                        "signed in: {name} (id {id}) from {from}; {}",
+                        crate::core::units::count(*members as u64, "member")
+                    )
                 }
                 LogEvent::Left { id, name, why, members } => {
-                    format!("{why}: {name} (id {id}); {members} members")
+                    format!(
+                        "{why}: {name} (id {id}); {}",
+                        crate::core::units::count(*members as u64, "member")
+                    )
                 }
                 LogEvent::Message { from, to, bytes, outcome } => {
-                    format!("message {from} -> {to}: {bytes} bytes, {outcome}")
+                    format!(
+                        "message {from} -> {to}: {}, {outcome}",
+                        crate::core::units::count(*bytes as u64, "byte")
+                    )
                 }
                 LogEvent::Refused { from, status, reason } => {
                     if verbose == 0 && *status == 0 {

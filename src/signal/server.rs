@@ -382,7 +382,14 @@ impl Server {
                         Some(r)
                     }
                     SignedIn::Full => {
-                        self.refuse(peer, 503, format!("{members} members, the most allowed"));
+                        self.refuse(
+                            peer,
+                            503,
+                            format!(
+                                "{}, the most allowed",
+                                crate::core::units::count(members as u64, "member")
+                            ),
+                        );
                         Some(Response::text("503 Service Unavailable", "Too many peers signed in."))
                     }
                 }

@@ -412,7 +412,11 @@ fn report(opts: &TurnLoadOptions, ice: &IceServer, fleet: &Fleet, cpu: f64) -> R
     }
     if let Some(tr) = &traffic {
         if tr.behind > 0 {
-            diagnosis.push(format!("the generator fell behind: {} packets were due and not sent (the figures understate the load asked for)", tr.behind));
+            diagnosis.push(format!(
+                "the generator fell behind: {} {} due and not sent (the figures understate the load asked for)",
+                crate::core::units::count(tr.behind, "packet"),
+                crate::core::units::was(tr.behind)
+            ));
         }
         if tr.loss_pct > opts.max_loss {
             diagnosis.push(format!("loss {:.3}% is over --max-loss {}%", tr.loss_pct, opts.max_loss));

@@ -123,23 +123,7 @@ pub fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> io::Result<
     out.flush()
 }
 
-/// `n` things in words: "1 packet", "2 packets" (`what` is the singular, made plural with s).
-pub fn count(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
-/// "was" for one, "were" for any other number: `format!("{} {} dropped", count(n, "packet"), was(n))`.
-pub fn was(n: u64) -> &'static str {
-    if n == 1 {
-        "was"
-    } else {
-        "were"
-    }
-}
+pub use crate::core::units::{count, was};
 
 /// Display width of a string, not counting ANSI colour escapes (tables must line up
 /// coloured), East Asian wide characters counting two columns.

@@ -393,7 +393,10 @@ fn exact<'a>(raw: &RawAttribute<'a>, len: usize) -> Result<&'a [u8], AttributeEr
     if raw.value.len() == len {
         Ok(raw.value)
     } else {
-        Err(AttributeError::value(raw, format!("value is {} bytes, expected {len}", raw.value.len())))
+        Err(AttributeError::value(
+            raw,
+            format!("value is {}, expected {len}", crate::core::units::count(raw.value.len() as u64, "byte")),
+        ))
     }
 }
 
@@ -408,7 +411,10 @@ fn decode_address(raw: &RawAttribute<'_>, xor_key: Option<&[u8; 16]>) -> Result<
     if v.len() < 4 {
         return Err(AttributeError::value(
             raw,
-            format!("value is {} bytes, an address needs 8 or 20", v.len()),
+            format!(
+                "value is {}, an address needs 8 or 20",
+                crate::core::units::count(v.len() as u64, "byte")
+            ),
         ));
     }
     let family = v[1];
@@ -422,8 +428,8 @@ fn decode_address(raw: &RawAttribute<'_>, xor_key: Option<&[u8; 16]>) -> Result<
         return Err(AttributeError::value(
             raw,
             format!(
-                "value is {} bytes, an IPv{} address needs {want}",
-                v.len(),
+                "value is {}, an IPv{} address needs {want}",
+                crate::core::units::count(v.len() as u64, "byte"),
                 if family == 1 { 4 } else { 6 }
             ),
         ));
@@ -456,7 +462,10 @@ fn decode_error_code<'a>(raw: &RawAttribute<'a>, v: &'a [u8]) -> Result<(u16, &'
     if v.len() < 4 {
         return Err(AttributeError::value(
             raw,
-            format!("value is {} bytes, an error code needs at least 4", v.len()),
+            format!(
+                "value is {}, an error code needs at least 4",
+                crate::core::units::count(v.len() as u64, "byte")
+            ),
         ));
     }
     let class = u16::from(v[2] & 0x07);
@@ -539,7 +548,10 @@ impl<'a> Attribute<'a> {
                 if v.len() < 4 {
                     return Err(AttributeError::value(
                         raw,
-                        format!("value is {} bytes, at least 4 needed", v.len()),
+                        format!(
+                            "value is {}, at least 4 needed",
+                            crate::core::units::count(v.len() as u64, "byte")
+                        ),
                     ));
                 }
                 let plen = usize::from(be16(v, 2));

@@ -28,7 +28,11 @@ impl fmt::Display for ChannelDataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ChannelDataError::TooShort { len } => {
-                write!(f, "{len} bytes is shorter than the 4-byte ChannelData header")
+                write!(
+                    f,
+                    "{} is shorter than the 4-byte ChannelData header",
+                    crate::core::units::count(*len as u64, "byte")
+                )
             }
             ChannelDataError::BadChannel { channel } => {
                 write!(f, "channel number 0x{channel:04x} is outside 0x4000-0x7FFF")

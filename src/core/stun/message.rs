@@ -177,7 +177,7 @@ impl fmt::Display for HeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HeaderError::TooShort { len } => {
-                write!(f, "{len} bytes is shorter than the 20-byte STUN header")
+                write!(f, "{} is shorter than the 20-byte STUN header", crate::core::units::count(*len as u64, "byte"))
             }
             HeaderError::NotStun { first_byte } => write!(
                 f,
@@ -400,8 +400,8 @@ impl<'a> Iterator for Attributes<'a> {
                 Some(typ),
                 at,
                 format!(
-                    "value length {len} runs past the end of the message ({} bytes left)",
-                    rest.len() - 4
+                    "value length {len} runs past the end of the message ({} left)",
+                    crate::core::units::count((rest.len() - 4) as u64, "byte")
                 ),
             )));
         }

@@ -208,7 +208,12 @@ impl DecodeReport {
             report.problem(
                 Severity::Warning,
                 Some(4 + data.len()),
-                format!("{trailing} bytes after the {}-byte frame were not decoded", 4 + data.len()),
+                format!(
+                    "{} after the {}-byte frame {} not decoded",
+                    crate::core::units::count(trailing as u64, "byte"),
+                    4 + data.len(),
+                    crate::core::units::was(trailing as u64)
+                ),
             );
         }
         if kind == PacketKind::Stun {
