@@ -439,7 +439,7 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             break
         }
         'rtctool;turn;load' {
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP), or turns:HOST[:PORT] (TLS over TCP)')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'TURN username (when the URL has none)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)')
@@ -458,11 +458,13 @@ Register-ArgumentCompleter -Native -CommandName 'rtctool' -ScriptBlock {
             [CompletionResult]::new('--max-loss', '--max-loss', [CompletionResultType]::ParameterName, 'Exit 1 when more than this percentage of packets is lost (the first step''s, with --ramp)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bounds each request, and the allocation, binding and release stages')
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'The local address to send from')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system''s')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never')
             [CompletionResult]::new('--alloc-only', '--alloc-only', [CompletionResultType]::ParameterName, 'Only allocate: hold the allocations for --duration, then release them')
             [CompletionResult]::new('--send-indication', '--send-indication', [CompletionResultType]::ParameterName, 'Relay with Send and Data indications instead of channels')
             [CompletionResult]::new('--ramp', '--ramp', [CompletionResultType]::ParameterName, 'Raise the rate step by step until a step loses more than --ramp-until')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Allow a --duration over 300 s')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the TLS certificate of turns:/stuns: servers')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only results and errors')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (repeat for more)')

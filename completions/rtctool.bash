@@ -1444,7 +1444,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__turn__subcmd__load)
-            opts="-u -q -v -h --server --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --clients --alloc-rate --alloc-only --send-indication --rate --size --duration --ramp --ramp-step --ramp-until --ramp-steps --max-loss --timeout --bind --yes --color --quiet --verbose --json --ndjson --help"
+            opts="-u -q -v -h --server --username --password --password-file --auth-secret --auth-secret-file --auth-ttl --clients --alloc-rate --alloc-only --send-indication --rate --size --duration --ramp --ramp-step --ramp-until --ramp-steps --max-loss --timeout --bind --yes --insecure --ca-file --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1523,6 +1523,10 @@ _rtctool() {
                     return 0
                     ;;
                 --bind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

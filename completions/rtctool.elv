@@ -401,7 +401,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'rtctool;turn;load'= {
-            cand --server 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)'
+            cand --server 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP), or turns:HOST[:PORT] (TLS over TCP)'
             cand -u 'TURN username (when the URL has none)'
             cand --username 'TURN username (when the URL has none)'
             cand --password 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)'
@@ -420,11 +420,13 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --max-loss 'Exit 1 when more than this percentage of packets is lost (the first step''s, with --ramp)'
             cand --timeout 'Bounds each request, and the allocation, binding and release stages'
             cand --bind 'The local address to send from'
+            cand --ca-file 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system''s'
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand --alloc-only 'Only allocate: hold the allocations for --duration, then release them'
             cand --send-indication 'Relay with Send and Data indications instead of channels'
             cand --ramp 'Raise the rate step by step until a step loses more than --ramp-until'
             cand --yes 'Allow a --duration over 300 s'
+            cand --insecure 'Do not check the TLS certificate of turns:/stuns: servers'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'More detail (repeat for more)'

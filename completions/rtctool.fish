@@ -331,7 +331,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_see
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "load" -d 'Load a TURN server: N allocations relaying paced traffic to each other; delivered, lost, duplicated and reordered packets, one-way delay, jitter, allocation latency'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and not __fish_seen_subcommand_from load help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l server -d 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP)' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l server -d 'The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP), or turns:HOST[:PORT] (TLS over TCP)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s u -l username -d 'TURN username (when the URL has none)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password -d 'TURN password (when the URL has none; RTCTOOL_TURN_PASSWORD keeps it out of the shell history)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l password-file -d 'Read the TURN password from the first line of this file' -r -F
@@ -349,6 +349,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_su
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l max-loss -d 'Exit 1 when more than this percentage of packets is lost (the first step\'s, with --ramp)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l timeout -d 'Bounds each request, and the allocation, binding and release stages' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l bind -d 'The local address to send from' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ca-file -d 'Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system\'s' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l color -d 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never' -r -f -a "auto\t'Colour when stdout is a terminal and NO_COLOR is not set'
 always\t'Always colour, even into a pipe'
 never\t'Never colour'"
@@ -356,6 +357,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_su
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l send-indication -d 'Relay with Send and Data indications instead of channels'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l ramp -d 'Raise the rate step by step until a step loses more than --ramp-until'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l yes -d 'Allow a --duration over 300 s'
+complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l insecure -d 'Do not check the TLS certificate of turns:/stuns: servers'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s q -l quiet -d 'Print only results and errors'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -s v -l verbose -d 'More detail (repeat for more)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand turn; and __fish_seen_subcommand_from load" -l json -d 'Print one JSON document on stdout when the command ends'

@@ -459,10 +459,31 @@ could be made.",
     Load(TurnLoadArgs),
 }
 
+/// How a `turns:`/`stuns:` server's certificate is checked: one set of flags for gather and
+/// turn load.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// Do not check the TLS certificate of turns:/stuns: servers.
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system's.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The TLS module's options.
+    pub fn options(self) -> crate::core::tls::TlsOptions {
+        crate::core::tls::TlsOptions { insecure: self.insecure, ca_file: self.ca_file }
+    }
+}
+
 /// Arguments of `rtctool turn load`.
 #[derive(Debug, Args)]
 pub struct TurnLoadArgs {
-    /// The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP).
+    /// The TURN server: turn:[USER[:PASS]@]HOST[:PORT][?transport=tcp] (UDP, or TCP), or
+    /// turns:HOST[:PORT] (TLS over TCP).
     #[arg(long, value_name = "URL", value_parser = IceUrlParser)]
     pub server: crate::core::ice::IceUrl,
 
@@ -528,6 +549,9 @@ pub struct TurnLoadArgs {
     /// Allow a --duration over 300 s.
     #[arg(long)]
     pub yes: bool,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
 }
 
 fn parse_positive(s: &str) -> std::result::Result<f64, String> {
@@ -575,6 +599,7 @@ impl TurnLoadArgs {
             max_loss: self.max_loss,
             timeout: self.timeout,
             bind: self.bind,
+            tls: self.tls.options(),
         })
     }
 }
@@ -1069,13 +1094,8 @@ pub struct GatherArgs {
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
 
-    /// Do not check the TLS certificate of turns:/stuns: servers.
-    #[arg(long)]
-    pub insecure: bool,
-
-    /// Trust the CA certificates in this PEM file (for turns:/stuns:) instead of the system's.
-    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
-    pub ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
 
     /// Who gathers: diag (rtctool's own STUN/TURN client, every failure explained) or webrtc (a
     /// real WebRTC stack, webrtc-rs: what an application sees, and no more).
@@ -1106,7 +1126,7 @@ impl GatherArgs {
                 ipv4: !self.ipv6,
                 ipv6: !self.ipv4,
             },
-            tls: crate::gather::tls::TlsOptions { insecure: self.insecure, ca_file: self.ca_file },
+            tls: self.tls.options(),
             engine: self.engine,
         }
     }

@@ -60,45 +60,9 @@ fn coturn() -> Option<Coturn> {
     coturn_with(None)
 }
 
-/// A test CA and a server certificate it signed, for 127.0.0.1 and localhost (not ::1).
-struct Certs {
-    ca: std::path::PathBuf,
-    cert: std::path::PathBuf,
-    key: std::path::PathBuf,
-}
-
-fn make_certs(dir: &std::path::Path) -> Option<Certs> {
-    let have =
-        Command::new("sh").args(["-c", "command -v openssl"]).output().is_ok_and(|o| o.status.success());
-    if !have {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("CI=true but openssl is missing (apt-get install -y openssl)");
-        }
-        eprintln!("skipping: openssl is not installed");
-        return None;
-    }
-    std::fs::create_dir_all(dir).unwrap();
-    let ext = dir.join("ext.cnf");
-    std::fs::write(
-        &ext,
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    let script = "set -e
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem \
-            -days 2 -subj /CN=rtctool-test-ca 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr \
-            -subj /CN=localhost 2>/dev/null
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
-            -extfile ext.cnf 2>/dev/null";
-    let out = Command::new("sh").arg("-c").arg(script).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
-    Some(Certs { ca: dir.join("ca.pem"), cert: dir.join("server.pem"), key: dir.join("server.key") })
-}
-
 /// coturn on 127.0.0.1 and ::1 at a free port, long-term credentials, with TLS on `port + 2`
 /// when certificates are given; ready when it answers UDP on both addresses and takes TCP.
-fn coturn_with(tls: Option<&Certs>) -> Option<Coturn> {
+fn coturn_with(tls: Option<&coturn::Certs>) -> Option<Coturn> {
     if !coturn::available() {
         return None;
     }
@@ -541,7 +505,7 @@ fn passwords_are_never_printed() {
 #[test]
 fn turn_over_tls_checks_the_certificate() {
     let dir = std::env::temp_dir().join(format!("rtctool-gather-tls-{}", std::process::id()));
-    let Some(certs) = make_certs(&dir) else { return };
+    let Some(certs) = coturn::make_certs(&dir) else { return };
     let Some(server) = coturn_with(Some(&certs)) else { return };
     let turns = format!("turns:{USER}:{PASSWORD}@127.0.0.1:{}", server.port + 2);
     let ca = certs.ca.to_str().unwrap();

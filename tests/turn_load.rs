@@ -231,10 +231,36 @@ fn over_tcp_too() {
     assert!(t["sent"].as_u64().unwrap() >= 395, "{t:#}");
     assert_eq!(t["lost"], 0, "TCP to the server, UDP between the relays on the loopback: {t:#}");
     assert_eq!(j["released"]["ok"], 4, "{j:#}");
-    let out = Command::new(BIN)
-        .args(["turn", "load", "--server", "turns:alice:wonderland@127.0.0.1:5349"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2), "TLS is refused as not done yet");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("over TLS is not supported yet"));
+}
+
+/// turns: allocates over TLS, checking the server's certificate against --ca-file: every
+/// packet delivered; without the CA the handshake fails, said, exit 4.
+#[test]
+fn over_tls_with_the_certificate_checked() {
+    let dir = std::env::temp_dir().join(format!("rtctool-turn-load-tls-{}", std::process::id()));
+    let Some(certs) = coturn::make_certs(&dir) else { return };
+    let Some(relay) = coturn::loopback_relay_tls(
+        "turn-load-tls",
+        &certs,
+        &["-a", "-u", "alice:wonderland", "-r", "rtctool.test"],
+    ) else {
+        return;
+    };
+    let url = format!("turns:alice:wonderland@127.0.0.1:{}", relay.port + 1);
+    let ca = certs.ca.to_str().unwrap();
+    let (out, j) =
+        load(&["--server", &url, "--ca-file", ca, "--clients", "4", "--rate", "100", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(0), "{j:#}");
+    assert_eq!(j["transport"], "tls");
+    assert_eq!(j["allocations"]["succeeded"], 4);
+    let t = &j["traffic"];
+    assert!(t["sent"].as_u64().unwrap() >= 395, "{t:#}");
+    assert_eq!(t["lost"], 0, "{t:#}");
+    assert_eq!(j["released"]["ok"], 4, "{j:#}");
+    let out =
+        Command::new(BIN).args(["turn", "load", "--server", &url, "--duration", "1s"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "an unknown CA: {}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("over TLS") && err.contains("TLS:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,7 @@
 //! ICE candidate lines (`a=candidate:`, the browser's JSON `candidate` string), ICE server URLs
 //! (RFC 7064/7065 and the bare `HOST[:PORT]` forms), and HTTP/1.x request and response heads
 //! of the signalling server and client. What parses prints back to text that parses to the
-//! same value.
+//! same value (a URL's password is printed as `***`, so only its presence survives).
 
 #![no_main]
 
@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(url) = IceUrl::parse(&text) {
         let again = IceUrl::parse(&url.to_string()).expect("a URL's own text parses");
-        assert_eq!(again, url);
+        let fields = |u: &IceUrl| (u.scheme, u.host.clone(), u.port, u.transport, u.username.clone());
+        assert_eq!(fields(&again), fields(&url));
+        assert_eq!(again.password.is_some(), url.password.is_some());
     }
     for scheme in [Scheme::Stun, Scheme::Turn] {
         let _ = parse_server(&text, scheme).map(|u| u.to_string());

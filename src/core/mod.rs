@@ -7,6 +7,7 @@ pub mod ice;
 pub mod interrupt;
 pub mod output;
 pub mod stun;
+pub mod tls;
 pub mod transact;
 pub mod turn;
 pub mod udp;

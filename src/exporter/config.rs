@@ -17,8 +17,8 @@ use crate::core::ice::{
     url::parse_server,
     Credentials, IceUrl, Scheme, Secret,
 };
+use crate::core::tls::TlsOptions;
 use crate::core::units::parse_duration;
-use crate::gather::tls::TlsOptions;
 
 /// The name of the module a `/probe` without `module` uses.
 pub const DEFAULT_MODULE: &str = "default";
@@ -357,7 +357,7 @@ fn module(
     out.tls.insecure = m.insecure.unwrap_or(false);
     if let Some(ca) = &m.ca_file {
         out.tls.ca_file = Some(ca.get_ref().into());
-        crate::gather::tls::check(&out.tls).map_err(|e| place.at(ca, in_module(format!("ca_file: {e}"))))?;
+        crate::core::tls::check(&out.tls).map_err(|e| place.at(ca, in_module(format!("ca_file: {e}"))))?;
     }
     Ok(out)
 }

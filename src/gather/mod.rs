@@ -13,7 +13,7 @@ pub mod metrics;
 pub mod net;
 pub mod render;
 pub mod report;
-pub mod tls;
+
 pub mod webrtc;
 
 #[cfg(test)]
@@ -100,7 +100,7 @@ pub struct GatherOptions {
     /// Which local addresses gather.
     pub filter: interfaces::Filter,
     /// TLS for turns:/stuns:.
-    pub tls: tls::TlsOptions,
+    pub tls: crate::core::tls::TlsOptions,
     /// Who gathers.
     pub engine: Engine,
 }
@@ -147,7 +147,7 @@ pub fn run(args: GatherOptions, out: &Output) -> Result<Outcome> {
         return run_webrtc(&config, &opts, out);
     }
     if config.servers.iter().any(|s| s.url.scheme.is_secure()) {
-        tls::check(&opts.tls).map_err(|e| Error::input(format!("TLS: {e}")))?;
+        crate::core::tls::check(&opts.tls).map_err(|e| Error::input(format!("TLS: {e}")))?;
     }
     if config.relay_only && !config.servers.iter().any(IceServer::is_turn) {
         return Err(Error::usage("--relay-only gathers relay candidates only: give a --turn server"));

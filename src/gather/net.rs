@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::engine::{Command, Config, Event, Gatherer, Local, Via};
 use super::interfaces::{self, Filter, InterfaceAddress};
 use super::report::FailureKind;
-use super::tls::{self, TlsOptions, TlsStream};
+use crate::core::tls::{self, TlsOptions, TlsStream};
 use crate::core::transact::TransactionId;
 use crate::core::udp::{receive_until, Received};
 use crate::{Error, Result};

@@ -65,6 +65,8 @@ pub struct TurnLoadOptions {
     pub timeout: Duration,
     /// Local address to bind.
     pub bind: Option<IpAddr>,
+    /// How a turns: server's certificate is checked.
+    pub tls: crate::core::tls::TlsOptions,
 }
 
 #[derive(Serialize)]
@@ -244,14 +246,12 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     let ice = IceServer::new(opts.server.clone(), None);
     let carrier = match ice.transport() {
         EffectiveTransport::Udp => Carrier::Datagram,
-        EffectiveTransport::Tcp => Carrier::Stream,
-        EffectiveTransport::Tls => {
-            return Err(Error::usage(format!(
-                "turn load drives TURN over UDP and TCP; {} over TLS is not supported yet",
-                ice.label()
-            )))
-        }
+        EffectiveTransport::Tcp | EffectiveTransport::Tls => Carrier::Stream,
     };
+    let tls = (ice.transport() == EffectiveTransport::Tls).then_some(&opts.tls);
+    if let Some(tls) = tls {
+        crate::core::tls::check(tls).map_err(|e| Error::input(format!("TLS: {e}")))?;
+    }
     let password =
         crate::core::ice::credentials::password_from(opts.password.as_deref(), opts.password_file.as_deref())
             .map_err(Error::input)?;
@@ -280,9 +280,17 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
         Carrier::Stream => Vec::new(),
     };
     let conns = match carrier {
-        Carrier::Stream => stream::connect(opts.load.clients, server, opts.timeout).map_err(|e| {
-            Error::network(format!("connecting {} times to {server} over TCP: {e}", opts.load.clients))
-        })?,
+        Carrier::Stream => {
+            let over = if tls.is_some() { "TLS" } else { "TCP" };
+            stream::connect(opts.load.clients, server, opts.timeout, tls.map(|t| (ice.host(), t))).map_err(
+                |e| {
+                    Error::network(format!(
+                        "connecting {} times to {server} over {over}: {e}",
+                        opts.load.clients
+                    ))
+                },
+            )?
+        }
         Carrier::Datagram => Vec::new(),
     };
     let mut ids = TransactionId::random();
@@ -308,7 +316,7 @@ pub fn run(opts: TurnLoadOptions, out: &Output) -> Result<Outcome> {
     let mut fleet = Fleet::new(plan, &mut ids, started);
     match carrier {
         Carrier::Datagram => net::drive(&mut fleet, &sockets, &stop, &mut live),
-        Carrier::Stream => stream::drive(&mut fleet, &conns, &stop, &mut live),
+        Carrier::Stream => stream::drive(&mut fleet, conns, &stop, &mut live),
     }
     .map_err(|e| Error::network(format!("the event loop: {e}")))?;
     if let Some(bar) = live.bar.take() {

@@ -1,4 +1,4 @@
-//! TURN over TCP for the load generator: one connection per client. A reader thread per
+//! TURN over TCP (or TLS) for the load generator: one connection per client. A reader thread per
 //! connection frames the byte stream (STUN messages and ChannelData, padded to 4) and hands
 //! whole frames, stamped with their arrival time, to the one loop that drives the fleet; the
 //! loop writes frames on the connections itself, with a write timeout (a connection that
@@ -14,6 +14,57 @@ use std::time::{Duration, Instant};
 use super::fleet::{realtime_ns, Fleet};
 use super::net::{Rounds, Watcher};
 use crate::core::stun::frame_len;
+use crate::core::tls::{TlsOptions, TlsStream};
+
+/// One client's connection: plain TCP, or TLS over it (`turns:`).
+#[derive(Debug)]
+pub enum Conn {
+    /// TCP.
+    Tcp(TcpStream),
+    /// TLS (rustls; a clone is another handle on the same connection).
+    Tls(TlsStream),
+}
+
+impl Conn {
+    /// A second handle for the reader thread.
+    fn reader(&self) -> std::io::Result<Conn> {
+        Ok(match self {
+            Conn::Tcp(s) => Conn::Tcp(s.try_clone()?),
+            Conn::Tls(s) => Conn::Tls(s.clone()),
+        })
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.write_all(bytes),
+            Conn::Tls(s) => s.write_all(bytes),
+        }
+    }
+
+    fn set_read_timeout(&self, d: Duration) -> std::io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.set_read_timeout(Some(d)),
+            Conn::Tls(s) => s.set_read_timeout(Some(d)),
+        }
+    }
+
+    /// Close (TLS says close_notify first).
+    fn shutdown(&self) {
+        match self {
+            Conn::Tcp(s) => {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            Conn::Tls(s) => s.shutdown(),
+        }
+    }
+}
 
 enum Incoming {
     /// Whole frames from connection `i` (one read's worth, back to back), and when they were
@@ -23,22 +74,37 @@ enum Incoming {
     Closed(usize),
 }
 
-/// Open `n` TCP connections to `server` (bounded by `timeout` each).
-pub fn connect(n: usize, server: SocketAddr, timeout: Duration) -> std::io::Result<Vec<TcpStream>> {
+/// Open `n` TCP connections to `server` (bounded by `timeout` each, the TLS handshake
+/// included), with TLS when `tls` names the server (its host name as in the URL) and how to
+/// check its certificate.
+pub fn connect(
+    n: usize,
+    server: SocketAddr,
+    timeout: Duration,
+    tls: Option<(&str, &TlsOptions)>,
+) -> std::io::Result<Vec<Conn>> {
     (0..n)
         .map(|_| {
             let s = TcpStream::connect_timeout(&server, timeout)?;
             s.set_nodelay(true)?;
             s.set_write_timeout(Some(timeout))?;
-            Ok(s)
+            Ok(match tls {
+                None => Conn::Tcp(s),
+                Some((name, opts)) => {
+                    let deadline = Instant::now() + timeout;
+                    let stream = crate::core::tls::connect(s, name, opts, deadline)
+                        .map_err(|e| std::io::Error::other(format!("TLS: {e}")))?;
+                    Conn::Tls(stream)
+                }
+            })
         })
         .collect()
 }
 
-fn reader(i: usize, mut s: TcpStream, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
+fn reader(i: usize, mut s: Conn, out: mpsc::Sender<Incoming>, stop: Arc<AtomicBool>) {
     let mut buf: Vec<u8> = Vec::with_capacity(8192);
     let mut chunk = [0u8; 8192];
-    let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
+    let _ = s.set_read_timeout(Duration::from_millis(100));
     while !stop.load(Ordering::Relaxed) {
         match s.read(&mut chunk) {
             Ok(0) => break,
@@ -70,7 +136,7 @@ fn reader(i: usize, mut s: TcpStream, out: mpsc::Sender<Incoming>, stop: Arc<Ato
 /// Drive the fleet over `conns` until it is done; `stop` is Ctrl-C.
 pub fn drive(
     fleet: &mut Fleet,
-    conns: &[TcpStream],
+    mut conns: Vec<Conn>,
     stop: &Arc<AtomicBool>,
     watcher: &mut dyn Watcher,
 ) -> std::io::Result<()> {
@@ -78,7 +144,7 @@ pub fn drive(
     let (tx, rx) = mpsc::channel();
     let done = Arc::new(AtomicBool::new(false));
     for (i, c) in conns.iter().enumerate() {
-        let (s, tx, done) = (c.try_clone()?, tx.clone(), done.clone());
+        let (s, tx, done) = (c.reader()?, tx.clone(), done.clone());
         std::thread::Builder::new().name(format!("turn-load-{i}")).spawn(move || reader(i, s, tx, done))?;
     }
     drop(tx);
@@ -90,14 +156,14 @@ pub fn drive(
     }
     let _done = Done(done);
     let mut broken = vec![false; conns.len()];
+    let writers = &mut conns;
     let mut send = |i: usize, bytes: &[u8]| {
         if broken[i] {
             return;
         }
-        let mut w = &conns[i];
-        if w.write_all(bytes).is_err() {
+        if writers[i].write_all(bytes).is_err() {
             broken[i] = true;
-            let _ = conns[i].shutdown(Shutdown::Both);
+            writers[i].shutdown();
         }
     };
     let mut rounds = Rounds::default();
@@ -129,8 +195,8 @@ pub fn drive(
         }
         rounds.after(fleet, watcher, &mut send);
     }
-    for c in conns {
-        let _ = c.shutdown(Shutdown::Both);
+    for c in &conns {
+        c.shutdown();
     }
     Ok(())
 }

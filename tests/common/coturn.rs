@@ -148,3 +148,81 @@ fn loopback(name: &str, extra: &[&str], auth: &[&str], tcp: bool) -> Option<Cotu
     let tcp_ready: &[SocketAddr] = if tcp { &[addr] } else { &[] };
     Some(start(port, dir, &args, &[addr], tcp_ready))
 }
+
+/// A test CA and a server certificate it signed, for 127.0.0.1 and localhost (not ::1).
+#[allow(dead_code)]
+pub struct Certs {
+    /// The CA certificate (PEM), for --ca-file.
+    pub ca: std::path::PathBuf,
+    /// The server's certificate.
+    pub cert: std::path::PathBuf,
+    /// The server's key.
+    pub key: std::path::PathBuf,
+}
+
+#[allow(dead_code)]
+pub fn make_certs(dir: &std::path::Path) -> Option<Certs> {
+    let have = std::process::Command::new("sh")
+        .args(["-c", "command -v openssl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but openssl is missing (apt-get install -y openssl)");
+        }
+        eprintln!("skipping: openssl is not installed");
+        return None;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let ext = dir.join("ext.cnf");
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let script = "set -e
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem \
+            -days 2 -subj /CN=rtctool-test-ca 2>/dev/null
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key -out server.csr \
+            -subj /CN=localhost 2>/dev/null
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 \
+            -extfile ext.cnf 2>/dev/null";
+    let out = std::process::Command::new("sh").arg("-c").arg(script).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "openssl: {}", String::from_utf8_lossy(&out.stderr));
+    Some(Certs { ca: dir.join("ca.pem"), cert: dir.join("server.pem"), key: dir.join("server.key") })
+}
+
+/// coturn on 127.0.0.1 relaying to loopback peers, UDP and TCP on a free port and TLS on the
+/// port after it, with `auth`; ready when it answers UDP and takes TCP and TLS connections.
+#[allow(dead_code)]
+pub fn loopback_relay_tls(name: &str, certs: &Certs, auth: &[&str]) -> Option<Coturn> {
+    if !available() {
+        return None;
+    }
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = dir_for(name, port);
+    let (cert, key) = (certs.cert.display().to_string(), certs.key.display().to_string());
+    let mut args = args([
+        "-n",
+        "--listening-ip",
+        "127.0.0.1",
+        "--relay-ip",
+        "127.0.0.1",
+        "--listening-port",
+        &port.to_string(),
+        "--tls-listening-port",
+        &(port + 1).to_string(),
+        "--cert",
+        &cert,
+        "--pkey",
+        &key,
+        "--allow-loopback-peers",
+        "--no-dtls",
+        "--no-cli",
+        "--no-tcp-relay",
+    ]);
+    args.extend(auth.iter().map(|a| a.to_string()));
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let tls: SocketAddr = ([127, 0, 0, 1], port + 1).into();
+    Some(start(port, dir, &args, &[addr], &[addr, tls]))
+}

@@ -158,6 +158,12 @@ impl TlsStream {
         Ok(())
     }
 
+    /// Bound each read of the socket (a read then fails with `WouldBlock` or `TimedOut`, and
+    /// can be tried again: no TLS state is lost).
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.tcp.set_read_timeout(timeout)
+    }
+
     /// Send close_notify and shut the socket down (unblocking the reader).
     pub fn shutdown(&self) {
         {
