@@ -160,6 +160,43 @@ pub(crate) struct Running {
     pub(crate) plan: ReceivePlan,
 }
 
+/// Why each TURN server (over UDP) gave no relay candidate, from an Allocate of our own (2 s at
+/// most each): "our Allocate to turn:alice@host: 401 Unauthorized (the server rejected the
+/// credentials...)". Servers that allocate say nothing here.
+fn turn_probes(servers: &[crate::core::ice::IceServer]) -> Vec<String> {
+    use crate::core::ice::EffectiveTransport;
+    use crate::core::turn::{probe, Failure};
+    let budget = Duration::from_secs(2);
+    let mut out = Vec::new();
+    for server in servers.iter().filter(|s| s.is_turn() && s.transport() == EffectiveTransport::Udp) {
+        let label = server.label();
+        let address = match crate::core::dns::resolve(server.host(), server.port(), budget) {
+            Ok(a) if !a.is_empty() => a[0],
+            Ok(_) => continue,
+            Err(e) => {
+                out.push(format!("{label}: {e}"));
+                continue;
+            }
+        };
+        let auth = server
+            .credentials
+            .as_ref()
+            .map(|c| crate::core::transact::LongTermAuth::new(c.username.clone(), c.password.expose()));
+        let why = match probe::allocate_once(address, auth, budget) {
+            Ok(_) => continue,
+            Err(Failure::Auth { code, reason, .. }) => {
+                format!("{code} {reason} (the server rejected the credentials: wrong username or password)")
+            }
+            Err(Failure::NeedsCredentials { code, reason, .. }) => {
+                format!("{code} {reason} (the server wants credentials: none were given)")
+            }
+            Err(f) => f.to_string(),
+        };
+        out.push(format!("our own Allocate to {label} ({address}): {why}"));
+    }
+    out
+}
+
 /// Run the call; the error is returned beside the report when it never connected (exit 4).
 pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> {
     let bind_ip = cfg.bind_ip();
@@ -292,6 +329,14 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     let mut call = Phases { cfg, live, p, running, ev_rx, ev_tx, phase_tx, phase_rx, t0 };
     let mut interrupted = call.connect(wants_dc).await;
     let connected = call.p.both_connected();
+    let relayed = call.p.candidates.iter().any(|c| c.candidate.typ == crate::core::ice::CandidateType::Relay);
+    if !connected && !interrupted && !relayed {
+        // webrtc-rs reports no candidate errors: ask the TURN servers ourselves why no relay came.
+        let servers = cfg.ice_servers.clone();
+        if let Ok(why) = tokio::task::spawn_blocking(move || turn_probes(&servers)).await {
+            call.p.candidate_errors.extend(why);
+        }
+    }
     let mut error = None;
     if !connected && call.p.failure.is_none() {
         let what =

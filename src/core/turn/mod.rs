@@ -45,6 +45,7 @@
 //! ```
 
 mod client;
+pub mod probe;
 
 pub use client::{
     Allocation, Carrier, ChannelError, Client, Config, Event, Failure, Input, Phase, Request, SendError,
