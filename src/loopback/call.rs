@@ -220,21 +220,8 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         .map(|id| (id, ssrc()))
         .collect();
 
-    let mut offerer = Peer::build(Side::Offerer, cfg, bind, ev_tx.clone(), cand_o_tx).await?;
-    let mut answerer = Peer::build(Side::Answerer, cfg, bind, ev_tx.clone(), cand_a_tx).await?;
-    for &kind in &cfg.kinds {
-        offerer.add_track(kind, cfg.codec(kind), ssrcs[&StreamId { from: Side::Offerer, kind }]).await?;
-    }
-    let dc: Option<Arc<dyn DataChannel>> = match cfg.datachannel {
-        DataChannelMode::None => None,
-        _ => Some(
-            offerer
-                .pc
-                .create_data_channel("rtctool", None)
-                .await
-                .map_err(|e| Error::network(format!("creating the data channel: {e}")))?,
-        ),
-    };
+    let (mut offerer, mut answerer, dc) =
+        build_peers(cfg, bind, &ssrcs, &ev_tx, cand_o_tx, cand_a_tx).await?;
     let setup_ms = millis(setup_start.elapsed());
 
     // Timings start here, as in a browser page that has both RTCPeerConnections in hand.
@@ -295,35 +282,8 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
     }
 
     live.status("negotiating".into());
-    let neg = |what: &str, e: webrtc::error::Error| Error::network(format!("{what}: {e}"));
-    let offer = offerer.pc.create_offer(None).await.map_err(|e| neg("creating the offer", e))?;
-    offerer.pc.set_local_description(offer.clone()).await.map_err(|e| neg("setting the offer", e))?;
-    push(
-        &mut p,
-        &live,
-        Instant::now(),
-        Some(Side::Offerer),
-        "offer",
-        Some("created and set; gathering starts".into()),
-    );
-    answerer
-        .pc
-        .set_remote_description(without_candidates(offer, relay.is_some()))
-        .await
-        .map_err(|e| neg("giving the offer to the answerer", e))?;
-    let _ = ready_a_tx.send(true);
-    for &kind in &cfg.kinds {
-        answerer.add_track(kind, cfg.codec(kind), ssrcs[&StreamId { from: Side::Answerer, kind }]).await?;
-    }
-    let answer = answerer.pc.create_answer(None).await.map_err(|e| neg("creating the answer", e))?;
-    answerer.pc.set_local_description(answer.clone()).await.map_err(|e| neg("setting the answer", e))?;
-    push(&mut p, &live, Instant::now(), Some(Side::Answerer), "answer", Some("created and set".into()));
-    offerer
-        .pc
-        .set_remote_description(without_candidates(answer, relay.is_some()))
-        .await
-        .map_err(|e| neg("giving the answer to the offerer", e))?;
-    let _ = ready_o_tx.send(true);
+    let ready = (ready_a_tx, ready_o_tx);
+    negotiate(cfg, &mut offerer, &mut answerer, &ssrcs, relay.is_some(), &mut p, &live, ready).await?;
 
     let wants_dc = dc.is_some();
     let mut call = Phases { cfg, live, p, running, ev_rx, ev_tx, phase_tx, phase_rx, t0 };
@@ -337,16 +297,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
             call.p.candidate_errors.extend(why);
         }
     }
-    let mut error = None;
-    if !connected && call.p.failure.is_none() {
-        let what =
-            if interrupted { "interrupted before the call connected" } else { "the call did not connect" };
-        error = Some(format!("{what} within {:?}: {}", cfg.timeout.min(t0.elapsed()), call.p.how_far()));
-    } else if let Some(f) = &call.p.failure {
-        error = Some(format!("{f}: {}", call.p.how_far()));
-    } else if wants_dc && call.p.dc_open[0].is_none() {
-        error = Some(format!("the data channel did not open within {:?}", cfg.timeout));
-    }
+    let mut error = connect_error(cfg, &call.p, connected, interrupted, wants_dc);
 
     // Media and data.
     let mut media_window = None;
@@ -374,6 +325,133 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         s.finish();
     }
 
+    let ended = Ended { connected, interrupted, error: error.clone(), media_window, setup_ms, t0 };
+    let stats = [stats_o, stats_a];
+    let report = build_report(cfg, bind_ip, &ssrcs, p, &running, &stats, relay_stats, ended);
+    let failure =
+        (!connected).then(|| Error::network(error.unwrap_or_else(|| "the call did not connect".into())));
+    Ok((report, failure))
+}
+
+/// Both peers, their tracks (the offerer's; the answerer adds its own once it has the offer)
+/// and the offerer's data channel.
+async fn build_peers(
+    cfg: &Config,
+    bind: SocketAddr,
+    ssrcs: &HashMap<StreamId, u32>,
+    ev_tx: &mpsc::UnboundedSender<PeerEvent>,
+    cand_o_tx: mpsc::UnboundedSender<RTCIceCandidateInit>,
+    cand_a_tx: mpsc::UnboundedSender<RTCIceCandidateInit>,
+) -> Result<(Peer, Peer, Option<Arc<dyn DataChannel>>)> {
+    let mut offerer = Peer::build(Side::Offerer, cfg, bind, ev_tx.clone(), cand_o_tx).await?;
+    let answerer = Peer::build(Side::Answerer, cfg, bind, ev_tx.clone(), cand_a_tx).await?;
+    for &kind in &cfg.kinds {
+        offerer.add_track(kind, cfg.codec(kind), ssrcs[&StreamId { from: Side::Offerer, kind }]).await?;
+    }
+    let dc: Option<Arc<dyn DataChannel>> = match cfg.datachannel {
+        DataChannelMode::None => None,
+        _ => Some(
+            offerer
+                .pc
+                .create_data_channel("rtctool", None)
+                .await
+                .map_err(|e| Error::network(format!("creating the data channel: {e}")))?,
+        ),
+    };
+    Ok((offerer, answerer, dc))
+}
+
+/// Offer and answer, each side told when it has its remote description (`ready`: the
+/// answerer's, then the offerer's) so that trickled candidates can go to it.
+#[allow(clippy::too_many_arguments)]
+async fn negotiate(
+    cfg: &Config,
+    offerer: &mut Peer,
+    answerer: &mut Peer,
+    ssrcs: &HashMap<StreamId, u32>,
+    strip_candidates: bool,
+    p: &mut Progression,
+    live: &Live<'_>,
+    ready: (watch::Sender<bool>, watch::Sender<bool>),
+) -> Result<()> {
+    let neg = |what: &str, e: webrtc::error::Error| Error::network(format!("{what}: {e}"));
+    let offer = offerer.pc.create_offer(None).await.map_err(|e| neg("creating the offer", e))?;
+    offerer.pc.set_local_description(offer.clone()).await.map_err(|e| neg("setting the offer", e))?;
+    push(
+        p,
+        live,
+        Instant::now(),
+        Some(Side::Offerer),
+        "offer",
+        Some("created and set; gathering starts".into()),
+    );
+    answerer
+        .pc
+        .set_remote_description(without_candidates(offer, strip_candidates))
+        .await
+        .map_err(|e| neg("giving the offer to the answerer", e))?;
+    let _ = ready.0.send(true);
+    for &kind in &cfg.kinds {
+        answerer.add_track(kind, cfg.codec(kind), ssrcs[&StreamId { from: Side::Answerer, kind }]).await?;
+    }
+    let answer = answerer.pc.create_answer(None).await.map_err(|e| neg("creating the answer", e))?;
+    answerer.pc.set_local_description(answer.clone()).await.map_err(|e| neg("setting the answer", e))?;
+    push(p, live, Instant::now(), Some(Side::Answerer), "answer", Some("created and set".into()));
+    offerer
+        .pc
+        .set_remote_description(without_candidates(answer, strip_candidates))
+        .await
+        .map_err(|e| neg("giving the answer to the offerer", e))?;
+    let _ = ready.1.send(true);
+    Ok(())
+}
+
+/// Why the call is not up once connecting ended, if it is not.
+fn connect_error(
+    cfg: &Config,
+    p: &Progression,
+    connected: bool,
+    interrupted: bool,
+    wants_dc: bool,
+) -> Option<String> {
+    if !connected && p.failure.is_none() {
+        let what =
+            if interrupted { "interrupted before the call connected" } else { "the call did not connect" };
+        Some(format!("{what} within {:?}: {}", cfg.timeout.min(p.t0.elapsed()), p.how_far()))
+    } else if let Some(f) = &p.failure {
+        Some(format!("{f}: {}", p.how_far()))
+    } else if wants_dc && p.dc_open[0].is_none() {
+        Some(format!("the data channel did not open within {:?}", cfg.timeout))
+    } else {
+        None
+    }
+}
+
+/// How a call ended, for its report.
+struct Ended {
+    connected: bool,
+    interrupted: bool,
+    error: Option<String>,
+    media_window: Option<(Instant, Instant)>,
+    setup_ms: f64,
+    t0: Instant,
+}
+
+/// The report of a call: timings, statistics (the offerer's and the answerer's) into streams,
+/// the checks.
+#[allow(clippy::too_many_arguments)]
+fn build_report(
+    cfg: &Config,
+    bind_ip: std::net::IpAddr,
+    ssrcs: &HashMap<StreamId, u32>,
+    p: Progression,
+    running: &Running,
+    stats: &[Option<RTCStatsReport>; 2],
+    relay_stats: Option<super::impair::RelayStats>,
+    ended: Ended,
+) -> Report {
+    let Ended { connected, interrupted, error, media_window, setup_ms, t0 } = ended;
+    let (stats_o, stats_a) = (&stats[0], &stats[1]);
     let timings = Timings {
         setup: setup_ms,
         gathering: both(p.gathering_done),
@@ -390,7 +468,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         media_window.map(|(a, b): (Instant, Instant)| b.saturating_duration_since(a).as_secs_f64());
     let selected_pair = selected_pair(stats_o.as_ref(), stats_a.as_ref());
     let rtt = selected_pair.as_ref().and_then(|p| p.rtt_ms);
-    let streams = stream_reports(cfg, &ssrcs, &running, stats_o.as_ref(), stats_a.as_ref(), rtt);
+    let streams = stream_reports(cfg, ssrcs, running, stats_o.as_ref(), stats_a.as_ref(), rtt);
     let data_channel = (cfg.datachannel != DataChannelMode::None)
         .then(|| dc_report(cfg.datachannel, &running.dc, p.dc_open[0]));
     let impairment = relay_stats.map(|r| ImpairmentReport {
@@ -411,7 +489,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         selected_pair.as_ref(),
         media_window.is_some(),
     );
-    let report = Report {
+    Report {
         connected,
         interrupted,
         error: error.clone(),
@@ -437,10 +515,7 @@ pub async fn run(cfg: &Config, out: &Output) -> Result<(Report, Option<Error>)> 
         checks,
         media_duration_ms: media_secs.map(|s| round2(s * 1000.0)),
         done_ms: millis(t0.elapsed()),
-    };
-    let failure =
-        (!connected).then(|| Error::network(error.unwrap_or_else(|| "the call did not connect".into())));
-    Ok((report, failure))
+    }
 }
 
 /// What the phases of a call share once both peers are built and negotiating: the events,
