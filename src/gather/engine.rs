@@ -105,13 +105,22 @@ impl Config {
     }
 }
 
+/// A local UDP socket: its index in the order of the `Local`s given to [`Gatherer::new`], then
+/// of the sockets [`Command::Bind`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SocketId(pub usize);
+
+/// A stream connection: the number [`Command::Connect`] gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub usize);
+
 /// How a datagram or stream chunk travels: which socket or connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Via {
-    /// The local UDP socket with this index (the order of the `Local`s).
-    Udp(usize),
-    /// The stream connection with this number (from [`Command::Connect`]).
-    Stream(usize),
+    /// A local UDP socket.
+    Udp(SocketId),
+    /// A stream connection.
+    Stream(ConnId),
 }
 
 /// Bytes to send now.
@@ -133,7 +142,7 @@ pub enum Command {
     /// [`Gatherer::handle_connect_failed`].
     Connect {
         /// The connection's number.
-        conn: usize,
+        conn: ConnId,
         /// Where to.
         remote: SocketAddr,
         /// The local address to bind to, when there is one to prefer.
@@ -145,14 +154,14 @@ pub enum Command {
     /// one TURN server needs its own 5-tuple) and report it with [`Gatherer::handle_bound`].
     Bind {
         /// The new socket's index.
-        socket: usize,
+        socket: SocketId,
         /// The local socket whose address to bind to.
-        like: usize,
+        like: SocketId,
     },
     /// Close a connection.
     Close {
         /// The connection's number.
-        conn: usize,
+        conn: ConnId,
     },
 }
 
@@ -536,7 +545,7 @@ impl Gatherer {
                     self.probes.push(Probe {
                         report: r,
                         server,
-                        via: Via::Udp(i),
+                        via: Via::Udp(SocketId(i)),
                         base: Some(local.address),
                         interface: Some(local.interface.clone()),
                         preference: local.preference,
@@ -560,11 +569,12 @@ impl Gatherer {
                         // (437): it gets a socket of its own, as a second browser tab would.
                         let socket = self.locals.len() + self.extra_sockets.len();
                         self.extra_sockets.push(i);
-                        self.probes[p].via = Via::Udp(socket);
+                        self.probes[p].via = Via::Udp(SocketId(socket));
                         self.probes[p].base = None;
                         self.probes[p].phase = Phase::Connecting;
                         self.step(r, now, "another allocation to this server: binding a socket of its own");
-                        self.commands.push_back(Command::Bind { socket, like: i });
+                        self.commands
+                            .push_back(Command::Bind { socket: SocketId(socket), like: SocketId(i) });
                     }
                 }
             }
@@ -586,7 +596,7 @@ impl Gatherer {
                     self.probes.push(Probe {
                         report: r,
                         server,
-                        via: Via::Stream(0),
+                        via: Via::Stream(ConnId(0)),
                         base: None,
                         interface: None,
                         preference: local.preference,
@@ -632,25 +642,28 @@ impl Gatherer {
         let conn = self.conns.len();
         let remote = self.probes[p].destination;
         self.conns.push(Conn { probe: p, remote, buffer: Vec::new(), open: true });
-        self.probes[p].via = Via::Stream(conn);
+        self.probes[p].via = Via::Stream(ConnId(conn));
         self.probes[p].phase = Phase::Connecting;
         let server = &self.config.servers[self.probes[p].server];
         let tls = (server.transport() == EffectiveTransport::Tls).then(|| server.host().to_string());
         let what = if tls.is_some() { "TLS" } else { "TCP" };
         let r = self.probes[p].report;
         self.step(r, now, format!("{what} connecting to {remote}"));
-        self.commands.push_back(Command::Connect { conn, remote, local, tls });
+        self.commands.push_back(Command::Connect { conn: ConnId(conn), remote, local, tls });
     }
 
     /// A socket asked for with [`Command::Bind`] is bound (at `result`), or could not be.
     pub fn handle_bound(
         &mut self,
-        socket: usize,
+        socket: SocketId,
         result: std::result::Result<SocketAddr, String>,
         now: Instant,
     ) {
-        let Some(p) =
-            self.probes.iter().position(|p| p.via == Via::Udp(socket) && p.phase == Phase::Connecting)
+        let SocketId(socket) = socket;
+        let Some(p) = self
+            .probes
+            .iter()
+            .position(|p| p.via == Via::Udp(SocketId(socket)) && p.phase == Phase::Connecting)
         else {
             return;
         };
@@ -671,10 +684,11 @@ impl Gatherer {
     }
 
     /// A connection asked for is up; `local` is its local end.
-    pub fn handle_connected(&mut self, conn: usize, local: SocketAddr, now: Instant) {
+    pub fn handle_connected(&mut self, conn: ConnId, local: SocketAddr, now: Instant) {
+        let ConnId(conn) = conn;
         let Some(c) = self.conns.get(conn) else { return };
         let p = c.probe;
-        if self.probes[p].phase != Phase::Connecting || self.probes[p].via != Via::Stream(conn) {
+        if self.probes[p].phase != Phase::Connecting || self.probes[p].via != Via::Stream(ConnId(conn)) {
             return;
         }
         let r = self.probes[p].report;
@@ -689,11 +703,12 @@ impl Gatherer {
     }
 
     /// A connection asked for could not be opened.
-    pub fn handle_connect_failed(&mut self, conn: usize, kind: FailureKind, why: &str, now: Instant) {
+    pub fn handle_connect_failed(&mut self, conn: ConnId, kind: FailureKind, why: &str, now: Instant) {
+        let ConnId(conn) = conn;
         let Some(c) = self.conns.get_mut(conn) else { return };
         c.open = false;
         let p = c.probe;
-        if self.probes[p].phase != Phase::Connecting || self.probes[p].via != Via::Stream(conn) {
+        if self.probes[p].phase != Phase::Connecting || self.probes[p].via != Via::Stream(ConnId(conn)) {
             return;
         }
         let r = self.probes[p].report;
@@ -703,14 +718,15 @@ impl Gatherer {
     }
 
     /// Bytes arrived on a connection.
-    pub fn handle_stream(&mut self, conn: usize, bytes: &[u8], now: Instant) {
+    pub fn handle_stream(&mut self, conn: ConnId, bytes: &[u8], now: Instant) {
+        let ConnId(conn) = conn;
         let Some(c) = self.conns.get_mut(conn) else { return };
         if !c.open {
             return;
         }
         c.buffer.extend_from_slice(bytes);
         let (remote, p) = (c.remote, c.probe);
-        while let Some(frame) = self.next_frame(conn) {
+        while let Some(frame) = self.next_frame(ConnId(conn)) {
             match frame {
                 Ok(message) => {
                     // STUN (00) and, for a relay test, ChannelData (01).
@@ -728,7 +744,8 @@ impl Gatherer {
 
     /// The next complete frame buffered on a connection: a STUN message, a ChannelData frame
     /// (see [`frame_len`]), or why the bytes are not STUN (judged on a whole header).
-    fn next_frame(&mut self, conn: usize) -> Option<std::result::Result<Vec<u8>, String>> {
+    fn next_frame(&mut self, conn: ConnId) -> Option<std::result::Result<Vec<u8>, String>> {
+        let ConnId(conn) = conn;
         let channels = self.conns.get(conn).is_some_and(|c| self.probes[c.probe].relay_test.is_some());
         let c = self.conns.get_mut(conn)?;
         if c.buffer.len() < 4 {
@@ -770,14 +787,15 @@ impl Gatherer {
     }
 
     /// A connection ended (the peer closed it, or reading failed).
-    pub fn handle_closed(&mut self, conn: usize, why: &str, now: Instant) {
+    pub fn handle_closed(&mut self, conn: ConnId, why: &str, now: Instant) {
+        let ConnId(conn) = conn;
         let Some(c) = self.conns.get_mut(conn) else { return };
         if !c.open {
             return;
         }
         c.open = false;
         let p = c.probe;
-        if self.probes[p].via != Via::Stream(conn) {
+        if self.probes[p].via != Via::Stream(ConnId(conn)) {
             return;
         }
         let r = self.probes[p].report;
@@ -810,9 +828,10 @@ impl Gatherer {
     }
 
     /// A datagram arrived on local socket `socket`.
-    pub fn handle_datagram(&mut self, socket: usize, bytes: &[u8], from: SocketAddr, now: Instant) {
+    pub fn handle_datagram(&mut self, socket: SocketId, bytes: &[u8], from: SocketAddr, now: Instant) {
+        let SocketId(socket) = socket;
         if bytes.starts_with(relay_test::MAGIC) {
-            return self.relay_probe_arrived(Via::Udp(socket), bytes, from, now);
+            return self.relay_probe_arrived(Via::Udp(SocketId(socket)), bytes, from, now);
         }
         let id = Message::new_checked(bytes).ok().map(|m| m.transaction_id());
         let answers = |p: &Probe| match id {
@@ -824,7 +843,7 @@ impl Gatherer {
         };
         // Besides answers, a relay test's ChannelData and Data indications from its server.
         let relays = |p: &Probe| p.relay_test.is_some() && same_address(p.destination, from);
-        let on_socket = |p: &&Probe| p.via == Via::Udp(socket);
+        let on_socket = |p: &&Probe| p.via == Via::Udp(SocketId(socket));
         let Some(p) = self
             .probes
             .iter()
@@ -867,7 +886,7 @@ impl Gatherer {
     /// (`None` when the system does not say which).
     pub fn handle_unreachable(
         &mut self,
-        socket: usize,
+        socket: SocketId,
         destination: Option<SocketAddr>,
         why: &str,
         now: Instant,
@@ -1042,7 +1061,7 @@ impl Gatherer {
                         Some(m) => {
                             self.reports[r].mapped_address = Some(m);
                             self.succeed(r, now);
-                            if let Via::Udp(socket) = self.probes[p].via {
+                            if let Via::Udp(SocketId(socket)) = self.probes[p].via {
                                 self.udp_mapped.entry(socket).or_insert(m);
                                 self.srflx(p, m, now);
                             } else {
@@ -1111,11 +1130,11 @@ impl Gatherer {
     }
 
     fn close(&mut self, p: ProbeId) {
-        if let Via::Stream(conn) = self.probes[p].via {
+        if let Via::Stream(ConnId(conn)) = self.probes[p].via {
             if let Some(c) = self.conns.get_mut(conn) {
                 if c.open {
                     c.open = false;
-                    self.commands.push_back(Command::Close { conn });
+                    self.commands.push_back(Command::Close { conn: ConnId(conn) });
                 }
             }
         }

@@ -11,7 +11,7 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::engine::{Command, Config, Event, Gatherer, Local, Via};
+use super::engine::{Command, Config, ConnId, Event, Gatherer, Local, SocketId, Via};
 use super::interfaces::{self, Filter, InterfaceAddress};
 use super::report::FailureKind;
 use crate::core::tls::{self, TlsOptions, TlsStream};
@@ -345,11 +345,11 @@ pub fn gather(
             let mut failed = Vec::new();
             while let Some(t) = g.poll_transmit() {
                 let sent = match t.via {
-                    Via::Udp(i) => match sockets.get(i).and_then(Option::as_ref) {
+                    Via::Udp(SocketId(i)) => match sockets.get(i).and_then(Option::as_ref) {
                         Some(udp) => send_udp(i, udp, t.contents, t.destination, &mut unreachable),
                         None => Err(io::Error::other("no such socket")),
                     },
-                    Via::Stream(c) => match writers.get_mut(c).and_then(Option::as_mut) {
+                    Via::Stream(ConnId(c)) => match writers.get_mut(c).and_then(Option::as_mut) {
                         Some(w) => w.send(t.contents),
                         None => Err(io::Error::other("the connection is not open")),
                     },
@@ -366,7 +366,7 @@ pub fn gather(
                 break;
             }
             for (socket, destination, why) in unreachable.drain(..) {
-                g.handle_unreachable(socket, Some(destination), &why, Instant::now());
+                g.handle_unreachable(SocketId(socket), Some(destination), &why, Instant::now());
             }
             for (via, destination, why) in failed {
                 g.handle_send_error(via, destination, &why, Instant::now());
@@ -376,14 +376,14 @@ pub fn gather(
         while let Some(c) = g.poll_command() {
             acted = true;
             match c {
-                Command::Connect { conn, remote, local, tls } => {
+                Command::Connect { conn: ConnId(conn), remote, local, tls } => {
                     if writers.len() <= conn {
                         writers.resize_with(conn + 1, || None);
                     }
                     let deadline = g.started() + g.config().timeout;
                     connect(conn, remote, local, tls, opts.tls.clone(), deadline, tx.clone(), stop.clone());
                 }
-                Command::Bind { socket, like } => {
+                Command::Bind { socket: SocketId(socket), like: SocketId(like) } => {
                     let result = match sockets.get(like).and_then(Option::as_ref).map(UdpSocket::local_addr) {
                         Some(Ok(address)) => {
                             let mut any_port = address;
@@ -411,9 +411,9 @@ pub fn gather(
                         }
                         Err(e) => Err(e.to_string()),
                     };
-                    g.handle_bound(socket, result, Instant::now());
+                    g.handle_bound(SocketId(socket), result, Instant::now());
                 }
-                Command::Close { conn } => {
+                Command::Close { conn: ConnId(conn) } => {
                     if let Some(w) = writers.get_mut(conn).and_then(Option::take) {
                         w.shutdown();
                     }
@@ -442,20 +442,24 @@ pub fn gather(
         let mut next = rx.recv_timeout(wait).ok();
         while let Some(msg) = next {
             match msg {
-                Incoming::Datagram(socket, bytes, from, at) => g.handle_datagram(socket, &bytes, from, at),
+                Incoming::Datagram(socket, bytes, from, at) => {
+                    g.handle_datagram(SocketId(socket), &bytes, from, at)
+                }
                 Incoming::Unreachable(socket, destination, why, at) => {
-                    g.handle_unreachable(socket, destination, &why, at)
+                    g.handle_unreachable(SocketId(socket), destination, &why, at)
                 }
                 Incoming::Resolved(server, result, at) => g.handle_resolved(server, result, at),
                 Incoming::Connected(conn, writer, local, at) => {
                     if let Some(slot) = writers.get_mut(conn) {
                         *slot = Some(writer);
                     }
-                    g.handle_connected(conn, local, at);
+                    g.handle_connected(ConnId(conn), local, at);
                 }
-                Incoming::ConnectFailed(conn, kind, why, at) => g.handle_connect_failed(conn, kind, &why, at),
-                Incoming::StreamData(conn, bytes, at) => g.handle_stream(conn, &bytes, at),
-                Incoming::Closed(conn, why, at) => g.handle_closed(conn, &why, at),
+                Incoming::ConnectFailed(conn, kind, why, at) => {
+                    g.handle_connect_failed(ConnId(conn), kind, &why, at)
+                }
+                Incoming::StreamData(conn, bytes, at) => g.handle_stream(ConnId(conn), &bytes, at),
+                Incoming::Closed(conn, why, at) => g.handle_closed(ConnId(conn), &why, at),
                 Incoming::Interrupted(at) => g.interrupt(at),
             }
             next = rx.try_recv().ok();

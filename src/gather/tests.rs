@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use super::engine::{Command, Config, Event, Gatherer, Local, Via};
+use super::engine::{Command, Config, ConnId, Event, Gatherer, Local, SocketId, Via};
 use super::report::{FailureKind, ServerReport};
 use crate::core::ice::{CandidateType, Credentials, IceServer, IceUrl, PriorityParts, Secret};
 use crate::core::stun::{
@@ -178,9 +178,9 @@ struct Net {
     /// In flight: (arrival, via, from, bytes).
     queue: Vec<(Instant, Via, SocketAddr, Vec<u8>)>,
     /// Stream connections: conn → (local end, remote).
-    conns: HashMap<usize, (SocketAddr, SocketAddr)>,
+    conns: HashMap<ConnId, (SocketAddr, SocketAddr)>,
     /// Sockets bound on request: index → address.
-    extra: HashMap<usize, SocketAddr>,
+    extra: HashMap<SocketId, SocketAddr>,
     /// Connections refused (remote addresses).
     refuse: Vec<SocketAddr>,
     /// Datagrams to these addresses get ICMP port unreachable.
@@ -248,7 +248,7 @@ impl Net {
                     }
                     Command::Bind { socket, like } => {
                         self.next_port += 1;
-                        let addr = SocketAddr::new(g.locals()[like].address.ip(), self.next_port);
+                        let addr = SocketAddr::new(g.locals()[like.0].address.ip(), self.next_port);
                         self.extra.insert(socket, addr);
                         g.handle_bound(socket, Ok(addr), now);
                     }
@@ -303,7 +303,7 @@ impl Net {
     fn send(&mut self, g: &mut Gatherer, via: Via, destination: SocketAddr, bytes: Vec<u8>, now: Instant) {
         let from = match via {
             Via::Udp(i) => {
-                let local = g.locals().get(i).map(|l| l.address).or_else(|| self.extra.get(&i).copied());
+                let local = g.locals().get(i.0).map(|l| l.address).or_else(|| self.extra.get(&i).copied());
                 self.public(local.expect("a bound socket"))
             }
             Via::Stream(c) => self.public(self.conns.get(&c).expect("an open connection").0),
@@ -779,13 +779,13 @@ fn turns_asks_for_tls_with_the_server_name() {
     assert_eq!(
         g.poll_command(),
         Some(Command::Connect {
-            conn: 0,
+            conn: ConnId(0),
             remote: sa("203.0.113.10:5349"),
             local: Some("10.0.0.5".parse().unwrap()),
             tls: Some("turn.example.org".into()),
         })
     );
-    g.handle_connect_failed(0, FailureKind::Tls, "the server's certificate has expired", t0 + ms(30));
+    g.handle_connect_failed(ConnId(0), FailureKind::Tls, "the server's certificate has expired", t0 + ms(30));
     assert!(g.is_done());
     let e = g.reports()[0].error.clone().unwrap();
     assert_eq!((e.kind, e.code), (FailureKind::Tls, 701));

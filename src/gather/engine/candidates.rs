@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use super::{Gatherer, ProbeId, Via};
+use super::{Gatherer, ProbeId, SocketId, Via};
 use crate::core::ice::priority::{priority, TYPE_PREFERENCE_SRFLX};
 use crate::core::ice::{foundation, Candidate, CandidateType};
 use crate::core::transact::same_address;
@@ -15,7 +15,7 @@ use crate::gather::Event;
 impl Gatherer {
     pub(super) fn srflx(&mut self, p: ProbeId, m: SocketAddr, now: Instant) {
         let r = self.probes[p].report;
-        let Via::Udp(socket) = self.probes[p].via else { return };
+        let Via::Udp(SocketId(socket)) = self.probes[p].via else { return };
         let Some(base) = self.probes[p].base else { return };
         if self.config.relay_only {
             return;

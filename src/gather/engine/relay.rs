@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::relay_test::{Arrival, Leg, Outgoing, RelayTest, RELAY_TEST_BUDGET};
-use super::{candidate, unanswered, Datagram, Gatherer, Phase, Probe, ProbeId, ReportId, Via};
+use super::{candidate, unanswered, Datagram, Gatherer, Phase, Probe, ProbeId, ReportId, SocketId, Via};
 use crate::core::addr::unreachable_beside;
 use crate::core::ice::priority::{
     CHROMIUM_TYPE_PREFERENCE_RELAY_TCP, CHROMIUM_TYPE_PREFERENCE_RELAY_TLS,
@@ -235,7 +235,7 @@ impl Gatherer {
             report.lifetime_s = lifetime;
         }
         self.reports[r].allocated_ms = Some(self.ms(now));
-        if let (Via::Udp(socket), Some(m)) = (self.probes[p].via, mapped) {
+        if let (Via::Udp(SocketId(socket)), Some(m)) = (self.probes[p].via, mapped) {
             self.udp_mapped.entry(socket).or_insert(m);
         }
         // With a relay test the verdict waits for it.
@@ -288,11 +288,11 @@ impl Gatherer {
                     return Err(format!("no UDP socket of ours on {} to play the peer", base.ip()));
                 };
                 if let Some(m) = self.udp_mapped.get(&k) {
-                    return Ok((Via::Udp(k), *m));
+                    return Ok((Via::Udp(SocketId(k)), *m));
                 }
                 let own = self.locals[k].address;
                 match unreachable_beside(own.ip(), probe.destination.ip()) {
-                    None => Ok((Via::Udp(k), own)),
+                    None => Ok((Via::Udp(SocketId(k)), own)),
                     Some(why) => Err(format!(
                         "no address of our UDP socket {own} the relay can reach is known ({why}, and no STUN or UDP TURN server gave its mapping: add --stun)"
                     )),

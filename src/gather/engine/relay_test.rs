@@ -245,7 +245,7 @@ mod tests {
         let relayed: SocketAddr = "198.51.100.7:50000".parse().unwrap();
         RelayTest::new(
             [7; 12],
-            Via::Udp(0),
+            Via::Udp(crate::gather::engine::SocketId(0)),
             peer,
             relayed,
             Duration::from_millis(100),
