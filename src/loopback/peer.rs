@@ -286,8 +286,9 @@ fn setting_engine(cfg: &Config) -> SettingEngine {
     if !cfg.impairment.is_active() && cfg.ice_servers.is_empty() {
         // Peer to peer on the loopback the round trip is a fraction of a millisecond, so a
         // small SCTP window still allows Gbit/s, and it keeps a burst inside the UDP socket's
-        // receive buffer (the kernel default, about 200 KB, which webrtc-rs offers no way to
-        // raise). With webrtc-rs's 1 MiB window bursts overflow it, SCTP takes the drops for
+        // receive buffer even where the 4 MiB that `runtime::Buffered` asks for is refused
+        // (not root, and `net.core.rmem_max` lower: the kernel default is about 200 KB). With
+        // webrtc-rs's 1 MiB window bursts overflow such a buffer, SCTP takes the drops for
         // congestion and bulk throughput collapses to tens of Mbit/s.
         builder = builder.with_sctp_max_receive_buffer_size(LOOPBACK_SCTP_WINDOW);
     }
