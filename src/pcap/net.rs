@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use etherparse::{EtherType, Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket};
+use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket};
 
 /// LINKTYPE_ values (tcpdump.org) the dissector understands.
 pub mod linktype {
@@ -210,17 +210,18 @@ impl NetDecoder {
                 let (src, dst) =
                     (IpAddr::V6(Ipv6Addr::from(h.source())), IpAddr::V6(Ipv6Addr::from(h.destination())));
                 if p.fragmented {
-                    // The fragment header that fragments the payload: the last one.
-                    let frag = v6.extensions().clone().into_iter().filter_map(|e| match e {
-                        Ipv6ExtensionSlice::Fragment(f) => Some(f),
-                        _ => None,
-                    });
-                    let Some(f) = frag.last() else {
+                    // The fragment header that fragments the payload: the last one. Walked here
+                    // over the extension bytes, not with etherparse's iterator, which reads past
+                    // the slice after a lax parse that stopped inside the chain (found by the
+                    // pcap_decode fuzz target: a heap-buffer-overflow under ASan).
+                    let exts = v6.extensions();
+                    let Some(f) =
+                        exts.first_header().and_then(|first| last_fragment_header(first.0, exts.slice()))
+                    else {
                         return NetOutcome::Malformed("IPv6 fragment without a fragment header".into());
                     };
-                    let key = (src, dst, f.identification(), p.ip_number.0);
-                    let offset = usize::from(f.fragment_offset().value()) * 8;
-                    return self.fragment(key, offset, f.more_fragments(), p.payload, truncated);
+                    let key = (src, dst, f.identification, p.ip_number.0);
+                    return self.fragment(key, f.offset, f.more, p.payload, truncated);
                 }
                 (src, dst, p)
             }
@@ -332,6 +333,50 @@ impl NetDecoder {
         }
         None
     }
+}
+
+/// An IPv6 fragment header's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ipv6Fragment {
+    identification: u32,
+    /// In bytes.
+    offset: usize,
+    more: bool,
+}
+
+/// The last fragment header in a chain of IPv6 extension headers starting with next-header
+/// `first` in `exts`, walked with every length checked (at most 32 headers).
+fn last_fragment_header(first: u8, exts: &[u8]) -> Option<Ipv6Fragment> {
+    let (mut next, mut at, mut found) = (first, 0usize, None);
+    for _ in 0..32 {
+        let h = exts.get(at..)?;
+        let len = match next {
+            // Hop-by-hop, routing, destination options: (length + 1) × 8 bytes.
+            0 | 43 | 60 => (usize::from(*h.get(1)?) + 1) * 8,
+            44 => {
+                let f = h.get(..8)?;
+                let field = u16::from_be_bytes([f[2], f[3]]);
+                found = Some(Ipv6Fragment {
+                    identification: u32::from_be_bytes([f[4], f[5], f[6], f[7]]),
+                    offset: usize::from(field >> 3) * 8,
+                    more: field & 1 == 1,
+                });
+                8
+            }
+            // Authentication header: (length + 2) × 4 bytes.
+            51 => (usize::from(*h.get(1)?) + 2) * 4,
+            _ => return found,
+        };
+        if h.len() < len {
+            return found;
+        }
+        next = h[0];
+        at += len;
+        if at >= exts.len() {
+            return found;
+        }
+    }
+    found
 }
 
 /// The address family of a BSD null/loop frame: network byte order for LOOP, the capturing
@@ -588,6 +633,21 @@ mod tests {
         assert!(matches!(dec.decode(linktype::RAW, &past, false), NetOutcome::Fragment));
         assert_eq!(dec.oversized, 1);
         assert_eq!(dec.pending_datagrams(), MAX_PENDING_DATAGRAMS);
+    }
+
+    #[test]
+    fn the_fragment_header_is_found_in_the_extension_chain_and_a_cut_chain_is_safe() {
+        // Hop-by-hop (8 bytes), then a fragment header: id 7, offset 1232 bytes, more.
+        let mut chain = vec![44, 0, 0, 0, 0, 0, 0, 0];
+        chain.extend_from_slice(&[17, 0, 0x04, 0xd1, 0, 0, 0, 7]);
+        let f = last_fragment_header(0, &chain).unwrap();
+        assert_eq!(f, Ipv6Fragment { identification: 7, offset: 1232, more: true });
+        // Cut anywhere, or with a length that runs past the end: no header, no panic.
+        for cut in 0..chain.len() {
+            let _ = last_fragment_header(0, &chain[..cut]);
+        }
+        assert_eq!(last_fragment_header(0, &[44, 200, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(last_fragment_header(17, &chain), None, "UDP first: no extension headers");
     }
 
     #[test]
