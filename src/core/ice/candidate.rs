@@ -314,8 +314,12 @@ const KNOWN_ATTRIBUTES: [&str; 7] = [RADDR, RPORT, TCPTYPE, GENERATION, UFRAG, N
 
 /// Removes surrounding whitespace and the optional `a=` and `candidate:` prefixes.
 fn strip_prefixes(line: &str) -> &str {
-    let line = line.trim();
-    let line = strip_prefix_ignore_case(line, "a=").map_or(line, str::trim_start);
+    // ASCII whitespace only, as the tokens are split: `trim` would also take a vertical tab
+    // (Unicode whitespace, not ASCII's), so a line ending in a token "\u{b}" lost it and its
+    // own printed text no longer parsed (found by the ice_parse fuzz target).
+    let ascii = |c: char| c.is_ascii_whitespace();
+    let line = line.trim_matches(ascii);
+    let line = strip_prefix_ignore_case(line, "a=").map_or(line, |l| l.trim_start_matches(ascii));
     strip_prefix_ignore_case(line, "candidate:").unwrap_or(line)
 }
 
@@ -573,6 +577,15 @@ mod tests {
         let first = parse(line);
         let second = parse(&first.to_string());
         assert_eq!(first, second, "round trip of {line:?}");
+    }
+
+    #[test]
+    fn a_trailing_vertical_tab_token_survives_printing() {
+        // Found by the ice_parse fuzz target: "\u{b}" is a token (not ASCII whitespace).
+        let line = "1 1 udp 1 198.51.100.3 9 typ host x \u{b}";
+        let c = Candidate::parse(line).unwrap();
+        assert_eq!(c.extensions, vec![("x".to_string(), "\u{b}".to_string())]);
+        assert_eq!(Candidate::parse(&c.to_string()).unwrap(), c);
     }
 
     #[test]
