@@ -76,25 +76,20 @@ impl Engine {
     /// (fragments, TCP messages) and the link types not decoded, as problems of the capture.
     pub fn finish<S: Sink>(&mut self, sink: &mut S) {
         let net = &self.net;
-        if net.evicted > 0 {
-            sink.problem(
-                CAPTURE,
-                &format!(
-                    "{} {} dropped unassembled: more were pending at once than the bounded reassembly buffer holds",
-                    count(net.evicted, "fragmented IP datagram"),
-                    was(net.evicted)
-                ),
-            );
-        }
-        if net.oversized > 0 {
-            sink.problem(
-                CAPTURE,
-                &format!(
-                    "{} {} dropped: reaching past 65,535 bytes, more than an IP datagram holds",
-                    count(net.oversized, "IP fragment"),
-                    was(net.oversized)
-                ),
-            );
+        let fragments = [
+            (
+                net.evicted,
+                "fragmented IP datagram",
+                "dropped unassembled: more were pending at once than the bounded reassembly buffer holds",
+            ),
+            (
+                net.oversized,
+                "IP fragment",
+                "dropped: reaching past 65,535 bytes, more than an IP datagram holds",
+            ),
+        ];
+        for (n, what, why) in fragments.into_iter().filter(|(n, ..)| *n > 0) {
+            sink.problem(CAPTURE, &format!("{} {} {why}", count(n, what), was(n)));
         }
         if net.pending_datagrams() > 0 {
             sink.problem(

@@ -124,6 +124,17 @@ pub fn advertising(name: &str, advertised: &str, auth: &[&str]) -> Option<Coturn
 /// coturn on 127.0.0.1 at a free port relaying to loopback peers, with `extra` and `auth`
 /// arguments; ready on UDP (and TCP when `tcp`).
 fn loopback(name: &str, extra: &[&str], auth: &[&str], tcp: bool) -> Option<Coturn> {
+    loopback_with(name, extra, auth, tcp, None)
+}
+
+/// [`loopback`], with TLS on the port after the listening port when `tls` gives certificates.
+fn loopback_with(
+    name: &str,
+    extra: &[&str],
+    auth: &[&str],
+    tcp: bool,
+    tls: Option<&Certs>,
+) -> Option<Coturn> {
     if !available() {
         return None;
     }
@@ -138,15 +149,25 @@ fn loopback(name: &str, extra: &[&str], auth: &[&str], tcp: bool) -> Option<Cotu
         "--listening-port",
         &port.to_string(),
         "--allow-loopback-peers",
-        "--no-tls",
         "--no-dtls",
         "--no-cli",
         "--no-tcp-relay",
     ]);
-    args.extend(extra.iter().chain(auth).map(|a| a.to_string()));
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let tcp_ready: &[SocketAddr] = if tcp { &[addr] } else { &[] };
-    Some(start(port, dir, &args, &[addr], tcp_ready))
+    let mut ready: Vec<SocketAddr> = if tcp { vec![addr] } else { Vec::new() };
+    match tls {
+        None => args.push("--no-tls".into()),
+        Some(c) => {
+            let tls_port = (port + 1).to_string();
+            args.extend(["--tls-listening-port", &tls_port, "--cert"].map(String::from));
+            args.push(c.cert.display().to_string());
+            args.push("--pkey".into());
+            args.push(c.key.display().to_string());
+            ready.push(([127, 0, 0, 1], port + 1).into());
+        }
+    }
+    args.extend(extra.iter().chain(auth).map(|a| a.to_string()));
+    Some(start(port, dir, &args, &[addr], &ready))
 }
 
 /// A test CA and a server certificate it signed, for 127.0.0.1 and localhost (not ::1).
@@ -196,33 +217,5 @@ pub fn make_certs(dir: &std::path::Path) -> Option<Certs> {
 /// port after it, with `auth`; ready when it answers UDP and takes TCP and TLS connections.
 #[allow(dead_code)]
 pub fn loopback_relay_tls(name: &str, certs: &Certs, auth: &[&str]) -> Option<Coturn> {
-    if !available() {
-        return None;
-    }
-    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let dir = dir_for(name, port);
-    let (cert, key) = (certs.cert.display().to_string(), certs.key.display().to_string());
-    let mut args = args([
-        "-n",
-        "--listening-ip",
-        "127.0.0.1",
-        "--relay-ip",
-        "127.0.0.1",
-        "--listening-port",
-        &port.to_string(),
-        "--tls-listening-port",
-        &(port + 1).to_string(),
-        "--cert",
-        &cert,
-        "--pkey",
-        &key,
-        "--allow-loopback-peers",
-        "--no-dtls",
-        "--no-cli",
-        "--no-tcp-relay",
-    ]);
-    args.extend(auth.iter().map(|a| a.to_string()));
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    let tls: SocketAddr = ([127, 0, 0, 1], port + 1).into();
-    Some(start(port, dir, &args, &[addr], &[addr, tls]))
+    loopback_with(name, &[], auth, true, Some(certs))
 }
