@@ -188,8 +188,8 @@ impl Engine {
                 emit(flows, Msg { body, ..base }, sink);
             }
             Some(info) => {
-                tcp.segment(seg.src, seg.dst, info, seg.payload, flows.stun_seen(flow), items);
-                if items.is_empty() && !seg.payload.is_empty() && tcp.is_not_stun(seg.src, seg.dst) {
+                let not_stun = tcp.segment(seg.src, seg.dst, info, seg.payload, flows.stun_seen(flow), items);
+                if not_stun && items.is_empty() && !seg.payload.is_empty() {
                     // Counted as what it is, like a UDP datagram that is not STUN.
                     emit(flows, base, sink);
                 }

@@ -61,12 +61,9 @@ enum Format {
     Pcap {
         parser: PcapParser,
         linktype: u32,
-        nanos: bool,
-        big: bool,
-        /// Larger records are damaged: the snap length, or 256 KiB when that is smaller.
-        max_record: usize,
-        /// The seconds of the last good record (a record found after damage must be near it).
-        last_secs: Option<u32>,
+        /// The byte order, the timestamp resolution, the largest record, the last good
+        /// record's time: what a record must look like.
+        records: Plausible,
     },
     PcapNg {
         parser: Box<PcapNgParser>,
@@ -179,10 +176,12 @@ impl<R: Read> CaptureReader<R> {
                 reader.format = Format::Pcap {
                     parser,
                     linktype: u32::from(datalink),
-                    nanos: ts_resolution == TsResolution::NanoSecond,
-                    big: endianness == Endianness::Big,
-                    max_record: (snaplen as usize).clamp(PLAUSIBLE_RECORD, MAX_RECORD),
-                    last_secs: None,
+                    records: Plausible {
+                        big: endianness == Endianness::Big,
+                        nanos: ts_resolution == TsResolution::NanoSecond,
+                        max_record: (snaplen as usize).clamp(PLAUSIBLE_RECORD, MAX_RECORD),
+                        near: None,
+                    },
                 };
             }
             CaptureFormat::PcapNg => {
@@ -268,22 +267,20 @@ impl<R: Read> CaptureReader<R> {
             let avail = &self.buf[self.start..self.end];
             let base = self.buf.as_ptr() as usize;
             let step = match &mut self.format {
-                Format::Pcap { parser, linktype, nanos, big, max_record, last_secs } => {
-                    match parser.next_raw_packet(avail) {
-                        _ if record_len(avail, *big).is_some_and(|n| n > 16 + *max_record) => Step::Resync {
-                            claimed: record_len(avail, *big).unwrap_or(0) - 16,
-                            limits: Plausible {
-                                big: *big,
-                                nanos: *nanos,
-                                max_record: *max_record,
-                                near: *last_secs,
-                            },
-                        },
+                Format::Pcap { parser, linktype, records } => match record_len(avail, records.big) {
+                    // Checked before pcap-file reads it: it would wait for all the bytes claimed.
+                    Some(len) if len > 16 + records.max_record => {
+                        Step::Resync { claimed: len - 16, limits: *records }
+                    }
+                    _ => match parser.next_raw_packet(avail) {
                         Ok((rem, raw)) => {
-                            *last_secs = Some(raw.ts_sec);
+                            records.near = Some(raw.ts_sec);
                             let used = avail.len() - rem.len();
-                            let frac_ns =
-                                if *nanos { u64::from(raw.ts_frac) } else { u64::from(raw.ts_frac) * 1000 };
+                            let frac_ns = if records.nanos {
+                                u64::from(raw.ts_frac)
+                            } else {
+                                u64::from(raw.ts_frac) * 1000
+                            };
                             let time_ns = u64::from(raw.ts_sec) * 1_000_000_000 + frac_ns;
                             Step::Packet {
                                 used,
@@ -301,8 +298,8 @@ impl<R: Read> CaptureReader<R> {
                             self.offset
                         )),
                         Err(e) => Step::Truncated(format!("packet record at offset {}: {e}", self.offset)),
-                    }
-                }
+                    },
+                },
                 Format::PcapNg { parser, interfaces } => {
                     let big = parser.section().endianness == Endianness::Big;
                     match epb_packet(avail, big, interfaces, self.start) {
@@ -421,13 +418,14 @@ fn record_len(b: &[u8], big: bool) -> Option<usize> {
     Some(16 + u32_at(b, 8, big)? as usize)
 }
 
-/// What a classic pcap record must look like to be taken for one after damage.
+/// What a classic pcap record must look like: no larger than `max_record`, and after damage a
+/// plausible header.
 #[derive(Debug, Clone, Copy)]
 struct Plausible {
     big: bool,
     nanos: bool,
     max_record: usize,
-    /// The last good record's seconds: a record found must be within a week of them.
+    /// The last good record's seconds: a record found after damage must be within a week of them.
     near: Option<u32>,
 }
 

@@ -124,7 +124,8 @@ impl TcpStreams {
     }
 
     /// Feed a segment; push out the frames it completes. `stun_seen_on_flow` lets a stream
-    /// picked up mid-way start with ChannelData.
+    /// picked up mid-way start with ChannelData. True when the stream is known to carry
+    /// something other than STUN (its bytes were not kept).
     pub fn segment(
         &mut self,
         src: SocketAddr,
@@ -133,7 +134,7 @@ impl TcpStreams {
         payload: &[u8],
         stun_seen_on_flow: bool,
         out: &mut Vec<StreamItem>,
-    ) {
+    ) -> bool {
         self.frames.clear();
         let key = FlowKey::new(Transport::Tcp, &src, &dst);
         if tcp.rst || (tcp.fin && payload.is_empty()) {
@@ -147,7 +148,7 @@ impl TcpStreams {
                     )));
                 }
             }
-            return;
+            return false;
         }
         if !self.streams.contains_key(&key) && self.streams.len() >= MAX_STREAMS {
             // Forget streams that carry no STUN first, then everything.
@@ -177,7 +178,9 @@ impl TcpStreams {
             stream.filled = stream.filled.wrapping_add(1);
             self.holding.push_back((key, stream.filled));
         }
+        let not_stun = stream.state == State::NotStun;
         self.bound(out);
+        not_stun
     }
 
     /// Drop the oldest unfinished messages while the buffers hold more than [`MAX_BUFFERED`],
@@ -273,7 +276,7 @@ impl TcpStreams {
             return;
         }
         stream.buf.extend_from_slice(data);
-        Self::drain(stream, src, dst, stun_seen_on_flow, frames, out);
+        Self::drain(stream, stun_seen_on_flow, frames, out);
         if stream.buf.len() > MAX_STREAM_BUFFER {
             out.push(StreamItem::Problem(format!(
                 "TCP stream {src} → {dst}: {} bytes without a complete message; dropped",
@@ -284,19 +287,8 @@ impl TcpStreams {
         }
     }
 
-    /// Whether the stream from `src` to `dst` is known to carry something other than STUN.
-    pub fn is_not_stun(&self, src: SocketAddr, dst: SocketAddr) -> bool {
-        self.streams.get(&FlowKey::new(Transport::Tcp, &src, &dst)).is_some_and(|s| s.state == State::NotStun)
-    }
-
-    fn drain(
-        stream: &mut Stream,
-        src: SocketAddr,
-        dst: SocketAddr,
-        stun_seen: bool,
-        frames: &mut Vec<u8>,
-        out: &mut Vec<StreamItem>,
-    ) {
+    fn drain(stream: &mut Stream, stun_seen: bool, frames: &mut Vec<u8>, out: &mut Vec<StreamItem>) {
+        let (src, dst) = (stream.src, stream.dst);
         let mut at = 0;
         loop {
             let rest = &stream.buf[at..];
