@@ -71,23 +71,30 @@ PY
 
 N=$((200 * SECS))
 echo "== the same load: $CLIENTS sessions x 200 packets/s x 120 bytes, $SECS s"
-read -r uc_del uc_cpu uc_wall < <(uclient -y -m "$CLIENTS" -n "$N" -l 120 -z 5)
+# rtctool first: uclient leaves its allocations behind, and a new socket on a port it used gets
+# 437 (Allocation Mismatch) from coturn.
 read -r rt_del rt_cpu rt_pps rt_loss rt_p99 < <(rtctool_load --clients "$CLIENTS" --rate 200 --size 120 --duration "${SECS}s")
-python3 - "$uc_del" "$uc_cpu" "$uc_wall" "$rt_del" "$rt_cpu" "$rt_loss" "$rt_p99" <<'PY'
+# uclient as the issue runs it (its sessions also send RTCP-like messages, counted as delivered),
+# and with -c (no RTCP): the same messages as rtctool's, so the delivered counts compare.
+read -r uc_del uc_cpu uc_wall < <(uclient -y -m "$CLIENTS" -n "$N" -l 120 -z 5)
+read -r uc2_del uc2_cpu uc2_wall < <(uclient -y -c -m "$CLIENTS" -n "$N" -l 120 -z 5)
+python3 - "$uc_del" "$uc_cpu" "$uc_wall" "$uc2_del" "$uc2_cpu" "$uc2_wall" "$rt_del" "$rt_cpu" "$rt_loss" "$rt_p99" <<'PY'
 import sys
-uc_del, uc_cpu, uc_wall, rt_del, rt_cpu, rt_loss, rt_p99 = sys.argv[1:]
-uc_del, uc_cpu, rt_del, rt_cpu = int(uc_del), float(uc_cpu), int(rt_del), float(rt_cpu)
-uc_per = uc_cpu * 1e6 / max(uc_del, 1)
+a = sys.argv[1:]
+rt_del, rt_cpu, rt_loss, rt_p99 = int(a[6]), float(a[7]), a[8], a[9]
 rt_per = rt_cpu * 1e6 / max(rt_del, 1)
-print(f"uclient: {uc_del} delivered, {uc_cpu:.2f} s CPU, {uc_per:.2f} us per delivered message ({float(uc_wall):.1f} s wall)")
-print(f"rtctool: {rt_del} delivered, {rt_cpu:.2f} s CPU, {rt_per:.2f} us per delivered message ({rt_loss}% lost, p99 one-way {rt_p99} ms)")
-print(f"rtctool / uclient CPU per delivered message: {rt_per / uc_per:.2f} (goal <= 0.5)")
+for label, (d, c, w) in [("uclient", a[0:3]), ("uclient -c", a[3:6])]:
+    d, c, w = int(d), float(c), float(w)
+    per = c * 1e6 / max(d, 1)
+    print(f"{label:>10}: {d} delivered, {c:.2f} s CPU, {per:.2f} us per delivered message ({w:.1f} s wall); "
+          f"rtctool / it: {rt_per / per:.2f} (goal <= 0.5), delivered {rt_del / max(d, 1):.3f}")
+print(f"{'rtctool':>10}: {rt_del} delivered, {rt_cpu:.2f} s CPU, {rt_per:.2f} us per delivered message ({rt_loss}% lost, p99 one-way {rt_p99} ms)")
 PY
 
 echo
 echo "== saturation: asked for far more than the relay takes"
-read -r uc_del uc_cpu uc_wall < <(uclient -y -m $((CLIENTS * 2)) -n $((1000 * SECS)) -l 120 -z 1)
 read -r rt_del rt_cpu rt_pps rt_loss rt_p99 < <(rtctool_load --clients $((CLIENTS * 2)) --rate 2000 --size 120 --duration "${SECS}s" --max-loss 100)
+read -r uc_del uc_cpu uc_wall < <(uclient -y -m $((CLIENTS * 2)) -n $((1000 * SECS)) -l 120 -z 1)
 python3 - "$uc_del" "$uc_wall" "$rt_pps" "$rt_loss" <<'PY'
 import sys
 uc_del, uc_wall, rt_pps, rt_loss = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]

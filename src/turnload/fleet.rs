@@ -310,7 +310,7 @@ impl Fleet {
             members,
             stage: Stage::Allocating,
             next_to_start: 0,
-            wheel: Wheel::default(),
+            wheel: Wheel::new(),
             totals: Totals::default(),
             second: Second::default(),
             seconds: Vec::new(),
@@ -690,7 +690,8 @@ impl Fleet {
         let now_ns = self.ns(now);
         let rate = self.totals.steps[step].rate;
         let interval_ns = (1e9 / rate.max(0.001)) as u64;
-        let mut wheel = std::mem::take(&mut self.wheel);
+        // Out of `self` while `self` is borrowed by the closure; `EMPTY` allocates nothing.
+        let mut wheel = std::mem::replace(&mut self.wheel, Wheel::EMPTY);
         wheel.advance(now_ns / TICK_NS, |wheel, id, _| {
             let i = id as usize;
             let m = &self.members[i];

@@ -12,15 +12,26 @@ pub struct Wheel {
     /// The next tick not yet handed out.
     next: u64,
     len: usize,
+    /// Entries being handed out (kept, so an advance allocates nothing).
+    ready: Vec<(u32, u64)>,
 }
 
 impl Default for Wheel {
     fn default() -> Self {
-        Wheel { slots: (0..SLOTS).map(|_| Vec::new()).collect(), next: 0, len: 0 }
+        Wheel::new()
     }
 }
 
 impl Wheel {
+    /// A wheel with no slots, holding nothing and allocating nothing: what stands in the
+    /// owner's field while the wheel is out being advanced (`std::mem::replace`); never
+    /// scheduled on.
+    pub const EMPTY: Wheel = Wheel { slots: Vec::new(), next: 0, len: 0, ready: Vec::new() };
+
+    pub fn new() -> Self {
+        Wheel { slots: (0..SLOTS).map(|_| Vec::new()).collect(), next: 0, len: 0, ready: Vec::new() }
+    }
+
     /// Schedule `id` at `tick` (a tick already passed is handed out at the next advance).
     pub fn schedule(&mut self, id: u32, tick: u64) {
         let tick = tick.max(self.next);
@@ -43,7 +54,7 @@ impl Wheel {
             self.next = self.next.max(now + 1);
             return;
         }
-        let mut ready = Vec::new();
+        let mut ready = std::mem::take(&mut self.ready);
         if now >= self.next + SLOTS as u64 {
             // A long pause (more than a turn): one sweep of every slot, in tick order.
             for slot in &mut self.slots {
@@ -59,9 +70,10 @@ impl Wheel {
             ready.sort_unstable_by_key(|&(_, t)| t);
             self.len -= ready.len();
             self.next = now + 1;
-            for (id, t) in ready {
+            for (id, t) in ready.drain(..) {
                 due(self, id, t);
             }
+            self.ready = ready;
             return;
         }
         while self.next <= now {
@@ -81,6 +93,7 @@ impl Wheel {
                 due(self, id, t);
             }
         }
+        self.ready = ready;
     }
 
     /// The earliest tick with an entry, looking at most one turn ahead (`None`: nothing within
@@ -100,7 +113,7 @@ mod tests {
 
     #[test]
     fn hands_out_in_tick_order_and_reschedules() {
-        let mut w = Wheel::default();
+        let mut w = Wheel::new();
         w.schedule(1, 5);
         w.schedule(2, 3);
         w.schedule(3, 5 + SLOTS as u64); // a turn later, same slot
@@ -123,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_long_pause_loses_nothing() {
-        let mut w = Wheel::default();
+        let mut w = Wheel::new();
         for id in 0..100 {
             w.schedule(id, u64::from(id) * 97);
         }
