@@ -224,7 +224,7 @@ _rtctool() {
             return 0
             ;;
         rtctool__subcmd__call)
-            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --auth-secret --auth-secret-file --auth-ttl --relay-only --duration --timeout --media --datachannel --media-source --media-file --bind --max-loss --dtls-role --nat-check --color --quiet --verbose --json --ndjson --help"
+            opts="-q -v -h --signal --name --to --wait --ice-server --username --password --auth-secret --auth-secret-file --auth-ttl --relay-only --relay-wait --duration --timeout --media --datachannel --media-source --media-file --bind --max-loss --dtls-role --nat-check --color --quiet --verbose --json --ndjson --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +263,10 @@ _rtctool() {
                     return 0
                     ;;
                 --auth-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

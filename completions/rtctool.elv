@@ -314,6 +314,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --auth-secret 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed'
             cand --auth-secret-file 'Read the TURN REST secret from the first line of this file'
             cand --auth-ttl 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...'
+            cand --relay-wait 'How long ICE waits for a direct pair to answer before it takes a relay pair, counted from the start of the checks (webrtc-rs does not switch pairs once one is selected, so a relay taken early stays). Default: 60 ms plus 4 round trips to the TURN server, measured with a Binding request while signing in (2 s when it does not answer)'
             cand --duration 'How long media and data flow once the call is up'
             cand --timeout 'How long signing in, finding the peer and connecting may take'
             cand --media 'Which media we send'

@@ -258,6 +258,7 @@ complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l password -d 'TU
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l auth-secret -d 'TURN REST shared secret (coturn static-auth-secret): the username becomes EXPIRY:USER (USER from the URL or --username), the password base64(HMAC-SHA1(secret, username)), as coturn computes it. Else RTCTOOL_TURN_SECRET. Never printed' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l auth-secret-file -d 'Read the TURN REST secret from the first line of this file' -r -F
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l auth-ttl -d 'How long the TURN REST credentials are valid from now: 86400 (seconds), 10m, 1.5s...' -r
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l relay-wait -d 'How long ICE waits for a direct pair to answer before it takes a relay pair, counted from the start of the checks (webrtc-rs does not switch pairs once one is selected, so a relay taken early stays). Default: 60 ms plus 4 round trips to the TURN server, measured with a Binding request while signing in (2 s when it does not answer)' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l duration -d 'How long media and data flow once the call is up' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l timeout -d 'How long signing in, finding the peer and connecting may take' -r
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l media -d 'Which media we send' -r -f -a "none\t'No media: data channel only'

@@ -318,6 +318,13 @@ pub struct CallArgs {
     #[arg(long)]
     pub relay_only: bool,
 
+    /// How long ICE waits for a direct pair to answer before it takes a relay pair, counted
+    /// from the start of the checks (webrtc-rs does not switch pairs once one is selected, so a
+    /// relay taken early stays). Default: 60 ms plus 4 round trips to the TURN server, measured
+    /// with a Binding request while signing in (2 s when it does not answer).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub relay_wait: Option<std::time::Duration>,
+
     /// How long media and data flow once the call is up.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub duration: std::time::Duration,
@@ -375,6 +382,7 @@ impl CallArgs {
             },
             ice: self.ice.options(),
             relay_only: self.relay_only,
+            relay_wait: self.relay_wait,
             duration: self.duration,
             timeout: self.timeout,
             media: self.media,

@@ -162,6 +162,11 @@ fn assert_no_direct_path(a_variant: &str, b_variant: &str) {
         assert!(pair["local"]["type"] == "relay" || pair["remote"]["type"] == "relay", "{r:#}");
         assert_eq!(r["nat_check"]["predicted_direct"], false);
         assert_eq!(r["nat_check"]["matched"], true, "relay as predicted: {r:#}");
+        // The wait before a relay pair is taken was measured (a Binding request to the lab's
+        // coturn), not webrtc-rs's fixed 2 s.
+        let wait = r["timeline"].as_array().unwrap().iter().find(|e| e["event"] == "relay-wait");
+        let detail = wait.and_then(|e| e["detail"].as_str()).unwrap_or_default();
+        assert!(detail.contains("round trip to 203.0.113.10:3478"), "{r:#}");
     }
     // And with --relay-only, over the relay on both ends.
     let (a, b) = lab.run(&["--ice-server", TURN, "--relay-only", "--media", "audio"]);

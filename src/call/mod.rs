@@ -59,6 +59,8 @@ pub struct CallOptions {
     pub ice: loopback::IceOptions,
     /// Relay candidates only.
     pub relay_only: bool,
+    /// How long ICE waits for a direct pair before taking a relay pair (None: measured).
+    pub relay_wait: Option<Duration>,
     /// How long media and data flow once up.
     pub duration: Duration,
     /// Bound on signalling and connecting.
@@ -128,6 +130,7 @@ impl CallOptions {
             stock_timers: false,
             files,
             lossless_setup: false,
+            relay_wait: self.relay_wait,
             answering_dtls_role: self.dtls_role,
         })
     }

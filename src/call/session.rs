@@ -18,7 +18,7 @@ use webrtc::peer_connection::{
 use super::report::{self, CallCandidate, CallReport, CallTimings, Event, PairReport, PeerInfo};
 use super::signaling::{Member, Notice, PeerMessage, SignalClient};
 use super::{CallOptions, Target};
-use crate::core::ice::Candidate;
+use crate::core::ice::{Candidate, CandidateType};
 use crate::core::output::{self, Mode, Output, Progress};
 use crate::core::output::{millis, round_millis};
 use crate::error::{Error, Result};
@@ -200,8 +200,14 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
         }
         _ => None,
     };
+    // Measured while we sign in: how long the checks wait for a direct pair before a relay.
+    let relay_probe = relay_wait_probe(opts, cfg);
     let client = SignalClient::resolve(&opts.signal, opts.timeout).await?;
     let (me, members) = client.sign_in(&opts.name).await.map_err(|e| e.context(&opts.signal))?;
+    let relay_wait = match relay_probe {
+        Some(probe) => Some(probe.await.unwrap_or_else(|e| RelayWait::unmeasured(e.to_string()))),
+        None => None,
+    };
     let t0 = Instant::now();
     let spinner = (out.mode == Mode::Human).then(|| Progress::spinner(out, "signed in"));
     let mut st = State {
@@ -233,6 +239,15 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
         st.push(t0, "nat-check", Some(detail));
     }
     st.nat_local = nat_local;
+    let relayed_cfg;
+    let cfg = match &relay_wait {
+        Some(w) => {
+            st.push(t0, "relay-wait", Some(w.detail.clone()));
+            relayed_cfg = Config { relay_wait: Some(w.wait), ..cfg.clone() };
+            &relayed_cfg
+        }
+        None => cfg,
+    };
 
     let (notice_tx, mut notices) = mpsc::unbounded_channel();
     tokio::spawn(client.clone().hang(me, notice_tx));
@@ -244,6 +259,75 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
     }
     let (report, error) = result?;
     Ok((report, error))
+}
+
+/// How long ICE waits for a direct pair before it takes a relay pair, and why.
+struct RelayWait {
+    wait: Duration,
+    detail: String,
+}
+
+/// Nothing slower to wait for than this (webrtc-rs's own default).
+const RELAY_WAIT_MAX: Duration = Duration::from_secs(2);
+/// A direct pair's checks need a few check intervals and the peer's trickle beyond the round
+/// trips: the wait never goes under this.
+const RELAY_WAIT_FLOOR: Duration = Duration::from_millis(60);
+
+impl RelayWait {
+    /// A direct pair's check crosses about what a relay pair's does (ours to the server, the
+    /// server's to the peer), so a path that works has answered within a few of our round trips
+    /// to the server; a relay pair taken earlier would stay (webrtc-rs does not switch).
+    fn from_rtt(rtt: Duration, server: &str) -> RelayWait {
+        let wait = (RELAY_WAIT_FLOOR + 4 * rtt).min(RELAY_WAIT_MAX);
+        RelayWait {
+            wait,
+            detail: format!(
+                "a relay pair is taken after {:.0} ms without a direct one (60 ms + 4 x the {:.1} ms round trip to {server})",
+                wait.as_secs_f64() * 1e3,
+                rtt.as_secs_f64() * 1e3
+            ),
+        }
+    }
+
+    fn unmeasured(why: String) -> RelayWait {
+        RelayWait {
+            wait: RELAY_WAIT_MAX,
+            detail: format!("a relay pair is taken after 2000 ms without a direct one ({why})"),
+        }
+    }
+}
+
+/// The relay wait: the one given, else measured (a Binding request to the first TURN server,
+/// on a blocking thread); None when no relay can come or nothing better than one can.
+fn relay_wait_probe(opts: &CallOptions, cfg: &Config) -> Option<tokio::task::JoinHandle<RelayWait>> {
+    if cfg.relay_only {
+        return None;
+    }
+    let server = cfg.ice_servers.iter().find(|s| s.is_turn())?;
+    if let Some(wait) = opts.relay_wait {
+        let detail = format!(
+            "a relay pair is taken after {:.0} ms without a direct one (--relay-wait)",
+            wait.as_secs_f64() * 1e3
+        );
+        return Some(tokio::spawn(async move { RelayWait { wait, detail } }));
+    }
+    let (host, port) = (server.url.host.clone(), server.url.port_or_default());
+    let name = server.url.host_and_port();
+    let bind = opts.bind;
+    Some(tokio::task::spawn_blocking(move || {
+        let timeout = Duration::from_millis(500);
+        let addr = match crate::core::dns::resolve(&host, port, timeout) {
+            Ok(a) => a.into_iter().find(|a| a.is_ipv6() == bind.is_ipv6()),
+            Err(e) => return RelayWait::unmeasured(format!("{name}: {e}")),
+        };
+        let Some(addr) = addr else {
+            return RelayWait::unmeasured(format!("{name} has no address of our family"));
+        };
+        match crate::core::transact::ping::binding_rtt(addr, bind, timeout) {
+            Ok(rtt) => RelayWait::from_rtt(rtt, &name),
+            Err(e) => RelayWait::unmeasured(e),
+        }
+    }))
 }
 
 fn matches_target(target: &Target, m: &Member) -> bool {
@@ -282,6 +366,16 @@ async fn call(
     let (fail_tx, mut send_failures) = mpsc::unbounded_channel::<String>();
     let (ev_tx, mut events) = mpsc::unbounded_channel::<PeerEvent>();
     let (cand_tx, mut local_cands) = mpsc::unbounded_channel::<RTCIceCandidateInit>();
+    let (held_tx, mut held) = mpsc::unbounded_channel::<RTCIceCandidateInit>();
+    let hold = Hold {
+        delay: match (role, cfg.relay_only) {
+            // Relay pairs only: no NAT sees a check to a srflx candidate.
+            (_, true) => Duration::ZERO,
+            (Side::Answerer, false) => SRFLX_HOLD.0,
+            (Side::Offerer, false) => SRFLX_HOLD.1,
+        },
+        tx: held_tx,
+    };
     let connect_deadline = tokio::time::Instant::from_std(deadline);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -449,7 +543,7 @@ async fn call(
             Some(format!("we are the DTLS {}", st.dtls_role.unwrap_or("?"))),
         );
         for c in early_candidates.drain(..) {
-            add_remote_candidate(&peer, c, st).await;
+            add_remote_candidate(&peer, c, st, &hold).await;
         }
         st.status("connecting");
     }
@@ -492,6 +586,11 @@ async fn call(
         let end = run_end.unwrap_or(connect_deadline);
         tokio::select! {
             Some(ev) = events.recv() => handle(st, ev, &running, &ev_tx),
+            Some(init) = held.recv() => {
+                if let Err(e) = peer.pc.add_ice_candidate(init.clone()).await {
+                    st.push(Instant::now(), "remote-candidate-rejected", Some(format!("{}: {e}", init.candidate)));
+                }
+            }
             Some(init) = local_cands.recv() => {
                 let _ = remote.outbox.send(PeerMessage::Candidate { candidate: init.candidate, mid: init.sdp_mid, mline_index: init.sdp_mline_index });
             }
@@ -516,7 +615,7 @@ async fn call(
                             }
                             have_remote_description = true;
                             for c in early_candidates.drain(..) {
-                                add_remote_candidate(&peer, c, st).await;
+                                add_remote_candidate(&peer, c, st, &hold).await;
                             }
                             st.status("connecting");
                         }
@@ -526,7 +625,7 @@ async fn call(
                         Ok(PeerMessage::Candidate { candidate, mid, mline_index }) => {
                             let init = RTCIceCandidateInit { candidate, sdp_mid: mid, sdp_mline_index: mline_index, ..Default::default() };
                             if have_remote_description {
-                                add_remote_candidate(&peer, init, st).await;
+                                add_remote_candidate(&peer, init, st, &hold).await;
                             } else {
                                 early_candidates.push(init);
                             }
@@ -643,14 +742,44 @@ fn target_name(t: &Target) -> String {
     }
 }
 
-async fn add_remote_candidate(peer: &Peer, init: RTCIceCandidateInit, st: &mut State) {
+/// Remote server-reflexive candidates are handed to the ICE agent a little late, the caller's
+/// later than the callee's, so that the first checks to reach a NAT come in the order
+/// Chromium's do: checks to host candidates first (a public host's router sees ours before we
+/// see its), then the callee's to the caller's srflx, then the caller's. Where the peer's NAT
+/// is a Linux-style one, the first check to arrive at it from an address it has not yet sent
+/// to leaves a connection-tracking entry for exactly the 5-tuple its host's own check then
+/// needs, and `snat` moves that check to another port: who checks first decides some cells of
+/// the NAT traversal table. webrtc-rs checks every pair at each tick as soon as it has it,
+/// which made those cells a coin toss.
+struct Hold {
+    delay: Duration,
+    tx: mpsc::UnboundedSender<RTCIceCandidateInit>,
+}
+
+/// How long a remote srflx candidate is held (callee, caller): more than a check interval
+/// apart, so the callee's checks go first even when its peer's answer came back at once.
+const SRFLX_HOLD: (Duration, Duration) = (Duration::from_millis(20), Duration::from_millis(40));
+
+async fn add_remote_candidate(peer: &Peer, init: RTCIceCandidateInit, st: &mut State, hold: &Hold) {
     let now = Instant::now();
     st.t.first_remote_candidate.get_or_insert(now);
     match Candidate::parse(&init.candidate) {
         Ok(c) => {
-            let detail = format!("{} {} {}:{}", c.typ, c.protocol(), c.address, c.port);
+            let held = c.typ == CandidateType::Srflx && !hold.delay.is_zero();
+            let mut detail = format!("{} {} {}:{}", c.typ, c.protocol(), c.address, c.port);
+            if held {
+                detail.push_str(&format!(" (checked from {} ms on)", hold.delay.as_millis()));
+            }
             st.candidates.push(CallCandidate { from: "remote", elapsed_ms: st.ms(now), candidate: c });
             st.push(now, "remote-candidate", Some(detail));
+            if held {
+                let (tx, delay) = (hold.tx.clone(), hold.delay);
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(init);
+                });
+                return;
+            }
         }
         Err(e) => st.push(now, "remote-candidate-unparseable", Some(format!("{e}: {}", init.candidate))),
     }

@@ -216,6 +216,9 @@ pub struct Config {
     pub files: Vec<Arc<MediaFile>>,
     /// The relay drops nothing until the call is up.
     pub lossless_setup: bool,
+    /// How long ICE waits for a direct pair before it accepts a relay pair (None: webrtc-rs's
+    /// 2 s; zero with `relay_only`).
+    pub relay_wait: Option<Duration>,
     /// The DTLS role the answerer takes (loopback: server, so the offerer, which holds the
     /// data channel the call wakes its driver through, starts DTLS and SCTP).
     pub answering_dtls_role: DtlsRole,
@@ -278,6 +281,7 @@ impl Config {
             stock_timers: args.stock_timers,
             files,
             lossless_setup: args.lossless_setup,
+            relay_wait: None,
             answering_dtls_role: DtlsRole::Server,
         })
     }

@@ -298,6 +298,8 @@ fn setting_engine(cfg: &Config) -> SettingEngine {
     if cfg.relay_only {
         // Nothing better than a relay pair can come: do not wait 2 s for one.
         builder = builder.with_relay_acceptance_min_wait(Some(Duration::ZERO));
+    } else if let Some(wait) = cfg.relay_wait {
+        builder = builder.with_relay_acceptance_min_wait(Some(wait));
     }
     builder.build()
 }

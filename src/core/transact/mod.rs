@@ -33,6 +33,7 @@
 
 mod auth;
 mod client;
+pub mod ping;
 mod schedule;
 mod transaction;
 
