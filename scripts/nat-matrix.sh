@@ -8,6 +8,8 @@
 #   sudo scripts/nat-matrix.sh                       # every pair of the seven variants
 #   sudo VARIANTS="port-restricted symmetric" scripts/nat-matrix.sh
 #   RTCTOOL=target/release/rtctool TIMEOUT=8 ...     # the binary, the connect timeout (s)
+#   sudo REPEAT=5 VARIANTS="..." scripts/nat-matrix.sh  # each call 5 times: "yes 4/5", the
+#                                                    # first success's pair, the median ms
 #
 # Needs root, coturn, nftables, iproute2 and chromium. Nothing leaves the machine.
 set -euo pipefail
@@ -17,6 +19,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lab-common.sh
 VARIANTS=${VARIANTS:-"open firewall full-cone restricted-cone port-restricted symmetric blocked"}
 TIMEOUT=${TIMEOUT:-8}
+REPEAT=${REPEAT:-1}
 if [[ -z "${RTCTOOL:-}" ]]; then
     cargo build --release -j2 --quiet
     RTCTOOL=$PWD/target/release/rtctool
@@ -100,7 +103,25 @@ EOF
     if [[ -s $out ]]; then cat "$out"; else echo "error|-|-"; fi
 }
 
-echo "NAT traversal matrix, $(date -u +%Y-%m-%d), $(nproc) cores; caller B -> callee A; each cell: connected, pair types (caller's local/remote), ms from the offer to ICE connected"
+# cell FUNCTION ARGS...: the function's "connected|types|ms" REPEAT times, as one table cell:
+# "yes host/srflx 57.7" once, "yes 4/5 host/srflx 57.7" (first success's types, median ms).
+cell() {
+    local results=() i
+    for ((i = 0; i < REPEAT; i++)); do results+=("$("$@")"); done
+    printf '%s\n' "${results[@]}" | python3 -c '
+import statistics, sys
+rows = [l.strip().split("|") for l in sys.stdin if l.strip()]
+ok = [r for r in rows if r[0] == "yes"]
+n = len(rows)
+if not ok:
+    print("no - -" if n == 1 else f"no 0/{n} - -")
+else:
+    ms = [float(r[2]) for r in ok if r[2] not in ("-", "")]
+    med = f"{statistics.median(ms):g}" if ms else "-"
+    print(f"yes {ok[0][1]} {med}" if n == 1 else f"yes {len(ok)}/{n} {ok[0][1]} {med}")'
+}
+
+echo "NAT traversal matrix, $(date -u +%Y-%m-%d), $(nproc) cores; caller B -> callee A; each cell: connected (how often, of $REPEAT), pair types (caller's local/remote), ms from the offer to ICE connected"
 echo
 echo "| A (callee) | B (caller) | rtctool STUN | Chromium STUN | rtctool STUN+TURN | Chromium STUN+TURN |"
 echo "| --- | --- | --- | --- | --- | --- |"
@@ -110,11 +131,10 @@ for va in $VARIANTS; do
         ip netns exec $lab-s "$RTCTOOL" -q signal serve --listen 203.0.113.10:8888 &
         server=$!
         sleep 0.3
-        fmt() { IFS='|' read -r c t m <<< "$1"; echo "$c $t $m"; }
-        r1=$(fmt "$(rt_cell --ice-server $stun)")
-        c1=$(fmt "$(ch_cell $stun)")
-        r2=$(fmt "$(rt_cell --ice-server $stun --ice-server $turn)")
-        c2=$(fmt "$(ch_cell $stun,$turn)")
+        r1=$(cell rt_cell --ice-server $stun)
+        c1=$(cell ch_cell $stun)
+        r2=$(cell rt_cell --ice-server $stun --ice-server $turn)
+        c2=$(cell ch_cell $stun,$turn)
         echo "| $va | $vb | $r1 | $c1 | $r2 | $c2 |"
         kill $server 2>/dev/null || true
         wait $server 2>/dev/null || true
