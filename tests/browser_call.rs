@@ -148,12 +148,14 @@ fn start_browser(net: &Net, query: &str, profile: &std::path::Path) -> Killed {
                 "--autoplay-policy=no-user-gesture-required",
                 // getUserMedia needs a secure context; granting it also unhides host addresses.
                 &format!("--unsafely-treat-insecure-origin-as-secure={origin}"),
+                // The page's console (its log) and Chromium's own errors, for a failure's message.
+                "--enable-logging=stderr",
                 &format!("--user-data-dir={}", profile.display()),
                 &format!("{origin}/?{query}"),
             ],
         )
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(profile.join("chromium.log")).expect("creating chromium.log"))
         .spawn()
         .expect("starting chromium");
     Killed(child)
@@ -215,7 +217,7 @@ fn a_browser_calls_rtctool_which_answers_as_dtls_client() {
         callee.join().unwrap()
     });
     let r = report(&callee);
-    assert_eq!(callee.status.code(), Some(0), "{r:#}");
+    assert_eq!(callee.status.code(), Some(0), "{r:#}\n{}", browser_log(&profile));
     assert_eq!(r["role"], "callee");
     assert_eq!(r["peer"]["name"], "web");
     assert_browser_call(&r, "client");
@@ -239,7 +241,7 @@ fn rtctool_calls_a_waiting_browser_and_serves_its_dtls_handshake() {
     let _browser = start_browser(&net, "name=web&wait=1", &profile);
     let caller = rtctool_call(&net, &["--to", "web", "--name", "rt"]);
     let r = report(&caller);
-    assert_eq!(caller.status.code(), Some(0), "{r:#}");
+    assert_eq!(caller.status.code(), Some(0), "{r:#}\n{}", browser_log(&profile));
     assert_eq!(r["role"], "caller");
     // Chromium answers a=setup:active: it sends the (fragmented, post-quantum) ClientHello.
     assert_browser_call(&r, "server");
@@ -247,6 +249,14 @@ fn rtctool_calls_a_waiting_browser_and_serves_its_dtls_handshake() {
     assert!(dc["messages_sent"].as_u64().unwrap() > 10, "{dc:#}");
     assert_eq!(dc["messages_received"], dc["messages_sent"], "the page echoed every ping: {dc:#}");
     assert_eq!(dc["corrupted"], 0);
+}
+
+/// The end of what Chromium printed (the page's log lines among it), for a failure's message.
+fn browser_log(profile: &std::path::Path) -> String {
+    let log = std::fs::read_to_string(profile.join("chromium.log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+    format!("--- the last lines chromium printed ---\n{tail}")
 }
 
 fn tempdir(prefix: &str) -> std::path::PathBuf {
