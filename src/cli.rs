@@ -240,10 +240,12 @@ channel (a key other clients ignore), so each report carries the whole picture \
 verified.\n\n\
 The report: a timeline from signing in (signed in, peer found, offer sent or received, \
 answer, candidates both ways, ICE checking and connected, DTLS, data channel open, first media); \
-timings from the offer; every candidate pair with its checks and answers; the selected pair; \
-streams both ways; the data channel; a diagnosis in plain words when the call did not connect \
-(the peer never came, the answer never came, no pair got a response, the call went through \
-the relay, no TURN server to fall back on; with --nat-check, both NATs' mapping and filtering \
+timings from the offer; the selected pair; the connectivity checks our sockets sent and \
+received, by address, with their answers (wire); streams both ways; the data channel; a \
+diagnosis in plain words when the call did not connect (the peer never came, the answer never \
+came, no pair got a response; from both sides' wire records: our checks to its public address \
+unanswered and whether they reached it, its checks from another port than its public one, its \
+checks never arriving; the call went through the relay, no TURN server to fall back on; with --nat-check, both NATs' mapping and filtering \
 behaviour, the predicted cell of the traversal table and whether the call matched it). \
 --timeout bounds signing in and finding the peer, then connecting; --duration is how long \
 media and data flow once connected.\n\n\

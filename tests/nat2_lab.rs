@@ -130,6 +130,28 @@ fn a_symmetric_nat_connects_directly_to_a_full_cone_one_with_stun_only() {
         (n["local"]["mapping"].as_str(), n["remote"]["nat_type"].as_str()),
         (Some("address-and-port-dependent"), Some("full-cone"))
     );
+    // On B's wire: A's checks came from A's public address, but from another port than its
+    // server-reflexive candidate (the mapping it got for the STUN server).
+    let rb = report(&b);
+    let a_srflx: Vec<(String, u64)> = rb["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["from"] == "remote" && c["candidate"]["type"] == "srflx")
+        .map(|c| {
+            (c["candidate"]["address"].as_str().unwrap().to_owned(), c["candidate"]["port"].as_u64().unwrap())
+        })
+        .collect();
+    let (ip, port) = a_srflx.first().unwrap_or_else(|| panic!("A's srflx candidate: {rb:#}"));
+    let received = rb["wire"]["checks_received"].as_array().expect("B's wire record");
+    assert!(
+        received.iter().any(|c| {
+            let from = c["from"].as_str().unwrap_or_default();
+            from.starts_with(&format!("{ip}:")) && !from.ends_with(&format!(":{port}"))
+        }),
+        "A's checks from another port than {ip}:{port}: {:#}",
+        rb["wire"]
+    );
 }
 
 /// With STUN only the call fails (exit 4) and says why, from both sides' NAT behaviour.
@@ -151,6 +173,29 @@ fn assert_no_direct_path(a_variant: &str, b_variant: &str) {
             "{d:#?}"
         );
         assert!(d.iter().any(|l| l.contains("no TURN server was given")), "{d:#?}");
+        // And from the wire: our checks to the peer's server-reflexive address went out and
+        // were never answered, and the peer's record (in its report) says none reached it.
+        let srflx: Vec<String> = r["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["from"] == "remote" && c["candidate"]["type"] == "srflx")
+            .map(|c| format!("{}:{}", c["candidate"]["address"].as_str().unwrap(), c["candidate"]["port"]))
+            .collect();
+        let sent = r["wire"]["checks_sent"].as_array().expect("the wire record");
+        let to_srflx: Vec<&Value> =
+            sent.iter().filter(|c| srflx.iter().any(|s| c["to"] == *s.as_str())).collect();
+        assert!(
+            !to_srflx.is_empty()
+                && to_srflx.iter().all(|c| c["requests"].as_u64() > Some(0) && c["responses"] == 0),
+            "{:#}",
+            r["wire"]
+        );
+        assert!(
+            d.iter().any(|l| l.contains("to its server-reflexive address") && l.contains("got no answer")),
+            "{d:#?}"
+        );
+        assert!(d.iter().any(|l| l.contains("no direct check was answered in either direction")), "{d:#?}");
     }
     // With the lab's coturn given too, the same two fall back to the relay: one end of the
     // selected pair is a relay candidate, on each side's view.

@@ -9,6 +9,7 @@
 //! with this side in one of its two roles: the caller is the offerer, the callee the answerer.
 
 pub mod clips;
+pub mod evidence;
 pub mod natcheck;
 pub mod report;
 pub mod session;
@@ -131,6 +132,7 @@ impl CallOptions {
             files,
             lossless_setup: false,
             relay_wait: self.relay_wait,
+            wire: None,
             answering_dtls_role: self.dtls_role,
         })
     }

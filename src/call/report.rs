@@ -12,6 +12,7 @@ use crate::core::output::{Align, Output, Table};
 use crate::loopback::report::{
     ms, Check, ConfigSummary, DataChannelReport, MediaReport, PairEnd, SelectedPair,
 };
+use crate::loopback::wire::WireReport;
 
 /// Everything about one call, from this side.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +49,9 @@ pub struct CallReport {
     pub media: MediaReport,
     /// The data channel (null without one).
     pub data_channel: Option<DataChannelReport>,
+    /// The connectivity checks our sockets sent and received, and their answers (null before
+    /// there was a peer connection).
+    pub wire: Option<WireReport>,
     /// Plain words on what happened, when it did not go well.
     pub diagnosis: Vec<String>,
     /// What the other end saw, when it is rtctool too and sent its report.

@@ -28,6 +28,7 @@ use crate::loopback::frame::round2;
 use crate::loopback::media::{self, Codec, Kind, ReceivePlan, StreamId};
 use crate::loopback::peer::{Peer, PeerEvent, PeerEventKind};
 use crate::loopback::report::{Check, ConfigSummary, FrameReport, PairEnd, StreamReport};
+use crate::loopback::wire::WireLog;
 use crate::loopback::{lock, Config, DataChannelMode, Phase, Side};
 
 /// How long we wait for the peer's report after BYE.
@@ -239,15 +240,16 @@ pub async fn run(opts: &CallOptions, cfg: &Config, out: &Output) -> Result<(Call
         st.push(t0, "nat-check", Some(detail));
     }
     st.nat_local = nat_local;
-    let relayed_cfg;
-    let cfg = match &relay_wait {
-        Some(w) => {
-            st.push(t0, "relay-wait", Some(w.detail.clone()));
-            relayed_cfg = Config { relay_wait: Some(w.wait), ..cfg.clone() };
-            &relayed_cfg
-        }
-        None => cfg,
+    if let Some(w) = &relay_wait {
+        st.push(t0, "relay-wait", Some(w.detail.clone()));
+    }
+    // Our sockets are tapped: the checks that crossed the wire are the evidence of a failure.
+    let call_cfg = Config {
+        relay_wait: relay_wait.as_ref().map(|w| w.wait).or(cfg.relay_wait),
+        wire: Some(WireLog::new(t0)),
+        ..cfg.clone()
     };
+    let cfg = &call_cfg;
 
     let (notice_tx, mut notices) = mpsc::unbounded_channel();
     tokio::spawn(client.clone().hang(me, notice_tx));
@@ -724,6 +726,14 @@ async fn call(
         fill_remote_end(&mut report);
         note_senders_counts(&mut report);
     }
+    // The wire's evidence goes before the closing "no TURN server was given".
+    let evidence = super::evidence::explain(&report);
+    let at = report
+        .diagnosis
+        .iter()
+        .position(|l| l.starts_with("no TURN server"))
+        .unwrap_or(report.diagnosis.len());
+    report.diagnosis.splice(at..at, evidence);
     if let Some(local) = &st.nat_local {
         finish_nat_check(&mut report, local);
     }
@@ -946,6 +956,7 @@ fn finish_without_peer(opts: &CallOptions, cfg: &Config, me: u32, st: &mut State
         pairs: Vec::new(),
         media: Default::default(),
         data_channel: None,
+        wire: None,
         diagnosis: Vec::new(),
         remote_report: None,
         nat_check: None,
@@ -1085,6 +1096,7 @@ fn build_report(
         pairs,
         media: crate::loopback::report::MediaReport { streams },
         data_channel,
+        wire: cfg.wire.as_ref().map(|w| w.report()),
         diagnosis: Vec::new(),
         remote_report: None,
         nat_check: None,

@@ -16,6 +16,7 @@ pub mod mediafile;
 pub mod peer;
 pub mod report;
 pub mod runtime;
+pub mod wire;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -219,6 +220,8 @@ pub struct Config {
     /// How long ICE waits for a direct pair before it accepts a relay pair (None: webrtc-rs's
     /// 2 s; zero with `relay_only`).
     pub relay_wait: Option<Duration>,
+    /// The connectivity checks on the wire are recorded here (`call`'s evidence).
+    pub wire: Option<Arc<wire::WireLog>>,
     /// The DTLS role the answerer takes (loopback: server, so the offerer, which holds the
     /// data channel the call wakes its driver through, starts DTLS and SCTP).
     pub answering_dtls_role: DtlsRole,
@@ -282,6 +285,7 @@ impl Config {
             files,
             lossless_setup: args.lossless_setup,
             relay_wait: None,
+            wire: None,
             answering_dtls_role: DtlsRole::Server,
         })
     }

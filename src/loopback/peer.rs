@@ -186,7 +186,7 @@ impl Peer {
         }
         let setting = setting_engine(cfg);
         let mut builder = PeerConnectionBuilder::new();
-        if let Some(runtime) = super::runtime::buffered() {
+        if let Some(runtime) = super::runtime::buffered(cfg.wire.clone()) {
             builder = builder.with_runtime(runtime);
         }
         let pc = builder

@@ -12,19 +12,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::wire::{Tapped, WireLog};
 use webrtc::runtime::{AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime};
 
 /// Receive buffer asked for each UDP socket (the kernel caps it at `net.core.rmem_max`; as
 /// root the cap is passed over).
 pub const RECEIVE_BUFFER: usize = 4 << 20;
 
-/// webrtc-rs's default runtime with [`RECEIVE_BUFFER`] on every UDP socket.
+/// webrtc-rs's default runtime with [`RECEIVE_BUFFER`] on every UDP socket, and each socket
+/// tapped into a [`WireLog`] when one is given.
 #[derive(Debug)]
-pub struct Buffered(Arc<dyn Runtime>);
+pub struct Buffered(Arc<dyn Runtime>, Option<Arc<WireLog>>);
 
-/// webrtc-rs's default runtime, buffered; None when it has none.
-pub fn buffered() -> Option<Arc<dyn Runtime>> {
-    webrtc::runtime::default_runtime().map(|r| Arc::new(Buffered(r)) as Arc<dyn Runtime>)
+/// webrtc-rs's default runtime, buffered (and tapped into `wire`); None when it has none.
+pub fn buffered(wire: Option<Arc<WireLog>>) -> Option<Arc<dyn Runtime>> {
+    webrtc::runtime::default_runtime().map(|r| Arc::new(Buffered(r, wire)) as Arc<dyn Runtime>)
 }
 
 /// Set the receive buffer, forcing past `rmem_max` where allowed; a refusal leaves the
@@ -51,7 +53,11 @@ impl Runtime for Buffered {
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
         enlarge(&socket);
-        self.0.wrap_udp_socket(socket)
+        let socket = self.0.wrap_udp_socket(socket)?;
+        Ok(match &self.1 {
+            Some(log) => Arc::new(Tapped::new(socket, log.clone())),
+            None => socket,
+        })
     }
 
     fn wrap_tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Arc<dyn AsyncTcpListener>> {
