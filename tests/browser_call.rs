@@ -228,6 +228,8 @@ fn a_browser_calls_rtctool_which_answers_as_dtls_client() {
         r["data_channel"]["messages_received"].as_u64().unwrap() >= dc["echoes"].as_u64().unwrap(),
         "{r:#}"
     );
+    // A failed test leaves the profile (and chromium.log) behind to look at.
+    let _ = std::fs::remove_dir_all(&profile);
 }
 
 #[test]
@@ -249,6 +251,8 @@ fn rtctool_calls_a_waiting_browser_and_serves_its_dtls_handshake() {
     assert!(dc["messages_sent"].as_u64().unwrap() > 10, "{dc:#}");
     assert_eq!(dc["messages_received"], dc["messages_sent"], "the page echoed every ping: {dc:#}");
     assert_eq!(dc["corrupted"], 0);
+    drop(_browser);
+    let _ = std::fs::remove_dir_all(&profile);
 }
 
 /// The end of what Chromium printed (the page's log lines among it), for a failure's message.
