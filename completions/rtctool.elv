@@ -327,7 +327,7 @@ set edit:completion:arg-completer[rtctool] = {|@words|
             cand --color 'When to use colour: auto (only on a terminal, NO_COLOR honoured), always or never'
             cand --wait 'Wait for a member''s offer and answer it'
             cand --relay-only 'Use relay candidates only'
-            cand --nat-check 'First run nat-type''s RFC 5780 tests against the (first) STUN server, swap the result with an rtctool peer, and report the predicted cell of the NAT traversal table (direct path or relay) and whether the call matched it'
+            cand --nat-check 'First run nat-type''s RFC 5780 tests against the (first) STUN server, swap the result with an rtctool peer, and report the predicted cell of the NAT traversal table (direct path or relay) and whether the call matched it. Our NAT''s filtering also orders the checks: behind one that filters by address at most, ours to the peer''s public address go at once; behind one that filters by address and port, they wait 100 ms'
             cand -q 'Print only results and errors'
             cand --quiet 'Print only results and errors'
             cand -v 'More detail (repeat for more)'

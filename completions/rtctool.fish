@@ -280,7 +280,7 @@ always\t'Always colour, even into a pipe'
 never\t'Never colour'"
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l wait -d 'Wait for a member\'s offer and answer it'
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l relay-only -d 'Use relay candidates only'
-complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l nat-check -d 'First run nat-type\'s RFC 5780 tests against the (first) STUN server, swap the result with an rtctool peer, and report the predicted cell of the NAT traversal table (direct path or relay) and whether the call matched it'
+complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l nat-check -d 'First run nat-type\'s RFC 5780 tests against the (first) STUN server, swap the result with an rtctool peer, and report the predicted cell of the NAT traversal table (direct path or relay) and whether the call matched it. Our NAT\'s filtering also orders the checks: behind one that filters by address at most, ours to the peer\'s public address go at once; behind one that filters by address and port, they wait 100 ms'
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -s q -l quiet -d 'Print only results and errors'
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -s v -l verbose -d 'More detail (repeat for more)'
 complete -c rtctool -n "__fish_rtctool_using_subcommand call" -l json -d 'Print one JSON document on stdout when the command ends'

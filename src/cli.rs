@@ -367,7 +367,9 @@ pub struct CallArgs {
 
     /// First run nat-type's RFC 5780 tests against the (first) STUN server, swap the result
     /// with an rtctool peer, and report the predicted cell of the NAT traversal table (direct
-    /// path or relay) and whether the call matched it.
+    /// path or relay) and whether the call matched it. Our NAT's filtering also orders the
+    /// checks: behind one that filters by address at most, ours to the peer's public address
+    /// go at once; behind one that filters by address and port, they wait 100 ms.
     #[arg(long)]
     pub nat_check: bool,
 }

@@ -257,3 +257,26 @@ fn a_direct_path_is_taken_over_the_relay_when_turn_is_given_too() {
         assert_ne!(pair["remote"]["type"], "relay", "{r:#}");
     }
 }
+
+/// A port-restricted callee and a restricted-cone caller: whoever's check reaches the other's
+/// NAT first decides (a connection-tracking entry moves the other's check to another port,
+/// which only an address-filtering NAT lets in). Without --nat-check the callee goes first and
+/// the cell fails; with it, the restricted-cone side knows its NAT lets a moved port in and
+/// checks at once, the port-restricted side waits, and the path opens.
+#[test]
+fn with_nat_check_the_permissive_side_checks_first_and_opens_a_direct_path() {
+    if !lab::available("with_nat_check_the_permissive_side_checks_first_and_opens_a_direct_path") {
+        return;
+    }
+    let lab = Lab2::up("port-restricted", "restricted-cone");
+    let (a, b) = lab.run(&["--ice-server", STUN, "--nat-check"]);
+    for (out, waits) in [(&a, true), (&b, false)] {
+        let r = report(out);
+        assert_eq!(out.status.code(), Some(0), "{r:#}");
+        let pair = &r["selected_pair"];
+        assert_ne!(pair["local"]["type"], "relay", "{r:#}");
+        let hold = r["timeline"].as_array().unwrap().iter().find(|e| e["event"] == "srflx-hold");
+        let detail = hold.and_then(|e| e["detail"].as_str()).unwrap_or_default();
+        assert_eq!(detail.contains("wait"), waits, "{detail}: {r:#}");
+    }
+}

@@ -369,15 +369,15 @@ async fn call(
     let (ev_tx, mut events) = mpsc::unbounded_channel::<PeerEvent>();
     let (cand_tx, mut local_cands) = mpsc::unbounded_channel::<RTCIceCandidateInit>();
     let (held_tx, mut held) = mpsc::unbounded_channel::<RTCIceCandidateInit>();
-    let hold = Hold {
-        delay: match (role, cfg.relay_only) {
-            // Relay pairs only: no NAT sees a check to a srflx candidate.
-            (_, true) => Duration::ZERO,
-            (Side::Answerer, false) => SRFLX_HOLD.0,
-            (Side::Offerer, false) => SRFLX_HOLD.1,
-        },
-        tx: held_tx,
+    let filtering = match &st.nat_local {
+        Some(Ok(side)) => side.filtering.clone(),
+        _ => None,
     };
+    let (delay, why) = srflx_hold(role, cfg.relay_only, filtering.as_deref());
+    if let Some(why) = why {
+        st.push(Instant::now(), "srflx-hold", Some(why));
+    }
+    let hold = Hold { delay, tx: held_tx };
     let connect_deadline = tokio::time::Instant::from_std(deadline);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -769,6 +769,38 @@ struct Hold {
 /// How long a remote srflx candidate is held (callee, caller): more than a check interval
 /// apart, so the callee's checks go first even when its peer's answer came back at once.
 const SRFLX_HOLD: (Duration, Duration) = (Duration::from_millis(20), Duration::from_millis(40));
+/// With --nat-check, behind a NAT that filters by address and port: long enough for a peer
+/// that starts at once to be first.
+const SRFLX_HOLD_STRICT: Duration = Duration::from_millis(100);
+
+/// How long the peer's srflx candidates are held, and why when --nat-check chose it.
+///
+/// The first check to reach a NAT before its host has sent to the checker leaves a
+/// connection-tracking entry there, and that host's own check to the checker then leaves from
+/// another port; the checker's NAT lets it in only when it filters no stricter than by
+/// address. So the side whose NAT filters by address at most should check first: with our
+/// filtering known (--nat-check), a permissive side starts at once and a strict one waits;
+/// without it, the callee goes first (Chromium's usual order).
+fn srflx_hold(role: Side, relay_only: bool, filtering: Option<&str>) -> (Duration, Option<String>) {
+    if relay_only {
+        // Relay pairs only: no NAT sees a check to a srflx candidate.
+        return (Duration::ZERO, None);
+    }
+    match filtering {
+        Some(f @ ("endpoint-independent" | "address-dependent")) => (
+            Duration::ZERO,
+            Some(format!("our NAT's filtering is {f}: our checks to the peer's srflx go first")),
+        ),
+        Some(f @ "address-and-port-dependent") => (
+            SRFLX_HOLD_STRICT,
+            Some(format!(
+                "our NAT's filtering is {f}: our checks to the peer's srflx wait {} ms, so that the peer's come first",
+                SRFLX_HOLD_STRICT.as_millis()
+            )),
+        ),
+        _ => (if role == Side::Answerer { SRFLX_HOLD.0 } else { SRFLX_HOLD.1 }, None),
+    }
+}
 
 async fn add_remote_candidate(peer: &Peer, init: RTCIceCandidateInit, st: &mut State, hold: &Hold) {
     let now = Instant::now();
