@@ -10,6 +10,8 @@
 #   RTCTOOL=target/release/rtctool TIMEOUT=8 ...     # the binary, the connect timeout (s)
 #   sudo REPEAT=5 VARIANTS="..." scripts/nat-matrix.sh  # each call 5 times: "yes 4/5", the
 #                                                    # first success's pair, the median ms
+#   sudo NAT_CHECK=1 ...                             # and a column of rtctool STUN calls with
+#                                                    # --nat-check (its filtering orders the checks)
 #
 # Needs root, coturn, nftables, iproute2 and chromium. Nothing leaves the machine.
 set -euo pipefail
@@ -20,6 +22,7 @@ source scripts/lab-common.sh
 VARIANTS=${VARIANTS:-"open firewall full-cone restricted-cone port-restricted symmetric blocked"}
 TIMEOUT=${TIMEOUT:-8}
 REPEAT=${REPEAT:-1}
+NAT_CHECK=${NAT_CHECK:-0}
 if [[ -z "${RTCTOOL:-}" ]]; then
     cargo build --release -j2 --quiet
     RTCTOOL=$PWD/target/release/rtctool
@@ -123,8 +126,13 @@ else:
 
 echo "NAT traversal matrix, $(date -u +%Y-%m-%d), $(nproc) cores; caller B -> callee A; each cell: connected (how often, of $REPEAT), pair types (caller's local/remote), ms from the offer to ICE connected"
 echo
-echo "| A (callee) | B (caller) | rtctool STUN | Chromium STUN | rtctool STUN+TURN | Chromium STUN+TURN |"
-echo "| --- | --- | --- | --- | --- | --- |"
+if [[ $NAT_CHECK == 1 ]]; then
+    echo "| A (callee) | B (caller) | rtctool STUN | rtctool STUN --nat-check | Chromium STUN | rtctool STUN+TURN | Chromium STUN+TURN |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+else
+    echo "| A (callee) | B (caller) | rtctool STUN | Chromium STUN | rtctool STUN+TURN | Chromium STUN+TURN |"
+    echo "| --- | --- | --- | --- | --- | --- |"
+fi
 for va in $VARIANTS; do
     for vb in $VARIANTS; do
         bash tests/lab/nat2lab.sh up $lab "$va" "$vb" >/dev/null
@@ -132,10 +140,12 @@ for va in $VARIANTS; do
         server=$!
         sleep 0.3
         r1=$(cell rt_cell --ice-server $stun)
+        n1=
+        [[ $NAT_CHECK == 1 ]] && n1=" $(cell rt_cell --ice-server $stun --nat-check) |"
         c1=$(cell ch_cell $stun)
         r2=$(cell rt_cell --ice-server $stun --ice-server $turn)
         c2=$(cell ch_cell $stun,$turn)
-        echo "| $va | $vb | $r1 | $c1 | $r2 | $c2 |"
+        echo "| $va | $vb | $r1 |$n1 $c1 | $r2 | $c2 |"
         kill $server 2>/dev/null || true
         wait $server 2>/dev/null || true
         bash tests/lab/nat2lab.sh down $lab
