@@ -331,11 +331,7 @@ pub fn diagnose(r: &CallReport) -> Vec<String> {
                     && q.remote.as_ref().is_some_and(|e| e.typ != "relay")
             });
             if !direct_ok {
-                out.push(
-                    "the call went through the relay: no direct pair was selected (webrtc-rs reports no \
-                     statistics for the pairs it did not select)"
-                        .to_owned(),
-                );
+                out.push("the call went through the relay: no direct pair was selected".to_owned());
             }
         }
     }
