@@ -106,6 +106,19 @@ fn report(out: &Output) -> Value {
     })
 }
 
+/// The peer's server-reflexive candidates in a report, as (address, port).
+fn remote_srflx(r: &Value) -> Vec<(String, u64)> {
+    r["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["from"] == "remote" && c["candidate"]["type"] == "srflx")
+        .map(|c| {
+            (c["candidate"]["address"].as_str().unwrap().to_owned(), c["candidate"]["port"].as_u64().unwrap())
+        })
+        .collect()
+}
+
 #[test]
 fn a_symmetric_nat_connects_directly_to_a_full_cone_one_with_stun_only() {
     if !lab::available("a_symmetric_nat_connects_directly_to_a_full_cone_one_with_stun_only") {
@@ -133,15 +146,7 @@ fn a_symmetric_nat_connects_directly_to_a_full_cone_one_with_stun_only() {
     // On B's wire: A's checks came from A's public address, but from another port than its
     // server-reflexive candidate (the mapping it got for the STUN server).
     let rb = report(&b);
-    let a_srflx: Vec<(String, u64)> = rb["candidates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["from"] == "remote" && c["candidate"]["type"] == "srflx")
-        .map(|c| {
-            (c["candidate"]["address"].as_str().unwrap().to_owned(), c["candidate"]["port"].as_u64().unwrap())
-        })
-        .collect();
+    let a_srflx = remote_srflx(&rb);
     let (ip, port) = a_srflx.first().unwrap_or_else(|| panic!("A's srflx candidate: {rb:#}"));
     let received = rb["wire"]["checks_received"].as_array().expect("B's wire record");
     assert!(
@@ -175,13 +180,7 @@ fn assert_no_direct_path(a_variant: &str, b_variant: &str) {
         assert!(d.iter().any(|l| l.contains("no TURN server was given")), "{d:#?}");
         // And from the wire: our checks to the peer's server-reflexive address went out and
         // were never answered, and the peer's record (in its report) says none reached it.
-        let srflx: Vec<String> = r["candidates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["from"] == "remote" && c["candidate"]["type"] == "srflx")
-            .map(|c| format!("{}:{}", c["candidate"]["address"].as_str().unwrap(), c["candidate"]["port"]))
-            .collect();
+        let srflx: Vec<String> = remote_srflx(&r).iter().map(|(ip, port)| format!("{ip}:{port}")).collect();
         let sent = r["wire"]["checks_sent"].as_array().expect("the wire record");
         let to_srflx: Vec<&Value> =
             sent.iter().filter(|c| srflx.iter().any(|s| c["to"] == *s.as_str())).collect();

@@ -7,6 +7,8 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
+use serde::Deserialize;
+
 use crate::core::ice::CandidateType;
 use crate::loopback::wire::WireReport;
 
@@ -15,17 +17,12 @@ use super::report::{CallCandidate, CallReport};
 /// The wire's account of a call that found no direct path (not connected, or connected
 /// through a relay); nothing when it did, or when there is no record.
 pub fn explain(r: &CallReport) -> Vec<String> {
-    let direct = r.connected
-        && r.selected_pair.as_ref().is_some_and(|p| p.local.typ != "relay" && p.remote.typ != "relay");
     let Some(ours) = &r.wire else { return Vec::new() };
-    if direct {
+    if r.is_direct() {
         return Vec::new();
     }
-    let theirs: Option<WireReport> = r
-        .remote_report
-        .as_ref()
-        .and_then(|v| v.get("wire"))
-        .and_then(|w| serde_json::from_value(w.clone()).ok());
+    let theirs =
+        r.remote_report.as_ref().and_then(|v| v.get("wire")).and_then(|w| WireReport::deserialize(w).ok());
     from_wire(&r.candidates, ours, theirs.as_ref())
 }
 

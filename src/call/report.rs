@@ -64,6 +64,17 @@ pub struct CallReport {
     pub done_ms: f64,
 }
 
+impl CallReport {
+    /// Connected over a pair with no relay end.
+    pub fn is_direct(&self) -> bool {
+        self.connected
+            && self.selected_pair.as_ref().is_some_and(|p| p.local.typ != "relay" && p.remote.typ != "relay")
+    }
+}
+
+/// The closing line of a failed call's diagnosis when no relay could be used.
+pub const NO_TURN: &str = "no TURN server was given, so there was no relay to fall back on";
+
 /// A member of the signalling channel.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeerInfo {
@@ -321,7 +332,7 @@ pub fn diagnose(r: &CallReport) -> Vec<String> {
             ));
         }
         if r.config.ice_servers.iter().all(|u| !u.starts_with("turn")) {
-            out.push("no TURN server was given, so there was no relay to fall back on".to_owned());
+            out.push(NO_TURN.to_owned());
         }
     } else if let Some(p) = &r.selected_pair {
         if p.local.typ == "relay" || p.remote.typ == "relay" {

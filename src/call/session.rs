@@ -369,11 +369,8 @@ async fn call(
     let (ev_tx, mut events) = mpsc::unbounded_channel::<PeerEvent>();
     let (cand_tx, mut local_cands) = mpsc::unbounded_channel::<RTCIceCandidateInit>();
     let (held_tx, mut held) = mpsc::unbounded_channel::<RTCIceCandidateInit>();
-    let filtering = match &st.nat_local {
-        Some(Ok(side)) => side.filtering.clone(),
-        _ => None,
-    };
-    let (delay, why) = srflx_hold(role, cfg.relay_only, filtering.as_deref());
+    let filtering = st.nat_local.as_ref().and_then(|n| n.as_ref().ok()).and_then(|s| s.filtering.as_deref());
+    let (delay, why) = srflx_hold(role, cfg.relay_only, filtering);
     if let Some(why) = why {
         st.push(Instant::now(), "srflx-hold", Some(why));
     }
@@ -695,7 +692,7 @@ async fn call(
     );
     // Our own NAT check goes out with our report, so the peer can predict the cell too.
     if let Some(local @ Ok(_)) = &st.nat_local {
-        report.nat_check = Some(super::natcheck::NatCheck::new(local, None, report_is_direct(&report)));
+        report.nat_check = Some(super::natcheck::NatCheck::new(local, None, report.is_direct()));
     }
     if !st.bye {
         let _ = remote.outbox.send(PeerMessage::Bye);
@@ -728,11 +725,7 @@ async fn call(
     }
     // The wire's evidence goes before the closing "no TURN server was given".
     let evidence = super::evidence::explain(&report);
-    let at = report
-        .diagnosis
-        .iter()
-        .position(|l| l.starts_with("no TURN server"))
-        .unwrap_or(report.diagnosis.len());
+    let at = report.diagnosis.iter().position(|l| l == report::NO_TURN).unwrap_or(report.diagnosis.len());
     report.diagnosis.splice(at..at, evidence);
     if let Some(local) = &st.nat_local {
         finish_nat_check(&mut report, local);
@@ -1147,17 +1140,11 @@ fn finish_nat_check(report: &mut CallReport, local: &std::result::Result<super::
         .as_ref()
         .and_then(|r| r.pointer("/nat_check/local"))
         .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let check = super::natcheck::NatCheck::new(local, remote, report_is_direct(report));
+    let check = super::natcheck::NatCheck::new(local, remote, report.is_direct());
     if !check.direct {
         report.diagnosis.extend(super::natcheck::explain(&check));
     }
     report.nat_check = Some(check);
-}
-
-/// Connected over a pair with no relay end.
-fn report_is_direct(report: &CallReport) -> bool {
-    report.connected
-        && report.selected_pair.as_ref().is_some_and(|p| p.local.typ != "relay" && p.remote.typ != "relay")
 }
 
 /// With an rtctool peer's report in hand, say how many frames it sent beside each verified

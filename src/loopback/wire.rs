@@ -38,8 +38,7 @@ struct Inner {
     sent: Vec<ChecksTo>,
     received: Vec<ChecksFrom>,
     outstanding: VecDeque<([u8; 12], SocketAddr)>,
-    others_sent: u64,
-    others_received: u64,
+    others: u64,
 }
 
 /// Our checks to one remote address.
@@ -101,7 +100,7 @@ impl WireLog {
         WireReport {
             checks_sent: inner.sent.clone(),
             checks_received: inner.received.clone(),
-            others: inner.others_sent + inner.others_received,
+            others: inner.others,
         }
     }
 
@@ -127,7 +126,7 @@ impl WireLog {
                         inner.sent.len() - 1
                     }
                     None => {
-                        inner.others_sent += 1;
+                        inner.others += 1;
                         return;
                     }
                 };
@@ -157,7 +156,7 @@ impl WireLog {
                 None if inner.received.len() < MAX_ADDRESSES => {
                     inner.received.push(ChecksFrom { from, requests: 1, answered: 0, first_ms: ms })
                 }
-                None => inner.others_received += 1,
+                None => inner.others += 1,
             },
             Class::SuccessResponse => {
                 let txid = msg.transaction_id();
